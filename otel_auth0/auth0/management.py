@@ -1,0 +1,154 @@
+"""Management API client: client-credentials token cached until shortly before expiry, rate-limit
+headers surfaced on every response, errors classified as retryable or not."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from otel_auth0.auth0.http import async_client
+from otel_auth0.auth0.ratelimit import RateLimit, retry_after_seconds
+from otel_auth0.config import Auth0Config
+
+TOKEN_REFRESH_MARGIN = 300.0
+
+
+class Auth0Error(Exception):
+    """A failure talking to Auth0; ``retryable`` says whether waiting and trying again can help."""
+
+    def __init__(
+        self, message: str, *, status: int | None = None, retryable: bool, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.retryable = retryable
+        self.retry_after = retry_after
+
+    @property
+    def error_type(self) -> str:
+        """Low-cardinality name for metrics (``http_429``, ``http_503``, ``network``…)."""
+        return f"http_{self.status}" if self.status else "network"
+
+
+@dataclass(frozen=True, slots=True)
+class ApiResponse:
+    """A decoded Management API response."""
+
+    body: Any
+    headers: httpx.Headers
+    rate_limit: RateLimit
+    url: str
+
+    def next_link(self) -> str | None:
+        """The ``Link: <…>; rel="next"`` URL, if any."""
+        links = httpx.Response(200, headers=self.headers).links
+        return links.get("next", {}).get("url")
+
+
+def _describe(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:200]
+    if isinstance(body, dict):
+        parts = [str(body.get(key)) for key in ("error", "errorCode", "message", "error_description") if body.get(key)]
+        return ": ".join(parts) or str(body)[:200]
+    return str(body)[:200]
+
+
+class ManagementClient:
+    """Async client for ``https://<domain>/api/v2/``."""
+
+    def __init__(
+        self,
+        config: Auth0Config,
+        transport: httpx.AsyncBaseTransport | None = None,
+        on_rate_limit: Callable[[RateLimit], None] | None = None,
+    ) -> None:
+        if not config.client_id or not config.client_secret:
+            raise ValueError("auth0.client_id and auth0.client_secret are required for the Management API")
+        self._config = config
+        self._client = async_client(config.ca_file, config.timeout, transport=transport)
+        self._token: str | None = None
+        self._token_expires = 0.0
+        self._token_lock = asyncio.Lock()
+        self._on_rate_limit = on_rate_limit
+        self.token_requests = 0
+
+    @property
+    def base_url(self) -> str:
+        """``https://<domain>``."""
+        return self._config.base_url
+
+    async def token(self) -> str:
+        """A valid access token, fetched with client credentials and cached until near expiry."""
+        async with self._token_lock:
+            if self._token and time.monotonic() < self._token_expires:
+                return self._token
+            audience = f"https://{self._config.domain}/api/v2/"
+            try:
+                response = await self._client.post(
+                    f"{self.base_url}/oauth/token",
+                    json={
+                        "grant_type": "client_credentials",
+                        "client_id": self._config.client_id,
+                        "client_secret": self._config.client_secret,
+                        "audience": audience,
+                    },
+                )
+            except httpx.HTTPError as exc:
+                raise Auth0Error(f"token request failed: {exc!r}", retryable=True) from exc
+            self.token_requests += 1
+            if response.status_code != 200:
+                raise Auth0Error(
+                    f"token request answered {response.status_code}: {_describe(response)}",
+                    status=response.status_code,
+                    retryable=response.status_code == 429 or response.status_code >= 500,
+                    retry_after=retry_after_seconds(response.headers),
+                )
+            body = response.json()
+            expires_in = float(body.get("expires_in", 86400))
+            self._token = str(body["access_token"])
+            self._token_expires = time.monotonic() + max(expires_in - TOKEN_REFRESH_MARGIN, expires_in / 2)
+            return self._token
+
+    async def get(self, path_or_url: str, params: Mapping[str, str | int] | None = None) -> ApiResponse:
+        """GET a Management API path (``/api/v2/logs``) or an absolute URL from a ``Link`` header."""
+        url = path_or_url if "://" in path_or_url else f"{self.base_url}{path_or_url}"
+        for attempt in range(2):
+            token = await self.token()
+            try:
+                response = await self._client.get(
+                    url, params=params, headers={"Authorization": f"Bearer {token}"}
+                )
+            except httpx.HTTPError as exc:
+                raise Auth0Error(f"GET {url} failed: {exc!r}", retryable=True) from exc
+            rate_limit = RateLimit.from_headers(response.headers)
+            if self._on_rate_limit is not None and rate_limit.limit is not None:
+                self._on_rate_limit(rate_limit)
+            if response.status_code == 401 and attempt == 0:
+                self._token = None  # revoked or expired early: fetch a new one once
+                continue
+            if response.status_code >= 400:
+                retryable = response.status_code in (408, 429) or response.status_code >= 500
+                raise Auth0Error(
+                    f"GET {url} answered {response.status_code}: {_describe(response)}",
+                    status=response.status_code,
+                    retryable=retryable,
+                    retry_after=retry_after_seconds(response.headers) if retryable else None,
+                )
+            try:
+                body = response.json()
+            except ValueError as exc:
+                raise Auth0Error(f"GET {url} returned non-JSON", status=response.status_code, retryable=True) from exc
+            return ApiResponse(body, response.headers, rate_limit, str(response.url))
+        raise Auth0Error(f"GET {url}: token rejected twice", status=401, retryable=False)
+
+    async def aclose(self) -> None:
+        """Close connections."""
+        await self._client.aclose()

@@ -1,0 +1,45 @@
+"""The ``otel-auth0`` command line: one sub-command per module in :mod:`otel_auth0.commands`."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from otel_auth0 import __version__
+
+# Each module exposes ``register(subparsers)`` that adds its parser and sets ``func``
+# (``func(args) -> int`` returns the exit code).
+COMMAND_MODULES = (
+    "otel_auth0.commands.run",
+    "otel_auth0.commands.simulate",
+    "otel_auth0.commands.import_logs",
+    "otel_auth0.commands.demo",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the top-level parser with every sub-command."""
+    parser = argparse.ArgumentParser(
+        prog="otel-auth0",
+        description="Auth0 tenant logs, synthetic logins, status and notices as OpenTelemetry; "
+        "production-readiness gates; an Auth0 tenant simulator.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; returns the process exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    result: int = args.func(args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""One module per ``otel-auth0`` sub-command; each exposes ``register(subparsers)``."""

@@ -1,0 +1,51 @@
+"""``otel-auth0 run --config FILE``: run the configured receivers until SIGINT/SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from otel_auth0.commands.common import CommandError, install_stop_signals, load_or_exit, setup_logging
+from otel_auth0.config import ConfigError
+from otel_auth0.runtime import Collector
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``run``."""
+    parser = subparsers.add_parser(
+        "run",
+        help="run the configured receivers until SIGINT/SIGTERM, then drain and flush",
+        description="Run the receivers configured in FILE (logs_api, log_stream, login_probe, status, notices) "
+        "and export to the configured exporters. SIGINT/SIGTERM stops intake, flushes the queue within "
+        "queue.shutdown_deadline and exits 0; a second signal exits at once (queued data stays on disk).",
+    )
+    parser.add_argument("--config", "-c", required=True, metavar="FILE", help="YAML configuration file")
+    parser.add_argument("--verbose", "-v", action="store_true", help="debug logging")
+    parser.set_defaults(func=main)
+
+
+async def _run(collector: Collector) -> bool:
+    stop = asyncio.Event()
+    install_stop_signals(stop)
+    return await collector.run(stop)
+
+
+def main(args: argparse.Namespace) -> int:
+    """Entry point of ``run``."""
+    setup_logging(args.verbose)
+    try:
+        config = load_or_exit(args.config)
+        if not any(getattr(config.receivers, name) is not None for name in type(config.receivers).model_fields):
+            raise CommandError(
+                f"configuration error in {args.config}: receivers: no receiver is configured", 2
+            )
+        try:
+            collector = Collector(config)
+        except (ConfigError, ValueError) as error:
+            raise CommandError(f"configuration error in {args.config}: {error}", 2) from None
+    except CommandError as error:
+        print(f"otel-auth0: {error}", file=sys.stderr)
+        return error.exit_code
+    asyncio.run(_run(collector))
+    return 0

@@ -1,0 +1,1 @@
+"""Auth0 event → OpenTelemetry conversion: the single mapping every receiver uses."""

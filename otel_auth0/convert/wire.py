@@ -1,0 +1,101 @@
+"""Protobuf wire helpers: records are stored pre-encoded and concatenated into OTLP requests.
+
+A repeated message field in protobuf is just the concatenation of its length-delimited entries, so a
+batch of log records (or spans) encoded once at intake can be framed into an export request later
+without decoding them again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from enum import IntEnum
+
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, ArrayValue, InstrumentationScope, KeyValue
+from opentelemetry.proto.logs.v1.logs_pb2 import ResourceLogs, ScopeLogs
+from opentelemetry.proto.resource.v1.resource_pb2 import Resource
+from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans
+
+AttributeValue = str | bool | int | float | Sequence[str]
+
+
+class Signal(IntEnum):
+    """The two signals that travel through the persistent queue (metrics are aggregated in-process)."""
+
+    LOGS = 1
+    SPANS = 2
+
+
+def _field(message: type, name: str) -> int:
+    number: int = message.DESCRIPTOR.fields_by_name[name].number  # type: ignore[attr-defined]
+    return number
+
+
+_SCOPE_LOGS_RECORDS = _field(ScopeLogs, "log_records")
+_SCOPE_SPANS_SPANS = _field(ScopeSpans, "spans")
+_SCOPE_FIELD = {Signal.LOGS: _field(ScopeLogs, "scope"), Signal.SPANS: _field(ScopeSpans, "scope")}
+_RESOURCE_FIELD = {Signal.LOGS: _field(ResourceLogs, "resource"), Signal.SPANS: _field(ResourceSpans, "resource")}
+_RESOURCE_SCOPES = {Signal.LOGS: _field(ResourceLogs, "scope_logs"), Signal.SPANS: _field(ResourceSpans, "scope_spans")}
+_REQUEST_RESOURCES = {
+    Signal.LOGS: _field(ExportLogsServiceRequest, "resource_logs"),
+    Signal.SPANS: _field(ExportTraceServiceRequest, "resource_spans"),
+}
+RECORD_FIELD = {Signal.LOGS: _SCOPE_LOGS_RECORDS, Signal.SPANS: _SCOPE_SPANS_SPANS}
+
+
+def varint(value: int) -> bytes:
+    """Encode a non-negative integer as a protobuf base-128 varint."""
+    out = bytearray()
+    while value > 0x7F:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+def length_delimited(field_number: int, payload: bytes) -> bytes:
+    """Frame ``payload`` as field ``field_number`` (wire type 2)."""
+    return varint(field_number << 3 | 2) + varint(len(payload)) + payload
+
+
+def frame_record(signal: Signal, encoded_message: bytes) -> bytes:
+    """Frame one serialized LogRecord / Span as an entry of ScopeLogs.log_records / ScopeSpans.spans."""
+    return length_delimited(RECORD_FIELD[signal], encoded_message)
+
+
+def any_value(value: AttributeValue) -> AnyValue:
+    """Convert a Python value to an OTLP AnyValue."""
+    if isinstance(value, bool):
+        return AnyValue(bool_value=value)
+    if isinstance(value, int):
+        return AnyValue(int_value=value)
+    if isinstance(value, float):
+        return AnyValue(double_value=value)
+    if isinstance(value, str):
+        return AnyValue(string_value=value)
+    return AnyValue(array_value=ArrayValue(values=[AnyValue(string_value=str(v)) for v in value]))
+
+
+def key_values(attributes: Mapping[str, AttributeValue]) -> list[KeyValue]:
+    """Convert an attribute mapping to OTLP KeyValues."""
+    return [KeyValue(key=key, value=any_value(value)) for key, value in attributes.items()]
+
+
+def encode_resource(attributes: Mapping[str, AttributeValue]) -> bytes:
+    """Serialize a Resource once per process."""
+    return Resource(attributes=key_values(attributes)).SerializeToString()
+
+
+def encode_scope(name: str, version: str) -> bytes:
+    """Serialize an InstrumentationScope."""
+    return InstrumentationScope(name=name, version=version).SerializeToString()
+
+
+def build_request(signal: Signal, resource: bytes, scopes: Iterable[tuple[bytes, bytes]]) -> bytes:
+    """Frame ``(encoded scope, concatenated framed records)`` groups into one Export*ServiceRequest."""
+    resource_body = bytearray(length_delimited(_RESOURCE_FIELD[signal], resource))
+    for scope, records in scopes:
+        scope_body = length_delimited(_SCOPE_FIELD[signal], scope) + records
+        resource_body += length_delimited(_RESOURCE_SCOPES[signal], scope_body)
+    return length_delimited(_REQUEST_RESOURCES[signal], bytes(resource_body))

@@ -1,0 +1,75 @@
+"""Every metric otel_auth0 emits, created in one place from one Meter (documented in docs/telemetry.md).
+
+``auth0.*`` metrics describe the tenant; ``otel_auth0.*`` metrics describe this collector itself.
+"""
+
+from __future__ import annotations
+
+from opentelemetry.metrics import Meter
+
+
+class Instruments:
+    """The instruments, created once per process."""
+
+    def __init__(self, meter: Meter) -> None:
+        # Tenant telemetry derived from events.
+        self.log_events = meter.create_counter(
+            "auth0.log.events", unit="{event}", description="Auth0 tenant log events by type, category and outcome"
+        )
+        self.rate_limit_events = meter.create_counter(
+            "auth0.rate_limit.events", unit="{event}", description="Auth0 rate-limit and attack-protection events"
+        )
+        self.unknown_types = meter.create_counter(
+            "auth0.log.unknown_types",
+            unit="{event}",
+            description="Events whose type code is not in the catalog (a new Auth0 log type)",
+        )
+        self.ingest_lag = meter.create_gauge(
+            "auth0.ingest.lag", unit="s", description="Age of the newest event when a receiver took it in"
+        )
+        self.mgmt_rate_limit_limit = meter.create_gauge(
+            "auth0.management_api.rate_limit.limit", unit="{request}", description="x-ratelimit-limit"
+        )
+        self.mgmt_rate_limit_remaining = meter.create_gauge(
+            "auth0.management_api.rate_limit.remaining", unit="{request}", description="x-ratelimit-remaining"
+        )
+        self.mgmt_rate_limit_reset = meter.create_gauge(
+            "auth0.management_api.rate_limit.reset", unit="s", description="Seconds until x-ratelimit-reset"
+        )
+        # The collector's own health.
+        self.receiver_errors = meter.create_counter(
+            "otel_auth0.receiver.errors", unit="{error}", description="Receiver failures by receiver and error.type"
+        )
+        self.receiver_requests = meter.create_counter(
+            "otel_auth0.receiver.requests", unit="{request}", description="Requests a receiver made or answered"
+        )
+        self.receiver_last_success = meter.create_gauge(
+            "otel_auth0.receiver.last_success", unit="s", description="UNIX time of a receiver's last success"
+        )
+        self.receiver_events = meter.create_counter(
+            "otel_auth0.receiver.events", unit="{event}", description="Events a receiver enqueued"
+        )
+        self.receiver_duplicates = meter.create_counter(
+            "otel_auth0.receiver.duplicates", unit="{event}", description="Events skipped as already emitted"
+        )
+        self.queue_size = meter.create_gauge(
+            "otel_auth0.queue.size", unit="{record}", description="Records in the persistent queue"
+        )
+        self.queue_oldest_age = meter.create_gauge(
+            "otel_auth0.queue.oldest_age", unit="s", description="Age of the oldest queued record"
+        )
+        self.queue_dropped = meter.create_counter(
+            "otel_auth0.queue.dropped", unit="{record}", description="Records dropped by a drop_oldest policy"
+        )
+        self.queue_refused = meter.create_counter(
+            "otel_auth0.queue.refused", unit="{batch}", description="Batches refused because the queue was full"
+        )
+        self.export_records = meter.create_counter(
+            "otel_auth0.export.records", unit="{record}", description="Records acknowledged by a backend"
+        )
+        self.export_failures = meter.create_counter(
+            "otel_auth0.export.failures", unit="{request}", description="Export requests that failed"
+        )
+        self.export_retries = meter.create_counter(
+            "otel_auth0.export.retries", unit="{request}", description="Export requests retried after a failure"
+        )

@@ -1,0 +1,1 @@
+"""The persistent queue and the export workers."""

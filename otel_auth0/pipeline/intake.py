@@ -1,0 +1,77 @@
+"""The front door every receiver uses: normalised events → conversion → dedupe + persistent queue,
+with the event metrics counted once per event actually enqueued."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+
+from otel_auth0.convert.catalog import lookup
+from otel_auth0.convert.events import Event, parse_time_ns
+from otel_auth0.convert.mapping import Converted, EventConverter
+from otel_auth0.instruments import Instruments
+from otel_auth0.pipeline.queue import EnqueueResult, PersistentQueue
+
+LOGS_SCOPE = "otel_auth0.auth0_logs"
+
+
+class Intake:
+    """Converts and enqueues; raises :class:`~otel_auth0.pipeline.queue.QueueFull` without side effects."""
+
+    def __init__(
+        self,
+        queue: PersistentQueue,
+        converter: EventConverter,
+        instruments: Instruments,
+        on_enqueued: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.queue = queue
+        self.converter = converter
+        self.instruments = instruments
+        self._on_enqueued = on_enqueued
+
+    def submit_events(
+        self,
+        events: Sequence[Event],
+        receiver: str,
+        checkpoint: tuple[str, str] | None = None,
+    ) -> EnqueueResult:
+        """Convert ``events`` and enqueue them (with ``checkpoint``) in one transaction."""
+        observed = time.time_ns()
+        converted = [self.converter.convert(event, observed) for event in events]
+        result = self.submit_converted(converted, LOGS_SCOPE, checkpoint)
+        self._count(events, result, receiver, observed)
+        return result
+
+    def submit_converted(
+        self, converted: Sequence[Converted], scope: str, checkpoint: tuple[str, str] | None = None
+    ) -> EnqueueResult:
+        """Enqueue already converted telemetry (probe, status and notices receivers)."""
+        result = self.queue.enqueue(converted, scope, checkpoint)
+        if result.accepted:
+            self._on_enqueued()
+        return result
+
+    def _count(self, events: Sequence[Event], result: EnqueueResult, receiver: str, observed_ns: int) -> None:
+        source = {"otel_auth0.receiver": receiver}
+        if result.duplicates:
+            self.instruments.receiver_duplicates.add(result.duplicates, source)
+        if result.accepted:
+            self.instruments.receiver_events.add(result.accepted, source)
+        newest = 0
+        for index in result.accepted_indices:
+            event = events[index]
+            log_type = lookup(str(event["type"]))
+            attributes = {
+                "auth0.log.type": log_type.code,
+                "auth0.log.category": log_type.category,
+                "auth0.log.outcome": log_type.outcome,
+            }
+            self.instruments.log_events.add(1, attributes)
+            if log_type.rate_limit:
+                self.instruments.rate_limit_events.add(1, {"auth0.log.type": log_type.code})
+            if not log_type.known:
+                self.instruments.unknown_types.add(1, {"auth0.log.type": log_type.code})
+            newest = max(newest, parse_time_ns(event.get("date")) or 0)
+        if newest:
+            self.instruments.ingest_lag.set(max(0.0, (observed_ns - newest) / 1e9), source)

@@ -1,0 +1,144 @@
+"""Export workers: one thread per exporter drains the persistent queue, acknowledging only what the
+backend accepted; failures back off exponentially (with jitter) and are retried, never dropped."""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections import defaultdict
+
+from otel_auth0.convert.wire import Signal, build_request, encode_scope
+from otel_auth0.exporters.base import SignalExporter
+from otel_auth0.instruments import Instruments
+from otel_auth0.pipeline.queue import PersistentQueue, QueuedBatch
+
+log = logging.getLogger(__name__)
+
+
+class Backoff:
+    """Exponential backoff with full jitter, capped."""
+
+    def __init__(self, initial: float = 0.5, maximum: float = 60.0) -> None:
+        self.initial = initial
+        self.maximum = maximum
+        self.attempt = 0
+
+    def next_delay(self) -> float:
+        """The next wait; grows until :meth:`reset`."""
+        ceiling = min(self.maximum, self.initial * 2**self.attempt)
+        self.attempt += 1
+        return random.uniform(ceiling / 2, ceiling)
+
+    def reset(self) -> None:
+        """Back to the initial delay after a success."""
+        self.attempt = 0
+
+
+class ExportWorker:
+    """Moves batches from the queue to one exporter until stopped."""
+
+    def __init__(
+        self,
+        queue: PersistentQueue,
+        exporter: SignalExporter,
+        resource: bytes,
+        scope_version: str,
+        instruments: Instruments,
+        batch_size: int = 512,
+        max_backoff: float = 60.0,
+        idle_wait: float = 0.2,
+    ) -> None:
+        self._queue = queue
+        self._exporter = exporter
+        self._resource = resource
+        self._scope_version = scope_version
+        self._instruments = instruments
+        self._batch_size = batch_size
+        self._backoff = Backoff(maximum=max_backoff)
+        self._idle_wait = idle_wait
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._scopes: dict[str, bytes] = {}
+        self._thread = threading.Thread(target=self._run, name=f"export-{exporter.name}", daemon=True)
+        self.consecutive_failures = 0
+
+    @property
+    def exporter_name(self) -> str:
+        """The exporter this worker serves."""
+        return self._exporter.name
+
+    def start(self) -> None:
+        """Start the thread."""
+        self._thread.start()
+
+    def notify(self) -> None:
+        """New data was enqueued; skip the idle wait."""
+        self._wake.set()
+
+    def stop(self, timeout: float) -> None:
+        """Stop after the current request (which the exporter bounds by its own timeout)."""
+        self._stop.set()
+        self._wake.set()
+        self._thread.join(timeout)
+
+    def pending(self) -> bool:
+        """Whether anything waits for this exporter."""
+        return any(self._queue.peek(signal, self._exporter.bit, 1) for signal in Signal)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                sent = self.export_once()
+            except Exception:  # a bug or an unexpected backend answer must not kill the worker
+                log.exception("export to %s failed unexpectedly", self._exporter.name)
+                sent = None
+            if sent is None:
+                self._instruments.export_retries.add(1, {"otel_auth0.exporter": self._exporter.name})
+                self._stop.wait(self._backoff.next_delay())
+            elif sent == 0:
+                self._wake.wait(self._idle_wait)
+                self._wake.clear()
+
+    def export_once(self) -> int | None:
+        """Send at most one batch per signal; records sent, or ``None`` when an export failed."""
+        total = 0
+        for signal in Signal:
+            batches = self._queue.peek(signal, self._exporter.bit, self._batch_size)
+            if not batches:
+                continue
+            records = sum(batch.records for batch in batches)
+            request = build_request(signal, self._resource, self._group_by_scope(batches))
+            attributes = {"otel_auth0.exporter": self._exporter.name, "otel_auth0.signal": signal.name.lower()}
+            if not self._exporter.export(signal, request, records):
+                self.consecutive_failures += 1
+                self._instruments.export_failures.add(1, attributes)
+                return None
+            self._queue.ack(batches, self._exporter.bit)
+            self._instruments.export_records.add(records, attributes)
+            self._backoff.reset()
+            self.consecutive_failures = 0
+            total += records
+        return total
+
+    def _group_by_scope(self, batches: list[QueuedBatch]) -> list[tuple[bytes, bytes]]:
+        grouped: dict[str, list[bytes]] = defaultdict(list)
+        for batch in batches:
+            grouped[batch.scope].append(batch.payload)
+        out = []
+        for scope, payloads in grouped.items():
+            encoded = self._scopes.get(scope)
+            if encoded is None:
+                encoded = self._scopes[scope] = encode_scope(scope, self._scope_version)
+            out.append((encoded, b"".join(payloads)))
+        return out
+
+    def drain(self, deadline: float) -> bool:
+        """Wait until nothing is pending for this exporter or ``deadline`` (monotonic) passes."""
+        while time.monotonic() < deadline:
+            if not self.pending():
+                return True
+            self._wake.set()
+            time.sleep(0.05)
+        return not self.pending()

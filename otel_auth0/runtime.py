@@ -1,0 +1,193 @@
+"""Wires a configuration into a running collector: receivers → intake → persistent queue → exporters."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
+from opentelemetry.sdk.resources import Resource
+
+from otel_auth0 import __version__
+from otel_auth0.config import Config
+from otel_auth0.convert.mapping import EventConverter
+from otel_auth0.convert.wire import AttributeValue, encode_resource
+from otel_auth0.exporters.base import SignalExporter
+from otel_auth0.exporters.file import FileExporter
+from otel_auth0.exporters.otlp import OtlpExporter
+from otel_auth0.instruments import Instruments
+from otel_auth0.pipeline.intake import Intake
+from otel_auth0.pipeline.queue import PersistentQueue
+from otel_auth0.pipeline.worker import ExportWorker
+from otel_auth0.receivers.base import Receiver, Services
+
+log = logging.getLogger(__name__)
+
+SCOPE_VERSION = __version__
+HOUSEKEEPING_INTERVAL = 5.0
+
+
+def resource_attributes(config: Config) -> dict[str, AttributeValue]:
+    """``service.name`` (config, else ``OTEL_SERVICE_NAME``, else ``auth0``), the tenant, and
+    ``OTEL_RESOURCE_ATTRIBUTES``."""
+    attributes: dict[str, AttributeValue] = {}
+    if config.auth0 is not None:
+        attributes["auth0.tenant.name"] = config.auth0.tenant_name
+        attributes["auth0.domain"] = config.auth0.domain
+    explicit_name = "service_name" in config.model_fields_set
+    if explicit_name or not os.environ.get("OTEL_SERVICE_NAME"):
+        attributes["service.name"] = config.service_name
+    merged = Resource.create(attributes)
+    out: dict[str, AttributeValue] = {}
+    for key, value in merged.attributes.items():
+        out[key] = value if isinstance(value, str | bool | int | float) else [str(v) for v in value]
+    return out
+
+
+def build_exporters(config: Config) -> list[SignalExporter]:
+    """The configured exporters (the file exporter when none is)."""
+    exporters: list[SignalExporter] = []
+    if config.exporters.otlp is not None:
+        exporters.append(OtlpExporter(config.exporters.otlp))
+    if config.exporters.file is not None:
+        exporters.append(FileExporter(config.exporters.file.path))
+    return exporters
+
+
+def build_converter(config: Config) -> EventConverter:
+    """The event converter for this configuration."""
+    return EventConverter(max_attribute_length=config.telemetry.max_attribute_length)
+
+
+@dataclass
+class Pipeline:
+    """Everything between receivers and backends, without the receivers."""
+
+    config: Config
+    queue: PersistentQueue
+    exporters: list[SignalExporter]
+    workers: list[ExportWorker]
+    meter_provider: MeterProvider
+    instruments: Instruments
+    intake: Intake
+
+    @classmethod
+    def create(cls, config: Config) -> Pipeline:
+        """Open the queue under ``state_dir`` and build exporters, metrics and workers."""
+        exporters = build_exporters(config)
+        mask = 0
+        for exporter in exporters:
+            mask |= exporter.bit
+        queue = PersistentQueue(
+            Path(config.state_dir) / "queue.sqlite3", mask, config.queue, config.processors.dedupe
+        )
+        attributes = resource_attributes(config)
+        readers = [
+            PeriodicExportingMetricReader(
+                exporter.metric_exporter(), export_interval_millis=config.telemetry.metrics_interval * 1000
+            )
+            for exporter in exporters
+        ]
+        meter_provider = MeterProvider(metric_readers=readers, resource=Resource.create(dict(attributes)))
+        instruments = Instruments(meter_provider.get_meter("otel_auth0", SCOPE_VERSION))
+        resource = encode_resource(attributes)
+        workers = [
+            ExportWorker(
+                queue,
+                exporter,
+                resource,
+                SCOPE_VERSION,
+                instruments,
+                batch_size=config.queue.batch_size,
+                max_backoff=config.queue.max_backoff,
+            )
+            for exporter in exporters
+        ]
+        intake = Intake(queue, build_converter(config), instruments, on_enqueued=lambda: _notify(workers))
+        return cls(config, queue, exporters, workers, meter_provider, instruments, intake)
+
+    def start(self) -> None:
+        """Start the export workers."""
+        for worker in self.workers:
+            worker.start()
+
+    def record_health(self) -> None:
+        """Queue gauges; prune the dedupe window."""
+        self.instruments.queue_size.set(self.queue.size)
+        self.instruments.queue_oldest_age.set(self.queue.oldest_age())
+        if self.queue.dropped:
+            self.instruments.queue_dropped.add(self.queue.dropped)
+            self.queue.dropped = 0
+
+    def drain_and_close(self, deadline_seconds: float) -> bool:
+        """Flush the queue to every exporter within the deadline, flush metrics, close; True when empty."""
+        deadline = time.monotonic() + deadline_seconds
+        drained = all(worker.drain(deadline) for worker in self.workers)
+        for worker in self.workers:
+            worker.stop(timeout=max(0.1, deadline - time.monotonic()))
+        self.record_health()
+        self.meter_provider.shutdown(timeout_millis=max(1000, (deadline - time.monotonic()) * 1000))
+        for exporter in self.exporters:
+            exporter.shutdown()
+        self.queue.close()
+        if not drained:
+            log.warning("shutdown deadline reached with records still queued; they are kept for the next start")
+        return drained
+
+    def pending_by_exporter(self) -> Mapping[str, bool]:
+        """Whether each exporter still has queued records."""
+        return {worker.exporter_name: worker.pending() for worker in self.workers}
+
+
+def _notify(workers: list[ExportWorker]) -> None:
+    for worker in workers:
+        worker.notify()
+
+
+def build_receivers(services: Services) -> list[Receiver]:
+    """The receivers whose keys are present in ``receivers:``."""
+    config = services.config.receivers
+    receivers: list[Receiver] = []
+    if config.logs_api is not None:
+        from otel_auth0.receivers.logs_api import LogsApiReceiver
+
+        receivers.append(LogsApiReceiver(services))
+    return receivers
+
+
+class Collector:
+    """``otel-auth0 run``: receivers until stopped, then drain and flush."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.pipeline = Pipeline.create(config)
+        self.services = Services(config, self.pipeline.intake, self.pipeline.instruments)
+        self.receivers = build_receivers(self.services)
+
+    async def run(self, stop: asyncio.Event) -> bool:
+        """Run until ``stop`` is set; returns True when the queue was fully flushed on the way out."""
+        self.pipeline.start()
+        tasks = [asyncio.create_task(receiver.run(stop), name=receiver.name) for receiver in self.receivers]
+        housekeeping = asyncio.create_task(self._housekeeping(stop))
+        try:
+            await stop.wait()
+        finally:
+            results = await asyncio.gather(*tasks, housekeeping, return_exceptions=True)
+            for receiver, result in zip(self.receivers, results, strict=False):
+                if isinstance(result, BaseException):
+                    log.error("receiver %s ended with %r", receiver.name, result)
+        return await asyncio.to_thread(self.pipeline.drain_and_close, self.config.queue.shutdown_deadline)
+
+    async def _housekeeping(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            await asyncio.to_thread(self.pipeline.record_health)
+            try:
+                await asyncio.wait_for(stop.wait(), HOUSEKEEPING_INTERVAL)
+            except TimeoutError:
+                await asyncio.to_thread(self.pipeline.queue.prune_seen)
