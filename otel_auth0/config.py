@@ -10,7 +10,7 @@ import os
 import re
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import yaml
 from pydantic import (
@@ -149,6 +149,30 @@ class LoginProbeConfig(_Section):
     audience: str | None = None
     scope: str = "openid profile email"
     userinfo: bool = False
+    max_credential_failures: int = Field(default=3, ge=1, le=9)
+    credential_failure_cooldown: Duration = 3600.0
+    leeway: Duration = 60.0
+
+    @model_validator(mode="after")
+    def _credentials(self) -> LoginProbeConfig:
+        missing = [key for key in ("client_id", "username", "password") if not getattr(self, key)]
+        if missing:
+            raise ValueError(f"{', '.join(missing)}: required (the probe logs in with them)")
+        return self
+
+
+class EndpointCheckConfig(_Section):
+    """Auth0's monitoring endpoints ``/testall`` and ``/test``."""
+
+    interval: Duration = 60.0
+    paths: list[str] = Field(default_factory=lambda: ["/testall", "/test"], min_length=1)
+
+    @field_validator("paths")
+    @classmethod
+    def _paths(cls, value: list[str]) -> list[str]:
+        if not all(path.startswith("/") for path in value):
+            raise ValueError("every path must start with /")
+        return value
 
 
 class StatusConfig(_Section):
@@ -182,6 +206,7 @@ class ReceiversConfig(_Section):
     logs_api: LogsApiConfig | None = None
     log_stream: LogStreamConfig | None = None
     login_probe: LoginProbeConfig | None = None
+    endpoint_check: EndpointCheckConfig | None = None
     status: StatusConfig | None = None
     notices: NoticesConfig | None = None
 
@@ -262,6 +287,71 @@ class TelemetryConfig(_Section):
     cardinality_limit: int = Field(default=200, ge=1)
 
 
+class InboundTargetConfig(_Section):
+    """A service Auth0 must reach (custom DB API, SMTP server, webhook / Log Stream receiver)."""
+
+    name: str = Field(min_length=1)
+    host: str = Field(min_length=1)
+    port: int = Field(ge=1, le=65535)
+    tls: Literal["none", "tls", "starttls"] = "none"
+    timeout: Duration = 5.0
+    ca_file: Path | None = None
+
+
+class ReadinessSmtpConfig(_Section):
+    """The SMTP server the tenant's email provider uses; ``local: true`` starts a test mailbox instead."""
+
+    host: str | None = None
+    port: int = Field(default=587, ge=1, le=65535)
+    username: str | None = None
+    password: str | None = None
+    from_address: str | None = Field(default=None, alias="from")
+    test_recipient: str | None = None
+    test_user_id: str | None = None
+    tls: Literal["starttls", "tls", "none"] = "starttls"
+    ca_file: Path | None = None
+    timeout: Duration = 10.0
+    delivery_timeout: Duration = 15.0
+    local: bool = False
+
+    @model_validator(mode="after")
+    def _host_unless_local(self) -> ReadinessSmtpConfig:
+        if not self.local and not self.host:
+            raise ValueError("host: required unless local is true (a test mailbox started by the suite)")
+        return self
+
+
+class ReadinessThresholds(_Section):
+    """Limits the readiness gates and ``otel-auth0 scan`` compare against."""
+
+    probe_p95_s: float = Field(default=2.0, gt=0)
+    log_lag_s: float = Field(default=300.0, gt=0)
+    rate_limit_window_h: float = Field(default=24.0, gt=0)
+    rate_limit_events: int = Field(default=0, ge=0)
+    rate_limit_headroom: float = Field(default=0.2, ge=0, le=1)
+    auth_failures: int | None = Field(default=None, ge=0)
+    management_failures: int | None = Field(default=None, ge=0)
+
+
+class ReadinessConfig(_Section):
+    """Production-readiness suite settings (``otel-auth0 readiness``, ``pytest features/``, ``scan``)."""
+
+    region: str = "US"
+    allowlist_file: Path | None = None
+    ip_ranges_file: Path | None = None
+    ip_ranges_refresh: bool = False
+    inbound_targets: list[InboundTargetConfig] = Field(default_factory=list)
+    smtp: ReadinessSmtpConfig | None = None
+    attestations_file: Path | None = None
+    max_age_days: int = Field(default=90, ge=1)
+    thresholds: ReadinessThresholds = Field(default_factory=ReadinessThresholds)
+    required_retention_days: int = Field(default=30, ge=1)
+    plan_retention_days: int | None = Field(default=None, ge=1)
+    required_email_templates: list[str] = Field(default_factory=lambda: ["verify_email", "reset_email"])
+    external_idps: list[str] | None = None
+    recommended_node_runtimes: list[str] = Field(default_factory=lambda: ["node22"])
+
+
 class Config(_Section):
     """The whole configuration file."""
 
@@ -273,7 +363,7 @@ class Config(_Section):
     exporters: ExportersConfig = Field(default_factory=ExportersConfig)
     queue: QueueConfig = Field(default_factory=QueueConfig)
     telemetry: TelemetryConfig = Field(default_factory=TelemetryConfig)
-    readiness: dict[str, Any] | None = None
+    readiness: ReadinessConfig | None = None
 
     @model_validator(mode="after")
     def _default_exporter(self) -> Config:
@@ -284,7 +374,7 @@ class Config(_Section):
     @model_validator(mode="after")
     def _tenant_for_receivers(self) -> Config:
         needs_tenant = [
-            name for name in ("logs_api", "login_probe", "status") if getattr(self.receivers, name) is not None
+            name for name in ("logs_api", "login_probe", "endpoint_check", "status") if getattr(self.receivers, name) is not None
         ]
         if needs_tenant and self.auth0 is None:
             raise ValueError(f"auth0: required when receivers.{needs_tenant[0]} is on")
@@ -322,15 +412,36 @@ def substitute_env(text: str, environ: dict[str, str] | None = None, key: str = 
     return result
 
 
-def _substitute_tree(node: object, environ: dict[str, str] | None, key: str = "") -> object:
-    """Apply :func:`substitute_env` to every string value (comments are never expanded)."""
+_PLACEHOLDER = "__otel_auth0_env_{}__"
+_PLACEHOLDER_PATTERN = re.compile(r"__otel_auth0_env_(\d+)__")
+
+
+def _resolve_placeholders(node: object, references: list[str], environ: dict[str, str] | None, key: str) -> object:
+    """Put the substituted values into string values of the parsed tree (comments never count)."""
     if isinstance(node, str):
-        return substitute_env(node, environ, key)
+        return _PLACEHOLDER_PATTERN.sub(
+            lambda match: substitute_env(references[int(match.group(1))], environ, key), node
+        )
     if isinstance(node, dict):
-        return {k: _substitute_tree(v, environ, f"{key}.{k}" if key else str(k)) for k, v in node.items()}
+        return {k: _resolve_placeholders(v, references, environ, f"{key}.{k}" if key else str(k)) for k, v in node.items()}
     if isinstance(node, list):
-        return [_substitute_tree(v, environ, f"{key}.{i}") for i, v in enumerate(node)]
+        return [_resolve_placeholders(v, references, environ, f"{key}.{i}") for i, v in enumerate(node)]
     return node
+
+
+def _parse_yaml_with_env(text: str, environ: dict[str, str] | None) -> object:
+    """Parse YAML where ``${VAR}`` may stand anywhere a value does, even inside ``{flow: mappings}``.
+
+    References are swapped for YAML-safe placeholders before parsing and resolved afterwards, so a
+    value containing ``:`` or ``#`` (a password) cannot change the document's structure."""
+    references: list[str] = []
+
+    def placeholder(match: re.Match[str]) -> str:
+        references.append(match.group(0))
+        return _PLACEHOLDER.format(len(references) - 1)
+
+    data = yaml.safe_load(_ENV_PATTERN.sub(placeholder, text))
+    return _resolve_placeholders(data, references, environ, "")
 
 
 def _format_validation_error(error: ValidationError) -> str:
@@ -365,7 +476,7 @@ def load_config(path: Path | str, environ: dict[str, str] | None = None) -> Conf
     except OSError as exc:
         raise ConfigError(f"cannot read configuration file {path}: {exc.strerror or exc}") from None
     try:
-        data = yaml.safe_load(text)
+        data = _parse_yaml_with_env(text, environ)
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path} is not valid YAML: {exc}") from None
-    return parse_config(_substitute_tree(data, environ))
+    return parse_config(data)

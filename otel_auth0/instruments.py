@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from opentelemetry.metrics import Meter
 
+# Histogram buckets for request durations in seconds.
+SECONDS_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
 
 class Instruments:
     """The instruments, created once per process."""
@@ -35,6 +38,31 @@ class Instruments:
         )
         self.mgmt_rate_limit_reset = meter.create_gauge(
             "auth0.management_api.rate_limit.reset", unit="s", description="Seconds until x-ratelimit-reset"
+        )
+        # Synthetic login probe, monitoring endpoints and the status feed.
+        self.probe_duration = meter.create_histogram(
+            "auth0.probe.duration",
+            unit="s",
+            description="Duration of a login-probe run (auth0.probe.step=login) and of each of its steps",
+            explicit_bucket_boundaries_advisory=SECONDS_BUCKETS,
+        )
+        self.probe_success = meter.create_gauge(
+            "auth0.probe.success", unit="1", description="1 when the last login-probe run succeeded, else 0"
+        )
+        self.probe_errors = meter.create_counter(
+            "auth0.probe.errors", unit="{error}", description="Failed login-probe runs by error.type"
+        )
+        self.endpoint_up = meter.create_gauge(
+            "auth0.endpoint.up", unit="1", description="1 when a monitoring endpoint answered OK"
+        )
+        self.endpoint_duration = meter.create_histogram(
+            "auth0.endpoint.duration",
+            unit="s",
+            description="Response time of a monitoring endpoint",
+            explicit_bucket_boundaries_advisory=SECONDS_BUCKETS,
+        )
+        self.status_incidents_open = meter.create_gauge(
+            "auth0.status.incidents.open", unit="{incident}", description="Unresolved status-feed incidents"
         )
         # The collector's own health.
         self.receiver_errors = meter.create_counter(

@@ -46,7 +46,7 @@ def resource_attributes(config: Config) -> dict[str, AttributeValue]:
     merged = Resource.create(attributes)
     out: dict[str, AttributeValue] = {}
     for key, value in merged.attributes.items():
-        out[key] = value if isinstance(value, str | bool | int | float) else [str(v) for v in value]
+        out[key] = value if isinstance(value, str | bool | int | float) else [str(v) for v in value or ()]
     return out
 
 
@@ -121,9 +121,9 @@ class Pipeline:
         """Queue gauges; prune the dedupe window."""
         self.instruments.queue_size.set(self.queue.size)
         self.instruments.queue_oldest_age.set(self.queue.oldest_age())
-        if self.queue.dropped:
-            self.instruments.queue_dropped.add(self.queue.dropped)
-            self.queue.dropped = 0
+        # Added even when 0, so the series exists and shows that nothing was dropped.
+        dropped, self.queue.dropped = self.queue.dropped, 0
+        self.instruments.queue_dropped.add(dropped)
 
     def drain_and_close(self, deadline_seconds: float) -> bool:
         """Flush the queue to every exporter within the deadline, flush metrics, close; True when empty."""
@@ -137,7 +137,7 @@ class Pipeline:
             exporter.shutdown()
         self.queue.close()
         if not drained:
-            log.warning("shutdown deadline reached with records still queued; they are kept for the next start")
+            log.warning("shutdown deadline reached with records still queued; kept for the next start")
         return drained
 
     def pending_by_exporter(self) -> Mapping[str, bool]:
@@ -158,6 +158,26 @@ def build_receivers(services: Services) -> list[Receiver]:
         from otel_auth0.receivers.logs_api import LogsApiReceiver
 
         receivers.append(LogsApiReceiver(services))
+    if config.log_stream is not None:
+        from otel_auth0.receivers.log_stream import LogStreamReceiver
+
+        receivers.append(LogStreamReceiver(services))
+    if config.login_probe is not None:
+        from otel_auth0.receivers.login_probe import LoginProbeReceiver
+
+        receivers.append(LoginProbeReceiver(services))
+    if config.endpoint_check is not None:
+        from otel_auth0.receivers.endpoint_check import EndpointCheckReceiver
+
+        receivers.append(EndpointCheckReceiver(services))
+    if config.status is not None:
+        from otel_auth0.receivers.status import StatusReceiver
+
+        receivers.append(StatusReceiver(services))
+    if config.notices is not None:
+        from otel_auth0.receivers.notices import NoticesReceiver
+
+        receivers.append(NoticesReceiver(services))
     return receivers
 
 
@@ -182,7 +202,14 @@ class Collector:
             for receiver, result in zip(self.receivers, results, strict=False):
                 if isinstance(result, BaseException):
                     log.error("receiver %s ended with %r", receiver.name, result)
-        return await asyncio.to_thread(self.pipeline.drain_and_close, self.config.queue.shutdown_deadline)
+        try:
+            return await asyncio.to_thread(self.pipeline.drain_and_close, self.config.queue.shutdown_deadline)
+        finally:
+            # Listeners (log_stream) keep answering 503 while the queue drains, then close.
+            for receiver in self.receivers:
+                close = getattr(receiver, "aclose", None)
+                if close is not None:
+                    await close()
 
     async def _housekeeping(self, stop: asyncio.Event) -> None:
         while not stop.is_set():

@@ -119,15 +119,29 @@ class ManagementClient:
 
     async def get(self, path_or_url: str, params: Mapping[str, str | int] | None = None) -> ApiResponse:
         """GET a Management API path (``/api/v2/logs``) or an absolute URL from a ``Link`` header."""
+        return await self.request("GET", path_or_url, params=params)
+
+    async def post(self, path: str, body: Mapping[str, Any]) -> ApiResponse:
+        """POST a JSON body to a Management API path (e.g. ``/api/v2/jobs/verification-email``)."""
+        return await self.request("POST", path, body=body)
+
+    async def request(
+        self,
+        method: str,
+        path_or_url: str,
+        params: Mapping[str, str | int] | None = None,
+        body: Mapping[str, Any] | None = None,
+    ) -> ApiResponse:
+        """Send one Management API request with the cached token (refreshed once on 401)."""
         url = path_or_url if "://" in path_or_url else f"{self.base_url}{path_or_url}"
         for attempt in range(2):
             token = await self.token()
             try:
-                response = await self._client.get(
-                    url, params=params, headers={"Authorization": f"Bearer {token}"}
+                response = await self._client.request(
+                    method, url, params=params, json=body, headers={"Authorization": f"Bearer {token}"}
                 )
             except httpx.HTTPError as exc:
-                raise Auth0Error(f"GET {url} failed: {exc!r}", retryable=True) from exc
+                raise Auth0Error(f"{method} {url} failed: {exc!r}", retryable=True) from exc
             rate_limit = RateLimit.from_headers(response.headers)
             if self._on_rate_limit is not None and rate_limit.limit is not None:
                 self._on_rate_limit(rate_limit)
@@ -137,7 +151,7 @@ class ManagementClient:
             if response.status_code >= 400:
                 retryable = response.status_code in (408, 429) or response.status_code >= 500
                 raise Auth0Error(
-                    f"GET {url} answered {response.status_code}: {_describe(response)}",
+                    f"{method} {url} answered {response.status_code}: {_describe(response)}",
                     status=response.status_code,
                     retryable=retryable,
                     retry_after=retry_after_seconds(response.headers) if retryable else None,
@@ -145,9 +159,11 @@ class ManagementClient:
             try:
                 body = response.json()
             except ValueError as exc:
-                raise Auth0Error(f"GET {url} returned non-JSON", status=response.status_code, retryable=True) from exc
+                raise Auth0Error(
+                    f"{method} {url} returned non-JSON", status=response.status_code, retryable=True
+                ) from exc
             return ApiResponse(body, response.headers, rate_limit, str(response.url))
-        raise Auth0Error(f"GET {url}: token rejected twice", status=401, retryable=False)
+        raise Auth0Error(f"{method} {url}: token rejected twice", status=401, retryable=False)
 
     async def aclose(self) -> None:
         """Close connections."""

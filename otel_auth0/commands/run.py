@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 import sys
 
 from otel_auth0.commands.common import CommandError, install_stop_signals, load_or_exit, setup_logging
@@ -33,6 +34,8 @@ async def _run(collector: Collector) -> bool:
 
 def main(args: argparse.Namespace) -> int:
     """Entry point of ``run``."""
+    # Until the event loop takes over signal handling, a stop request simply ends start-up cleanly.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
     setup_logging(args.verbose)
     try:
         config = load_or_exit(args.config)

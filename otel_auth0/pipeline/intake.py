@@ -29,6 +29,8 @@ class Intake:
         self.converter = converter
         self.instruments = instruments
         self._on_enqueued = on_enqueued
+        self.accepted_total = 0
+        self.duplicates_total = 0
 
     def submit_events(
         self,
@@ -48,6 +50,8 @@ class Intake:
     ) -> EnqueueResult:
         """Enqueue already converted telemetry (probe, status and notices receivers)."""
         result = self.queue.enqueue(converted, scope, checkpoint)
+        self.accepted_total += result.accepted
+        self.duplicates_total += result.duplicates
         if result.accepted:
             self._on_enqueued()
         return result

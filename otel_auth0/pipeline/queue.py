@@ -241,8 +241,9 @@ class PersistentQueue:
         return removed
 
     def close(self) -> None:
-        """Close the database (a checkpointed WAL is left consistent)."""
+        """Fold the WAL into the database file and close it."""
         with self._lock:
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             self._db.close()
 
 

@@ -4,6 +4,13 @@ The cursor (last log_id) is committed in the same SQLite transaction that enqueu
 restart polling resumes exactly there: no gap, no duplicate. It follows the ``Link`` next URL, waits for
 ``x-ratelimit-reset`` when the bucket is empty, backs off exponentially with jitter on 429, 5xx and
 network errors, and never spins.
+
+Hybrid mode (``log_stream`` on too): the stream is the primary source and the poller makes no request
+while the stream delivers recent events. Once the stream has been silent, or its newest event older,
+for ``gap_fill_after``, the poller backfills from the later of its own cursor and the stream's highest
+log_id, following ``Link`` pages until caught up; dedupe by log_id makes the overlap harmless. While
+fills keep finding events the stream did not deliver it polls every ``interval``, otherwise (a quiet
+tenant) it only checks every ``gap_fill_after``.
 """
 
 from __future__ import annotations
@@ -12,31 +19,36 @@ import asyncio
 import logging
 import random
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from otel_auth0.auth0.management import Auth0Error, ManagementClient
 from otel_auth0.auth0.ratelimit import RateLimit
 from otel_auth0.config import LogsApiConfig
 from otel_auth0.convert.events import Event, EventFormatError, normalize_event
-from otel_auth0.pipeline.queue import QueueFull
+from otel_auth0.pipeline.queue import EnqueueResult, QueueFull
 from otel_auth0.pipeline.worker import Backoff
-from otel_auth0.receivers.base import Services, sleep_or_stop
+from otel_auth0.receivers.base import Services, log_id_order, sleep_or_stop
 
 log = logging.getLogger(__name__)
 
 CHECKPOINT = "logs_api.cursor"
 LOGS_PATH = "/api/v2/logs"
 QUEUE_FULL_WAIT = 5.0
+EDGE_PAGE = 100
 # An empty cursor means "from the beginning of retention".
 START_OF_RETENTION = ""
 
 
-def preceding_log_id(log_id: str) -> str:
-    """The id just before ``log_id`` (log ids are fixed-width decimal numbers), so ``from=`` includes it."""
-    if log_id.isdigit():
-        return str(max(int(log_id) - 1, 0)).zfill(len(log_id))
-    return log_id
+def log_id_before(sample: str, instant: datetime) -> str:
+    """A cursor that sorts before every event logged at or after ``instant``.
+
+    Auth0 log ids are a 3-digit prefix, the UTC time the event was logged (``YYYYMMDDhhmmss``, never
+    earlier than its ``date``) and opaque digits; the tenant's own prefix is taken from ``sample``."""
+    if len(sample) < 17 or not sample.isdigit():
+        return sample
+    stamp = instant.astimezone(UTC).strftime("%Y%m%d%H%M%S")
+    return sample[:3] + stamp + "0" * (len(sample) - 17)
 
 
 class LogsApiReceiver:
@@ -53,8 +65,12 @@ class LogsApiReceiver:
         self._config: LogsApiConfig = config
         self._services = services
         self._attributes = {"otel_auth0.receiver": self.name}
-        self._client = client or ManagementClient(services.config.auth0, on_rate_limit=self._record_rate_limit)
+        auth0 = services.config.auth0
+        self._client = client or ManagementClient(auth0, on_rate_limit=self._record_rate_limit)
         self._backoff = Backoff(initial=1.0, maximum=config.max_backoff)
+        self._hybrid = services.config.receivers.log_stream is not None
+        self._started = time.time()
+        self._filled = False
         self.pages = 0
         self.rate_limited = 0
 
@@ -71,9 +87,17 @@ class LogsApiReceiver:
     async def run(self, stop: asyncio.Event) -> None:
         """Poll until ``stop``; errors are retried with backoff, never raised."""
         next_url: str | None = None
+        self._started = time.time()
         try:
             while not stop.is_set():
                 try:
+                    if self._hybrid and next_url is None:
+                        await self._cursor()
+                        healthy_for = self._config.gap_fill_after - self.stream_lag()
+                        if healthy_for > 0:
+                            if await sleep_or_stop(stop, healthy_for + 0.05):
+                                break
+                            continue
                     next_url, wait = await self._step(next_url, stop)
                 except Auth0Error as error:
                     wait = self._failure_wait(error)
@@ -87,6 +111,14 @@ class LogsApiReceiver:
                     break
         finally:
             await self._client.aclose()
+
+    def stream_lag(self) -> float:
+        """Seconds the log stream has been silent or behind (since start when it never delivered)."""
+        progress = self._services.stream_progress
+        now = time.time()
+        silent = now - (progress.last_received or self._started)
+        behind = now - progress.newest_event_at if progress.newest_event_at is not None else 0.0
+        return max(silent, behind)
 
     def _failure_wait(self, error: Auth0Error) -> float:
         if not error.retryable:
@@ -107,26 +139,35 @@ class LogsApiReceiver:
         following = response.next_link()
         if not events:
             self._services.instruments.ingest_lag.set(0.0, self._attributes)
+            if self._hybrid:
+                # Caught up: end this fill; the next one starts from the stream's position.
+                interval = self._config.interval
+                wait = interval if self._filled else max(interval, self._config.gap_fill_after)
+                self._filled = False
+                return None, wait * random.uniform(0.9, 1.1)
             return following or url, self._config.interval * random.uniform(0.9, 1.1)
-        cursor = max(str(event["log_id"]) for event in events)
-        if not await self._submit(events, cursor, stop):
+        cursor = max((str(event["log_id"]) for event in events), key=log_id_order)
+        result = await self._submit(events, cursor, stop)
+        if result is None:
             return None, 0.0
+        self._filled = self._filled or result.accepted > 0
         wait = 0.0
         if response.rate_limit.exhausted():
             wait = response.rate_limit.seconds_until_reset() or 1.0
         return following, wait
 
-    async def _submit(self, events: list[Event], cursor: str, stop: asyncio.Event) -> bool:
+    async def _submit(self, events: list[Event], cursor: str, stop: asyncio.Event) -> EnqueueResult | None:
         """Enqueue with the cursor; while the queue is full, wait (the poller pauses, nothing is dropped)."""
         while True:
             try:
-                await asyncio.to_thread(self._services.intake.submit_events, events, self.name, (CHECKPOINT, cursor))
-                return True
+                return await asyncio.to_thread(
+                    self._services.intake.submit_events, events, self.name, (CHECKPOINT, cursor)
+                )
             except QueueFull as full:
                 self._services.instruments.queue_refused.add(1, self._attributes)
                 log.warning("logs_api paused: %s", full)
                 if await sleep_or_stop(stop, QUEUE_FULL_WAIT):
-                    return False
+                    return None
 
     def _events(self, body: Any) -> list[Event]:
         if not isinstance(body, list):
@@ -136,21 +177,30 @@ class LogsApiReceiver:
             try:
                 event = normalize_event(item)
             except EventFormatError as error:
-                self._services.instruments.receiver_errors.add(1, {**self._attributes, "error.type": "bad_event"})
+                errors = self._services.instruments.receiver_errors
+                errors.add(1, {**self._attributes, "error.type": "bad_event"})
                 log.error("logs_api: skipping malformed log entry: %s", error)
                 continue
             if isinstance(event.get("log_id"), str):
                 events.append(event)
         return events
 
-    async def _first_url(self) -> str:
-        """``/api/v2/logs?from=<cursor>&take=N``; the cursor is resolved from ``start_from`` once."""
+    async def _cursor(self) -> str:
+        """The persisted cursor, resolved from ``start_from`` (and persisted) on first start."""
         checkpoint = self._services.intake.queue.get_checkpoint(CHECKPOINT)
-        if checkpoint is None:
-            cursor = await self._resolve_start()
-            await asyncio.to_thread(self._services.intake.queue.set_checkpoint, CHECKPOINT, cursor)
-        else:
-            cursor = checkpoint.value
+        if checkpoint is not None:
+            return checkpoint.value
+        cursor = await self._resolve_start()
+        await asyncio.to_thread(self._services.intake.queue.set_checkpoint, CHECKPOINT, cursor)
+        return cursor
+
+    async def _first_url(self) -> str:
+        """``/api/v2/logs?from=<cursor>&take=N``; in hybrid mode from the stream's position when later."""
+        cursor = await self._cursor()
+        stream_position = self._services.stream_progress.highest_log_id
+        if self._hybrid and stream_position and log_id_order(stream_position) > log_id_order(cursor):
+            log.info("logs_api: log stream silent or behind; filling the gap after %s", stream_position)
+            cursor = stream_position
         take = self._config.take
         if cursor == START_OF_RETENTION:
             cursor = "0" * 56
@@ -158,26 +208,43 @@ class LogsApiReceiver:
 
     async def _resolve_start(self) -> str:
         start = self._config.start_from
-        if start == "oldest":
-            return await self._edge_log_id("date:1", include=True) or START_OF_RETENTION
         if start == "latest":
-            return await self._edge_log_id("date:-1", include=False) or START_OF_RETENTION
-        instant = datetime.fromisoformat(start.replace("Z", "+00:00"))
-        stamp = instant.strftime("%Y-%m-%dT%H:%M:%S")
-        first = await self._edge_log_id("date:1", include=True, query=f"date:[{stamp} TO *]")
-        if first is not None:
-            return first
-        return await self._edge_log_id("date:-1", include=False) or START_OF_RETENTION
+            return await self._newest_log_id() or START_OF_RETENTION
+        query = None
+        if start != "oldest":
+            instant = datetime.fromisoformat(start.replace("Z", "+00:00")).astimezone(UTC)
+            query = f"date:[{instant.strftime('%Y-%m-%dT%H:%M:%S')} TO *]"
+        first = await self._search_first(query)
+        if first is None:
+            return await self._newest_log_id() or START_OF_RETENTION
+        log_id, date = first
+        since = date if start == "oldest" else instant
+        return log_id_before(log_id, since)
 
-    async def _edge_log_id(self, sort: str, include: bool, query: str | None = None) -> str | None:
-        params: dict[str, str | int] = {"sort": sort, "per_page": 1, "page": 0}
+    async def _search_first(self, query: str | None) -> tuple[str, datetime] | None:
+        """The first event by date (optionally matching ``query``): its log_id and date."""
+        params: dict[str, str | int] = {"sort": "date:1", "per_page": 1, "page": 0}
         if query:
             params["q"] = query
-        response = await self._client.get(LOGS_PATH, params)
-        body = response.body.get("logs") if isinstance(response.body, dict) else response.body
-        if not isinstance(body, list) or not body:
+        rows = self._rows((await self._client.get(LOGS_PATH, params)).body)
+        if not rows:
             return None
-        log_id = str(body[0].get("log_id") or body[0].get("_id") or "")
-        if not log_id:
+        row = rows[0]
+        log_id = str(row.get("log_id") or row.get("_id") or "")
+        try:
+            date = datetime.fromisoformat(str(row.get("date")).replace("Z", "+00:00")).astimezone(UTC)
+        except ValueError:
             return None
-        return preceding_log_id(log_id) if include else log_id
+        return (log_id, date) if log_id else None
+
+    async def _newest_log_id(self) -> str | None:
+        """The highest log_id among the newest events (events of one instant come in any order)."""
+        params: dict[str, str | int] = {"sort": "date:-1", "per_page": EDGE_PAGE, "page": 0}
+        ids = [str(row.get("log_id") or row.get("_id") or "") for row in self._rows((await self._client.get(LOGS_PATH, params)).body)]
+        ids = [log_id for log_id in ids if log_id]
+        return max(ids) if ids else None
+
+    @staticmethod
+    def _rows(body: Any) -> list[dict[str, Any]]:
+        rows = body.get("logs") if isinstance(body, dict) else body
+        return [row for row in rows if isinstance(row, dict)] if isinstance(rows, list) else []

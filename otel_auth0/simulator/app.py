@@ -5,10 +5,14 @@ from __future__ import annotations
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
+from otel_auth0.simulator.auth_api import auth_routes, password_grants
+from otel_auth0.simulator.auth_state import AuthState
 from otel_auth0.simulator.control import ControlError, control_error_handler, control_routes
+from otel_auth0.simulator.feeds import FeedsState, feed_routes
 from otel_auth0.simulator.management_api import logs_routes
+from otel_auth0.simulator.management_extra import extra_routes
 from otel_auth0.simulator.middleware import FaultsAndCounters
-from otel_auth0.simulator.oauth import token_routes
+from otel_auth0.simulator.oauth import DEFAULT_GRANTS, token_routes
 from otel_auth0.simulator.state import TenantState
 from otel_auth0.simulator.traffic import TrafficGenerator
 
@@ -16,7 +20,15 @@ from otel_auth0.simulator.traffic import TrafficGenerator
 def create_app(state: TenantState, generator: TrafficGenerator | None = None) -> Starlette:
     """The tenant's HTTP application; ``generator`` serves ``POST /_sim/events {"generate": N}``."""
     generator = generator or TrafficGenerator(state.tenant_name, state.environment_name, state.hostname)
-    routes = [*token_routes(state), *logs_routes(state), *control_routes(state, generator)]
+    auth = AuthState()
+    routes = [
+        *token_routes(state, {**DEFAULT_GRANTS, **password_grants(auth)}),
+        *logs_routes(state),
+        *control_routes(state, generator),
+        *auth_routes(state, auth),
+        *feed_routes(state, FeedsState.for_tenant(state)),
+        *extra_routes(state),
+    ]
     return Starlette(
         routes=routes,
         middleware=[Middleware(FaultsAndCounters, state=state)],

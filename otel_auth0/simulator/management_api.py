@@ -126,7 +126,7 @@ def _checkpoint_page(state: TenantState, request: Request) -> Response:
     """Up to ``take`` events after ``from`` in log-id order, with the ``Link`` to the next page."""
     take = _int_param(request, "take", DEFAULT_PAGE, 1, MAX_PAGE)
     start = request.query_params.get("from")
-    if start and not start.isdigit():
+    if start and not (start.isascii() and start.isdigit()):
         raise BadRequest(f"Query validation error: 'from' must be a log_id, got {start!r}")
     page = state.events_after(start or None, take)
     if page:

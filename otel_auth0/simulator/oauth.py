@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
+from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -36,9 +37,8 @@ async def read_params(request: Request) -> TokenParams | JSONResponse:
             if not isinstance(body, dict):
                 return oauth_error(400, "invalid_request", "The request body must be a JSON object.")
             return {str(k): str(v) for k, v in body.items() if v is not None}
-        if content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-            form = await request.form()
-            return {k: v for k, v in form.items() if isinstance(v, str)}
+        if content_type == "application/x-www-form-urlencoded":
+            return dict(parse_qsl((await request.body()).decode(), keep_blank_values=True))
     except (ValueError, UnicodeDecodeError):
         return oauth_error(400, "invalid_request", "The request body could not be parsed.")
     return oauth_error(400, "invalid_request", "Use application/json or application/x-www-form-urlencoded.")

@@ -17,6 +17,7 @@ import httpx
 import uvicorn
 
 from otel_auth0.simulator.app import create_app
+from otel_auth0.simulator.auth_state import startup_info as probe_startup_info
 from otel_auth0.simulator.log_stream_push import LogStreamPusher, StreamTarget
 from otel_auth0.simulator.state import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, M2MClient, TenantState
 from otel_auth0.simulator.tls import TlsFiles, ensure_certificates
@@ -67,6 +68,7 @@ def startup_info(state: TenantState, options: SimulatorOptions, tls: TlsFiles | 
         "ca_file": str(tls.ca_file) if tls else None,
         "client_id": options.client_id,
         "client_secret": options.client_secret,
+        **probe_startup_info(),
     }
 
 

@@ -120,8 +120,7 @@ class TenantState:
         }
         self.tokens: dict[str, IssuedToken] = {}
         self.bucket = TokenBucket(mgmt_rate_limit, mgmt_rate_limit)
-        self.rng = random.Random(seed)
-        self.log_ids = LogIdGenerator(random.Random(self.rng.random()))
+        self.log_ids = LogIdGenerator(random.Random(seed))
         self.events: list[Event] = []
         self._ids: list[str] = []
         self._by_id: dict[str, Event] = {}

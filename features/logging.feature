@@ -1,0 +1,1 @@
+../otel_auth0/readiness/features/logging.feature

@@ -1,0 +1,187 @@
+"""``otel-auth0 demo``: the simulator plus the collector on the embedded default (OTLP-JSON file), with a
+progress display and a human summary of what was exported."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import shutil
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from statistics import median
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from otel_auth0.commands.common import install_stop_signals, setup_logging
+from otel_auth0.config import Config, parse_config
+from otel_auth0.exporters.file import read_otlp_json_lines
+from otel_auth0.runtime import Collector
+from otel_auth0.simulator.process import SimulatorHandle, running_simulator
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``demo``."""
+    parser = subparsers.add_parser(
+        "demo",
+        help="run the simulator and the collector for ~30 s, then summarise the exported telemetry",
+        description="Start the Auth0 tenant simulator, run the collector against it with the OTLP-JSON file "
+        "exporter, then print events by type and outcome, ingest lag and where the telemetry file is.",
+    )
+    parser.add_argument("--duration", type=float, default=30.0, help="seconds to run (default: %(default)s)")
+    parser.add_argument(
+        "--dir", type=Path, default=Path(".otel-auth0-demo"), help="working directory, recreated each run"
+    )
+    parser.add_argument("--events-per-second", type=float, default=20.0, help="simulated traffic rate")
+    parser.add_argument("--verbose", "-v", action="store_true", help="debug logging")
+    parser.set_defaults(func=main)
+
+
+def demo_config(simulator: SimulatorHandle, workdir: Path) -> Config:
+    """The collector configuration the demo runs: logs_api against the simulator, file exporter."""
+    info = simulator.info
+    return parse_config(
+        {
+            "auth0": {
+                "domain": info["domain"],
+                "scheme": info["scheme"],
+                "ca_file": info.get("ca_file"),
+                "client_id": info["client_id"],
+                "client_secret": info["client_secret"],
+            },
+            "state_dir": str(workdir / "state"),
+            "receivers": {"logs_api": {"interval": "1s", "start_from": "oldest"}},
+            "exporters": {"file": {"path": str(workdir / "otel-auth0-telemetry.jsonl")}},
+            "telemetry": {"metrics_interval": "2s"},
+        }
+    )
+
+
+@dataclass
+class Summary:
+    """What the telemetry file holds."""
+
+    by_type_outcome: Counter[tuple[str, str]] = field(default_factory=Counter)
+    spans: int = 0
+    metric_names: set[str] = field(default_factory=set)
+    lags: list[float] = field(default_factory=list)
+
+    @property
+    def log_records(self) -> int:
+        """Number of log records."""
+        return sum(self.by_type_outcome.values())
+
+
+def _attribute(attributes: list[dict[str, Any]], key: str) -> str:
+    for attribute in attributes:
+        if attribute.get("key") == key:
+            return str(next(iter(attribute.get("value", {}).values()), ""))
+    return ""
+
+
+def summarise(path: Path) -> Summary:
+    """Read the OTLP-JSON lines file."""
+    summary = Summary()
+    for line in read_otlp_json_lines(path):
+        for resource in line.get("resourceLogs", []):
+            for scope in resource.get("scopeLogs", []):
+                for record in scope.get("logRecords", []):
+                    attributes = record.get("attributes", [])
+                    key = (_attribute(attributes, "auth0.log.type"), _attribute(attributes, "auth0.log.outcome"))
+                    summary.by_type_outcome[key] += 1
+                    observed, emitted = int(record.get("observedTimeUnixNano", 0)), int(record.get("timeUnixNano", 0))
+                    if observed and emitted:
+                        summary.lags.append((observed - emitted) / 1e9)
+        for resource in line.get("resourceSpans", []):
+            for scope in resource.get("scopeSpans", []):
+                summary.spans += len(scope.get("spans", []))
+        for resource in line.get("resourceMetrics", []):
+            for scope in resource.get("scopeMetrics", []):
+                summary.metric_names.update(metric["name"] for metric in scope.get("metrics", []))
+    return summary
+
+
+def print_summary(console: Console, summary: Summary, path: Path, generated: int | None) -> None:
+    """Human summary: events by type and outcome, lag, where the file is."""
+    table = Table(title="Auth0 events exported as OTLP log records")
+    table.add_column("type")
+    table.add_column("outcome")
+    table.add_column("records", justify="right")
+    for (log_type, outcome), count in sorted(summary.by_type_outcome.items(), key=lambda item: -item[1]):
+        table.add_row(log_type, outcome, str(count))
+    console.print(table)
+    by_outcome: Counter[str] = Counter()
+    for (_, outcome), count in summary.by_type_outcome.items():
+        by_outcome[outcome] += count
+    console.print(
+        f"[bold]{summary.log_records}[/bold] log records"
+        + (f" (the simulator generated {generated})" if generated is not None else "")
+        + f", {summary.spans} spans, {len(summary.metric_names)} metrics; outcomes: "
+        + ", ".join(f"{outcome} {count}" for outcome, count in sorted(by_outcome.items()))
+    )
+    if summary.lags:
+        console.print(
+            f"ingest lag (observed - event time): median {median(summary.lags):.2f}s, max {max(summary.lags):.2f}s"
+        )
+    console.print(f"metrics: {', '.join(sorted(summary.metric_names)) or 'none yet'}")
+    console.print(f"telemetry file (OTLP-JSON lines): [bold]{path.resolve()}[/bold]")
+    console.print("next: point `exporters.otlp` at your backend (docs/backends.md) and run `otel-auth0 run --config`")
+
+
+def _generated(simulator: SimulatorHandle) -> int | None:
+    import httpx
+
+    try:
+        stats = httpx.get(f"{simulator.base_url}/_sim/stats", verify=simulator.verify, timeout=5).json()
+    except (httpx.HTTPError, ValueError):
+        return None
+    value = stats.get("generated")
+    return int(value) if isinstance(value, int) else None
+
+
+async def _run_collector(collector: Collector, duration: float, console: Console) -> None:
+    stop = asyncio.Event()
+    install_stop_signals(stop)
+    intake = collector.pipeline.intake
+    with Progress(
+        TextColumn("[bold]collecting from the simulated tenant"),
+        BarColumn(),
+        TextColumn("{task.fields[events]} events"),
+        TimeRemainingColumn(),
+        console=console,
+        transient=False,
+    ) as progress:
+        task = progress.add_task("demo", total=duration, events=0)
+        runner = asyncio.create_task(collector.run(stop))
+        started = time.monotonic()
+        while not stop.is_set() and (elapsed := time.monotonic() - started) < duration:
+            progress.update(task, completed=elapsed, events=intake.accepted_total)
+            await asyncio.sleep(0.25)
+        progress.update(task, completed=duration, events=intake.accepted_total)
+        stop.set()
+        await runner
+
+
+def main(args: argparse.Namespace) -> int:
+    """Entry point of ``demo``."""
+    setup_logging(args.verbose)
+    console = Console()
+    workdir: Path = args.dir
+    shutil.rmtree(workdir, ignore_errors=True)
+    workdir.mkdir(parents=True)
+    console.print(f"starting the Auth0 tenant simulator ({args.events_per_second:g} events/s) ...")
+    with running_simulator(
+        "--state-dir", str(workdir / "simulator"), "--events-per-second", str(args.events_per_second)
+    ) as simulator:
+        console.print(f"simulated tenant at {simulator.base_url} (TLS with its own CA)")
+        config = demo_config(simulator, workdir)
+        collector = Collector(config)
+        asyncio.run(_run_collector(collector, args.duration, console))
+        generated = _generated(simulator)
+    assert config.exporters.file is not None
+    print_summary(console, summarise(config.exporters.file.path), config.exporters.file.path, generated)
+    return 0

@@ -1,0 +1,19 @@
+@notifications
+Feature: Notifications
+  Changes announced by Auth0 (changelog, status, outbound IP ranges) reach the team.
+
+  @recommended
+  Scenario: Changelog, status and IP-range watchers are configured
+    Given the readiness target
+    Then the changelog, status and IP-range watchers are configured
+
+  @manual
+  Scenario Outline: Manual notification duties are attested
+    Given the attestations file
+    Then "<item>" is attested and fresh
+
+    Examples:
+      | item                |
+      | dashboard_admins    |
+      | security_contact    |
+      | status_subscription |

@@ -1,0 +1,152 @@
+"""Logging gates: logs leave the tenant (active log stream or a fresh poller checkpoint), the export
+lag is under the threshold, and export is on when the plan keeps logs for less than required."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from otel_auth0.auth0.management import ManagementClient
+from otel_auth0.auth0.management_reads import TenantSnapshot, get_log, newest_log
+from otel_auth0.config import ReadinessConfig
+from otel_auth0.readiness.result import CheckResult, failed, passed, skipped
+from otel_auth0.readiness.target import ReadinessTarget
+from otel_auth0.receivers.logs_api import CHECKPOINT
+
+QUEUE_FILE = "queue.sqlite3"
+
+
+@dataclass(frozen=True)
+class PollerCheckpoint:
+    """The ``logs_api`` receiver's last log id and when it was stored."""
+
+    log_id: str
+    updated_at: float
+
+
+def read_checkpoint(state_dir: Path) -> PollerCheckpoint | None:
+    """The poller checkpoint from the collector's queue database (opened read-only)."""
+    path = state_dir / QUEUE_FILE
+    if not path.is_file():
+        return None
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+            row = db.execute(
+                "SELECT value, updated_at FROM checkpoints WHERE name = ?", (CHECKPOINT,)
+            ).fetchone()
+    except sqlite3.Error:
+        return None
+    return PollerCheckpoint(str(row[0]), float(row[1])) if row else None
+
+
+def _active_streams(snapshot: TenantSnapshot) -> list[str]:
+    return [str(s.get("name")) for s in snapshot.log_streams if s.get("status") == "active"]
+
+
+def check_export_active(
+    snapshot: TenantSnapshot, checkpoint: PollerCheckpoint | None, config: ReadinessConfig
+) -> CheckResult:
+    """An active log stream, or a poller checkpoint younger than ``thresholds.log_lag_s``."""
+    title = "Tenant logs are exported"
+    checked = "GET /api/v2/log-streams; logs_api checkpoint in state_dir"
+    streams = _active_streams(snapshot)
+    if streams:
+        return passed("log_export", title, checked, f"active log stream: {', '.join(streams)}")
+    if checkpoint is not None:
+        age = time.time() - checkpoint.updated_at
+        if age <= config.thresholds.log_lag_s:
+            return passed("log_export", title, checked, f"poller checkpoint updated {age:.0f}s ago")
+        return failed(
+            "log_export",
+            title,
+            checked,
+            f"no active log stream and the poller checkpoint is {age:.0f}s old "
+            f"(limit {config.thresholds.log_lag_s:g}s)",
+            "start otel-auth0 run with receivers.logs_api, or resume the log stream",
+        )
+    return failed(
+        "log_export",
+        title,
+        checked,
+        "no active log stream and no poller checkpoint",
+        "create a log stream to otel-auth0 (receivers.log_stream) or run otel-auth0 with receivers.logs_api",
+    )
+
+
+def _date(value: object) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def check_export_lag(target: ReadinessTarget, checkpoint: PollerCheckpoint | None) -> CheckResult:
+    """The newest tenant log is at most ``thresholds.log_lag_s`` ahead of the poller's position."""
+    limit = target.readiness.thresholds.log_lag_s
+    title = f"Export lag is under {limit:g}s"
+    checked = "newest tenant log vs the log at the poller checkpoint"
+    if checkpoint is None:
+        return skipped(
+            "log_lag",
+            title,
+            checked,
+            "no poller checkpoint; a log stream's lag is not visible through the API",
+        )
+    log_id = checkpoint.log_id
+    newest, at_checkpoint = target.with_client(lambda client: _pair(client, log_id))
+    if newest is None:
+        return passed("log_lag", title, checked, "the tenant has no logs")
+    newest_date = _date(newest.get("date"))
+    if newest.get("log_id", newest.get("_id")) == checkpoint.log_id or newest_date is None:
+        return passed("log_lag", title, checked, "the poller is at the newest log")
+    position = _date(at_checkpoint.get("date")) if at_checkpoint else None
+    if position is None:
+        return failed(
+            "log_lag",
+            title,
+            checked,
+            "the checkpointed log is no longer retained",
+            "restart the poller; logs were missed",
+        )
+    lag = (newest_date - position).total_seconds()
+    if lag > limit:
+        return failed(
+            "log_lag",
+            title,
+            checked,
+            f"export is {lag:.0f}s behind (limit {limit:g}s)",
+            "check the collector is running and its exporters are healthy (otel-auth0 run logs)",
+        )
+    return passed("log_lag", title, checked, f"{lag:.0f}s behind")
+
+
+async def _pair(client: ManagementClient, log_id: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """The newest log and the log at ``log_id``."""
+    return await newest_log(client), await get_log(client, log_id)
+
+
+def check_retention(
+    snapshot: TenantSnapshot, checkpoint: PollerCheckpoint | None, config: ReadinessConfig
+) -> CheckResult:
+    """When the plan keeps logs for less than ``required_retention_days``, export must be on."""
+    title = f"Logs are kept for {config.required_retention_days} days"
+    checked = "readiness.plan_retention_days vs required_retention_days; log streams, poller"
+    if config.plan_retention_days is None:
+        return skipped(
+            "retention", title, checked, "set readiness.plan_retention_days to your plan's log retention"
+        )
+    if config.plan_retention_days >= config.required_retention_days:
+        return passed("retention", title, checked, f"the plan keeps {config.plan_retention_days} days")
+    if _active_streams(snapshot) or checkpoint is not None:
+        return passed("retention", title, checked, "export is on; retention is the backend's")
+    return failed(
+        "retention",
+        title,
+        checked,
+        f"the plan keeps {config.plan_retention_days} days and no export is on",
+        "export logs with a log stream or receivers.logs_api to a backend that keeps them long enough",
+    )

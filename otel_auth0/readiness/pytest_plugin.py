@@ -1,0 +1,128 @@
+"""pytest plugin behind ``pytest features/`` and ``otel-auth0 readiness``: the ``--readiness-config``
+option, the session-wide target, tag markers, and one-line reports for expected failures."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Generator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from otel_auth0.config import ConfigError
+from otel_auth0.readiness.steps.assertions import ReadinessFailure
+from otel_auth0.readiness.target import ReadinessTarget
+
+pytest_plugins = [
+    "otel_auth0.readiness.steps.common",
+    "otel_auth0.readiness.steps.monitoring",
+    "otel_auth0.readiness.steps.tenant",
+    "otel_auth0.readiness.steps.email",
+    "otel_auth0.readiness.steps.firewall",
+]
+
+ENV_CONFIG = "OTEL_AUTH0_READINESS_CONFIG"
+FEATURES_DIR = Path(__file__).parent / "features"
+MARKERS = {
+    "critical": "must pass before go-live",
+    "recommended": "should pass; Auth0's non-critical fixes",
+    "manual": "no API: read from the attestations file",
+    "monitoring": "monitoring.feature",
+    "service_status": "service_status.feature",
+    "notifications": "notifications.feature",
+    "logging": "logging.feature",
+    "rate_limits": "rate_limits.feature",
+    "email": "email.feature",
+    "firewall": "firewall.feature",
+    "production_checks": "production_checks.feature",
+}
+
+
+TAGS = ("critical", "recommended", "manual")
+SCENARIO = pytest.StashKey[tuple[str, str]]()
+RESULTS = pytest.StashKey[list[dict[str, Any]]]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """``--readiness-config FILE`` and ``--readiness-results FILE``."""
+    group = parser.getgroup("readiness", "otel-auth0 production-readiness gates")
+    group.addoption(
+        "--readiness-config",
+        metavar="FILE",
+        default=None,
+        help=f"otel-auth0 YAML configuration of the tenant to check (or set {ENV_CONFIG})",
+    )
+    group.addoption(
+        "--readiness-results",
+        metavar="FILE",
+        default=None,
+        help="write every scenario's outcome, tags and one-line message as JSON (for the summaries)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the tag markers."""
+    for name, text in MARKERS.items():
+        config.addinivalue_line("markers", f"{name}: {text}")
+    config.stash[RESULTS] = []
+
+
+def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Any, scenario: Any) -> None:
+    """Remember the rendered feature and scenario names for the results file."""
+    request.node.stash[SCENARIO] = (str(feature.name), str(scenario.name))
+
+
+@pytest.fixture(scope="session")
+def readiness_target(request: pytest.FixtureRequest) -> Iterator[ReadinessTarget]:
+    """The tenant under test, shared by every scenario of the run."""
+    path = request.config.getoption("--readiness-config") or os.environ.get(ENV_CONFIG)
+    if not path:
+        pytest.skip(f"no readiness target: pass --readiness-config FILE or set {ENV_CONFIG}")
+    try:
+        target = ReadinessTarget.load(path)
+    except ConfigError as error:
+        raise ReadinessFailure(f"configuration error in {path}: {error}") from None
+    yield target
+    target.close()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """An expected failure (:class:`ReadinessFailure`) is reported as its one line, without traceback;
+    each scenario's outcome is recorded for ``--readiness-results``."""
+    report = yield
+    if call.excinfo is not None and isinstance(call.excinfo.value, ReadinessFailure) and report.failed:
+        report.longrepr = str(call.excinfo.value)
+    if report.when == "call" or (report.when == "setup" and not report.passed):
+        item.config.stash[RESULTS].append(_result(item, report))
+    return report
+
+
+def _result(item: pytest.Item, report: pytest.TestReport) -> dict[str, Any]:
+    feature, scenario = item.stash.get(
+        SCENARIO, (item.module.__name__ if isinstance(item, pytest.Function) else "", item.name)
+    )
+    message = ""
+    if report.skipped and isinstance(report.longrepr, tuple):
+        message = str(report.longrepr[2]).removeprefix("Skipped: ")
+    elif report.failed:
+        message = str(report.longrepr).strip().splitlines()[-1] if report.longrepr else "failed"
+    return {
+        "nodeid": item.nodeid,
+        "feature": feature,
+        "scenario": scenario,
+        "tags": [m.name for m in item.iter_markers() if m.name in MARKERS],
+        "outcome": report.outcome,
+        "message": message,
+    }
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Write ``--readiness-results``."""
+    path = session.config.getoption("--readiness-results")
+    if path:
+        Path(path).write_text(json.dumps(session.config.stash[RESULTS], indent=2), encoding="utf-8")

@@ -1,0 +1,73 @@
+"""Steps of production_checks.feature, logging.feature and rate_limits.feature."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from pytest_bdd import given, parsers, then
+
+from otel_auth0.auth0.management import Auth0Error
+from otel_auth0.auth0.management_reads import TenantSnapshot, search_logs_since
+from otel_auth0.readiness.log_export import (
+    check_export_active,
+    check_export_lag,
+    check_retention,
+    read_checkpoint,
+)
+from otel_auth0.readiness.production_checks import run_check
+from otel_auth0.readiness.rate_limits import check_headroom, check_rate_limit_events
+from otel_auth0.readiness.scan import ScanReport, summarize
+from otel_auth0.readiness.steps.assertions import ReadinessFailure, expect
+from otel_auth0.readiness.target import ReadinessTarget
+
+
+@then(parsers.parse('the production check "{check}" passes'))
+def production_check(readiness_target: ReadinessTarget, snapshot: TenantSnapshot, check: str) -> None:
+    """One of Auth0's production checks."""
+    expect(run_check(check, snapshot, readiness_target.readiness))
+
+
+@then("an active log stream or a fresh poller checkpoint exports the logs")
+def export_active(readiness_target: ReadinessTarget, snapshot: TenantSnapshot) -> None:
+    """Logs leave the tenant."""
+    checkpoint = read_checkpoint(readiness_target.config.state_dir)
+    expect(check_export_active(snapshot, checkpoint, readiness_target.readiness))
+
+
+@then("the export lag is under the threshold")
+def export_lag(target: ReadinessTarget) -> None:
+    """Poller lag."""
+    expect(check_export_lag(target, read_checkpoint(target.config.state_dir)))
+
+
+@then("export is on when the plan's retention is shorter than required")
+def retention(readiness_target: ReadinessTarget, snapshot: TenantSnapshot) -> None:
+    """Retention gate."""
+    checkpoint = read_checkpoint(readiness_target.config.state_dir)
+    expect(check_retention(snapshot, checkpoint, readiness_target.readiness))
+
+
+@given("the tenant logs of the rate-limit window", target_fixture="scan_report")
+def scan_window(readiness_target: ReadinessTarget) -> ScanReport:
+    """Tenant logs of ``thresholds.rate_limit_window_h``, summarised."""
+    since = datetime.now(UTC) - timedelta(hours=readiness_target.readiness.thresholds.rate_limit_window_h)
+    try:
+        events = readiness_target.with_client(lambda client: search_logs_since(client, since))
+    except Auth0Error as error:
+        raise ReadinessFailure(
+            f"cannot read tenant logs: {error}. Fix: grant read:logs to the readiness application"
+        ) from None
+    return summarize(events, since)
+
+
+@then("there are no more rate-limit events than allowed")
+def rate_limit_events(readiness_target: ReadinessTarget, scan_report: ScanReport) -> None:
+    """Rate-limit events gate."""
+    expect(check_rate_limit_events(scan_report, readiness_target.readiness.thresholds))
+
+
+@then("the Management API rate-limit headroom is above the floor")
+def headroom(readiness_target: ReadinessTarget, snapshot: TenantSnapshot) -> None:
+    """Headroom gate on the first response of the run."""
+    sample = snapshot.rate_limits[0] if snapshot.rate_limits else None
+    expect(check_headroom(sample, readiness_target.readiness.thresholds))

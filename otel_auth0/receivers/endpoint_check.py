@@ -1,0 +1,119 @@
+"""``receivers.endpoint_check``: Auth0's monitoring endpoints every ``interval``.
+
+``/testall`` is up when it answers 200 with the body ``OK``; ``/test`` when it answers 200 with a
+JSON ``clock``; any other path when it answers 2xx. Each request becomes a span
+``auth0.endpoint_check`` (per-phase timings as attributes) and the ``auth0.endpoint.up`` gauge and
+``auth0.endpoint.duration`` histogram, both by ``url.path``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+
+import httpx
+from opentelemetry.proto.trace.v1.trace_pb2 import Span
+
+from otel_auth0.auth0.http import async_client
+from otel_auth0.auth0.probe import PROBE_USER_AGENT
+from otel_auth0.auth0.probe_errors import classify_exception
+from otel_auth0.auth0.timings import PhaseRecorder
+from otel_auth0.config import Auth0Config
+from otel_auth0.convert.mapping import Converted
+from otel_auth0.convert.wire import AttributeValue
+from otel_auth0.receivers.base import Services, sleep_or_stop
+from otel_auth0.receivers.records import new_span_id, new_trace_id, span, submit
+
+SCOPE = "otel_auth0.endpoint_check"
+
+
+def judge(path: str, response: httpx.Response) -> str | None:
+    """``None`` when the endpoint is up, else an ``error.type``."""
+    if response.status_code >= 500:
+        return "http_5xx"
+    if response.status_code != 200:
+        return f"http_{response.status_code}"
+    if path == "/testall" and response.text.strip() != "OK":
+        return "unexpected_body"
+    if path == "/test":
+        try:
+            body = response.json()
+        except ValueError:
+            return "unexpected_body"
+        if not isinstance(body, dict) or "clock" not in body:
+            return "unexpected_body"
+    return None
+
+
+class EndpointCheckReceiver:
+    """Checks the configured paths until stopped."""
+
+    name = "endpoint_check"
+
+    def __init__(self, services: Services) -> None:
+        config = services.config.receivers.endpoint_check
+        auth0 = services.config.auth0
+        if config is None or auth0 is None:
+            raise ValueError("receivers.endpoint_check and auth0 must be configured")
+        self._services = services
+        self._auth0: Auth0Config = auth0
+        self._paths = config.paths
+        self._interval = config.interval
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Check every interval until ``stop``."""
+        while not stop.is_set():
+            await self.check_once()
+            if await sleep_or_stop(stop, self._interval * random.uniform(0.9, 1.1)):
+                break
+
+    async def check_once(self) -> dict[str, bool]:
+        """One round over every path; returns up/down by path."""
+        results: dict[str, bool] = {}
+        items: list[Converted] = []
+        async with async_client(self._auth0.ca_file, self._auth0.timeout, PROBE_USER_AGENT) as client:
+            for path in self._paths:
+                up, converted = await self._check(client, path)
+                results[path] = up
+                items.append(converted)
+        await submit(self._services, self.name, items, SCOPE)
+        return results
+
+    async def _check(self, client: httpx.AsyncClient, path: str) -> tuple[bool, Converted]:
+        url = f"{self._auth0.base_url}{path}"
+        recorder = PhaseRecorder()
+        attributes: dict[str, AttributeValue] = {
+            "url.full": url,
+            "url.path": path,
+            "http.request.method": "GET",
+            "user_agent.synthetic.type": "test",
+        }
+        start = time.time_ns()
+        try:
+            response = await client.get(url, extensions={"trace": recorder})
+            error = judge(path, response)
+            attributes["http.response.status_code"] = response.status_code
+        except httpx.HTTPError as exc:
+            error = classify_exception(exc)
+        end = time.time_ns()
+        for phase, seconds in recorder.phases.items():
+            attributes[f"auth0.probe.phase.{phase}"] = seconds
+        if error:
+            attributes["error.type"] = error
+        instruments = self._services.instruments
+        metric_attributes = {"url.path": path}
+        instruments.endpoint_up.set(0 if error else 1, metric_attributes)
+        instruments.endpoint_duration.record((end - start) / 1e9, metric_attributes)
+        instruments.receiver_requests.add(1, {"otel_auth0.receiver": self.name})
+        framed = span(
+            new_trace_id(),
+            new_span_id(),
+            "auth0.endpoint_check",
+            start,
+            end,
+            attributes,
+            kind=Span.SpanKind.SPAN_KIND_CLIENT,
+            error=error,
+        )
+        return error is None, Converted(key=None, logs=b"", spans=framed, span_count=1)

@@ -1,0 +1,109 @@
+"""``receivers.login_probe``: a synthetic password-grant login every ``interval`` (±10 % jitter).
+
+Each run becomes one trace, one log record and the ``auth0.probe.*`` metrics. A rate-limit answer
+postpones the next run until ``x-ratelimit-reset`` / ``Retry-After``; refused credentials are counted
+by :class:`~otel_auth0.receivers.probe_guard.CredentialGuard`, which stops the probe before Auth0's
+brute-force protection would lock the test user out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+
+from otel_auth0.auth0.probe import LoginProbe, ProbeResult, ProbeSettings
+from otel_auth0.config import Auth0Config, LoginProbeConfig
+from otel_auth0.convert.mapping import Converted
+from otel_auth0.receivers.base import Services, sleep_or_stop
+from otel_auth0.receivers.probe_guard import CredentialGuard
+from otel_auth0.receivers.probe_telemetry import SCOPE, blocked_telemetry, probe_telemetry, record_metrics
+from otel_auth0.receivers.records import submit
+
+log = logging.getLogger(__name__)
+
+
+def probe_settings(auth0: Auth0Config, config: LoginProbeConfig) -> ProbeSettings:
+    """Library settings from the configuration sections."""
+    return ProbeSettings(
+        base_url=auth0.base_url,
+        client_id=config.client_id or "",
+        username=config.username or "",
+        password=config.password or "",
+        client_secret=config.client_secret,
+        realm=config.realm,
+        audience=config.audience,
+        scope=config.scope,
+        userinfo=config.userinfo,
+        ca_file=auth0.ca_file,
+        timeout=auth0.timeout,
+        leeway=config.leeway,
+    )
+
+
+class ProbeRunner:
+    """One guarded probe run with its telemetry; shared by the receiver and ``otel-auth0 probe``."""
+
+    def __init__(
+        self, services: Services, settings: ProbeSettings, config: LoginProbeConfig, emit: bool = True
+    ) -> None:
+        self.services = services
+        self.emit = emit
+        self.settings = settings
+        self.probe = LoginProbe(settings)
+        self.guard = CredentialGuard(
+            services.intake.queue,
+            settings.fingerprint(),
+            config.max_credential_failures,
+            config.credential_failure_cooldown,
+        )
+
+    async def run_once(self) -> ProbeResult | str:
+        """Probe and emit; returns the result, or the guard's reason when the run was skipped."""
+        instruments = self.services.instruments
+        attributes = {"otel_auth0.receiver": LoginProbeReceiver.name}
+        reason = self.guard.blocked()
+        if reason is not None:
+            log.warning("login_probe: %s", reason)
+            record_metrics(instruments, None)
+            await self._emit(blocked_telemetry(self.settings, reason))
+            return reason
+        result = await self.probe.run()
+        await asyncio.to_thread(self.guard.record, result)
+        instruments.receiver_requests.add(len(result.steps), attributes)
+        record_metrics(instruments, result)
+        if result.ok:
+            instruments.receiver_last_success.set(time.time(), attributes)
+        else:
+            log.warning("login_probe failed (%s): %s", result.error_type, result.message)
+        await self._emit(probe_telemetry(self.settings, result))
+        return result
+
+    async def _emit(self, item: Converted) -> None:
+        if self.emit:
+            await submit(self.services, LoginProbeReceiver.name, [item], SCOPE)
+
+
+class LoginProbeReceiver:
+    """Runs the probe until stopped."""
+
+    name = "login_probe"
+
+    def __init__(self, services: Services) -> None:
+        config = services.config.receivers.login_probe
+        auth0 = services.config.auth0
+        if config is None or auth0 is None:
+            raise ValueError("receivers.login_probe and auth0 must be configured")
+        self._config = config
+        self.runner = ProbeRunner(services, probe_settings(auth0, config), config)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Probe every interval until ``stop``."""
+        while not stop.is_set():
+            outcome = await self.runner.run_once()
+            wait = self._config.interval * random.uniform(0.9, 1.1)
+            if isinstance(outcome, ProbeResult) and outcome.retry_after:
+                wait = max(wait, outcome.retry_after)
+            if await sleep_or_stop(stop, wait):
+                break

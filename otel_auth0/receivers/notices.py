@@ -1,0 +1,163 @@
+"""``receivers.notices``: Auth0's changelog feed and its published outbound IP ranges.
+
+- Changelog: each new item becomes one log record ``auth0.changelog.item`` (deduped by guid, also
+  across restarts).
+- IP ranges: the JSON is fetched with ETag / If-Modified-Since; when the CIDRs of ``region`` differ
+  from the last version seen (persisted; on the very first poll, from the snapshot shipped with the
+  package), one WARN log record ``auth0.ip_ranges.changed`` lists the added and removed CIDRs, so
+  firewall allowlists can be fixed before Auth0's outbound traffic is blocked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import random
+from pathlib import Path
+
+import httpx
+from opentelemetry.proto.logs.v1.logs_pb2 import SeverityNumber
+
+from otel_auth0.auth0.http import async_client
+from otel_auth0.auth0.ip_ranges import DEFAULT_URL as IP_RANGES_URL
+from otel_auth0.auth0.ip_ranges import IpRangesError, diff, load_snapshot, parse_ranges
+from otel_auth0.convert.attributes import cap
+from otel_auth0.convert.mapping import Converted
+from otel_auth0.pipeline.worker import Backoff
+from otel_auth0.receivers.base import Services, sleep_or_stop
+from otel_auth0.receivers.feed_fetch import FeedEntry, FetchError, Validators, conditional_get, parse_feed
+from otel_auth0.receivers.records import log_record, submit
+
+log = logging.getLogger(__name__)
+
+SCOPE = "otel_auth0.notices"
+CHANGELOG_URL = "https://auth0.com/changelog/rss.xml"
+CHANGELOG_CHECKPOINT = "notices.changelog"
+IP_RANGES_CHECKPOINT = "notices.ip_ranges"
+SUMMARY_LIMIT = 2000
+
+
+def changelog_record(entry: FeedEntry, url: str) -> Converted:
+    """One changelog item as a log record."""
+    body = f"{entry.title}: {cap(entry.summary, SUMMARY_LIMIT)}" if entry.summary else entry.title
+    record = log_record(
+        "auth0.changelog.item",
+        SeverityNumber.SEVERITY_NUMBER_INFO,
+        body,
+        {
+            "auth0.changelog.id": entry.guid,
+            "auth0.changelog.title": entry.title,
+            "url.full": entry.link or url,
+        },
+        time_ns=entry.time_ns,
+    )
+    return Converted(key=f"changelog:{entry.guid}", logs=record)
+
+
+def ip_ranges_record(region: str, added: tuple[str, ...], removed: tuple[str, ...], url: str) -> Converted:
+    """The WARN record for a change of ``region``'s outbound ranges."""
+    body = (
+        f"Auth0 outbound IP ranges for region {region} changed: added {', '.join(added) or 'none'}; "
+        f"removed {', '.join(removed) or 'none'}. Update firewall allowlists."
+    )
+    record = log_record(
+        "auth0.ip_ranges.changed",
+        SeverityNumber.SEVERITY_NUMBER_WARN,
+        body,
+        {
+            "auth0.ip_ranges.region": region,
+            "auth0.ip_ranges.added": list(added),
+            "auth0.ip_ranges.removed": list(removed),
+            "url.full": url,
+        },
+    )
+    digest = hashlib.sha256("\0".join((region, *added, "|", *removed)).encode()).hexdigest()[:24]
+    return Converted(key=f"ip_ranges:{digest}", logs=record)
+
+
+class NoticesReceiver:
+    """Polls the changelog and the IP ranges until stopped."""
+
+    name = "notices"
+
+    def __init__(self, services: Services) -> None:
+        config = services.config.receivers.notices
+        if config is None:
+            raise ValueError("receivers.notices is not configured")
+        self._services = services
+        self._config = config
+        self.changelog_url = config.changelog_url or CHANGELOG_URL
+        self.ip_ranges_url = config.ip_ranges_url or IP_RANGES_URL
+        auth0 = services.config.auth0
+        self._ca_file: Path | None = auth0.ca_file if auth0 else None
+        self._timeout = auth0.timeout if auth0 else 30.0
+        self._backoff = Backoff(initial=5.0, maximum=config.interval)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Poll every interval until ``stop``; failures are retried with backoff."""
+        while not stop.is_set():
+            wait = self._config.interval * random.uniform(0.9, 1.1)
+            try:
+                await self.poll_once()
+                self._backoff.reset()
+            except FetchError as error:
+                wait = self._backoff.next_delay()
+                attributes = {"otel_auth0.receiver": self.name, "error.type": error.error_type}
+                self._services.instruments.receiver_errors.add(1, attributes)
+                log.warning("notices: %s; retrying in %.0fs", error, wait)
+            if await sleep_or_stop(stop, wait):
+                break
+
+    async def poll_once(self) -> int:
+        """Both sources once (each is tried even when the other fails); returns new records queued."""
+        failures: list[FetchError] = []
+        queued = 0
+        async with async_client(self._ca_file, self._timeout) as client:
+            for poll in (self._changelog, self._ip_ranges):
+                try:
+                    queued += await poll(client)
+                except FetchError as error:
+                    failures.append(error)
+        if failures:
+            raise failures[0]
+        return queued
+
+    async def _changelog(self, client: httpx.AsyncClient) -> int:
+        queue = self._services.intake.queue
+        validators = await asyncio.to_thread(Validators.load, queue, CHANGELOG_CHECKPOINT, self.changelog_url)
+        content = await conditional_get(client, validators)
+        self._services.instruments.receiver_requests.add(1, {"otel_auth0.receiver": self.name})
+        if content is None:
+            return 0
+        items = [changelog_record(entry, self.changelog_url) for entry in await parse_feed(content)]
+        checkpoint = (CHANGELOG_CHECKPOINT, validators.dump())
+        return await submit(self._services, self.name, items, SCOPE, checkpoint) or 0
+
+    async def _ip_ranges(self, client: httpx.AsyncClient) -> int:
+        queue = self._services.intake.queue
+        validators = await asyncio.to_thread(Validators.load, queue, IP_RANGES_CHECKPOINT, self.ip_ranges_url)
+        content = await conditional_get(client, validators)
+        self._services.instruments.receiver_requests.add(1, {"otel_auth0.receiver": self.name})
+        if content is None:
+            return 0
+        try:
+            ranges = parse_ranges(content)
+        except IpRangesError as exc:
+            raise FetchError(f"{self.ip_ranges_url}: {exc}", "bad_document") from None
+        previous = validators.extra.get("ranges")
+        baseline = previous if isinstance(previous, dict) else load_snapshot()
+        validators.extra["ranges"] = ranges
+        checkpoint = (IP_RANGES_CHECKPOINT, validators.dump())
+        change = diff(baseline, ranges).get(self._config.region)
+        if change is None:
+            await asyncio.to_thread(queue.set_checkpoint, *checkpoint)
+            return 0
+        log.warning(
+            "notices: Auth0 outbound IP ranges for %s changed: +%s -%s",
+            self._config.region,
+            list(change.added),
+            list(change.removed),
+        )
+        item = ip_ranges_record(self._config.region, change.added, change.removed, self.ip_ranges_url)
+        return await submit(self._services, self.name, [item], SCOPE, checkpoint) or 0

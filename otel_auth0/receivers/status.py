@@ -1,0 +1,122 @@
+"""``receivers.status``: the tenant's Auth0 status feed (RSS/Atom), polled with ETag /
+If-Modified-Since. Each new incident or incident update becomes one log record
+``auth0.status.incident`` (deduped by guid and update, across restarts through the queue's dedupe
+index); ``auth0.status.incidents.open`` counts the feed's unresolved incidents."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import re
+
+from opentelemetry.proto.logs.v1.logs_pb2 import SeverityNumber
+
+from otel_auth0.auth0.http import async_client
+from otel_auth0.config import Auth0Config, StatusConfig
+from otel_auth0.convert.mapping import Converted
+from otel_auth0.pipeline.worker import Backoff
+from otel_auth0.receivers.base import Services, sleep_or_stop
+from otel_auth0.receivers.feed_fetch import FeedEntry, FetchError, Validators, conditional_get, parse_feed
+from otel_auth0.receivers.records import log_record, submit
+
+log = logging.getLogger(__name__)
+
+SCOPE = "otel_auth0.status"
+CHECKPOINT = "status.feed"
+DEFAULT_URL = "https://status.auth0.com/feed?domain={domain}"
+_STATUS_WORDS = re.compile(
+    r"\b(resolved|completed|postmortem|monitoring|identified|investigating|verifying|in progress|scheduled"
+    r"|update)\b",
+    re.IGNORECASE,
+)
+CLOSED = frozenset({"resolved", "completed", "postmortem"})
+
+
+def status_url(auth0: Auth0Config, config: StatusConfig) -> str:
+    """The configured URL, else Auth0's per-tenant feed."""
+    return config.url or DEFAULT_URL.format(domain=auth0.domain)
+
+
+def incident_status(entry: FeedEntry) -> str:
+    """The latest status word of an incident (``investigating``, ``resolved``…), ``unknown`` if none."""
+    for text in (entry.summary, entry.title):
+        match = _STATUS_WORDS.search(text)
+        if match:
+            return match.group(1).lower()
+    return "unknown"
+
+
+def incident_record(entry: FeedEntry, url: str) -> Converted:
+    """One incident or update as a log record, keyed for dedupe."""
+    status = incident_status(entry)
+    record = log_record(
+        "auth0.status.incident",
+        SeverityNumber.SEVERITY_NUMBER_INFO if status in CLOSED else SeverityNumber.SEVERITY_NUMBER_WARN,
+        f"{entry.title}: {entry.summary}" if entry.summary else entry.title,
+        {
+            "auth0.status.incident.id": entry.guid,
+            "auth0.status.incident.title": entry.title,
+            "auth0.status.incident.status": status,
+            "url.full": entry.link or url,
+            "auth0.status.feed": url,
+        },
+        time_ns=entry.time_ns,
+    )
+    return Converted(key=f"status:{entry.guid}:{entry.version}", logs=record)
+
+
+class StatusReceiver:
+    """Polls the status feed until stopped."""
+
+    name = "status"
+
+    def __init__(self, services: Services) -> None:
+        config = services.config.receivers.status
+        auth0 = services.config.auth0
+        if config is None or auth0 is None:
+            raise ValueError("receivers.status and auth0 must be configured")
+        self._services = services
+        self._auth0 = auth0
+        self._config = config
+        self.url = status_url(auth0, config)
+        self._backoff = Backoff(initial=5.0, maximum=config.interval)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Poll every interval until ``stop``; failures are retried with backoff."""
+        while not stop.is_set():
+            wait = self._config.interval * random.uniform(0.9, 1.1)
+            try:
+                await self.poll_once()
+                self._backoff.reset()
+            except FetchError as error:
+                wait = self._backoff.next_delay()
+                attributes = {"otel_auth0.receiver": self.name, "error.type": error.error_type}
+                self._services.instruments.receiver_errors.add(1, attributes)
+                log.warning("status: %s; retrying in %.0fs", error, wait)
+            if await sleep_or_stop(stop, wait):
+                break
+
+    async def poll_once(self) -> int:
+        """One conditional fetch; returns how many new records were queued."""
+        queue = self._services.intake.queue
+        validators = await asyncio.to_thread(Validators.load, queue, CHECKPOINT, self.url)
+        async with async_client(self._auth0.ca_file, self._auth0.timeout) as client:
+            content = await conditional_get(client, validators)
+        self._services.instruments.receiver_requests.add(1, {"otel_auth0.receiver": self.name})
+        if content is None:
+            self._record_open(validators)
+            return 0
+        entries = await parse_feed(content)
+        validators.extra["open"] = sum(1 for e in entries if incident_status(e) not in CLOSED)
+        items = [incident_record(entry, self.url) for entry in entries]
+        accepted = await submit(self._services, self.name, items, SCOPE, (CHECKPOINT, validators.dump()))
+        if accepted is None:
+            return 0
+        self._record_open(validators)
+        return accepted
+
+    def _record_open(self, validators: Validators) -> None:
+        open_count = validators.extra.get("open")
+        if isinstance(open_count, int):
+            self._services.instruments.status_incidents_open.set(open_count, {"auth0.status.feed": self.url})

@@ -1,0 +1,40 @@
+"""Pre-framed records concatenate into valid OTLP requests."""
+
+from __future__ import annotations
+
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord
+from opentelemetry.proto.trace.v1.trace_pb2 import Span
+
+from otel_auth0.convert.wire import Signal, build_request, encode_resource, encode_scope, frame_record, varint
+
+
+def test_varint_matches_protobuf() -> None:
+    assert varint(0) == b"\x00"
+    assert varint(300) == b"\xac\x02"
+    assert varint(2**35) == b"\x80\x80\x80\x80\x80\x01"
+
+
+def test_logs_request_round_trips() -> None:
+    records = b"".join(
+        frame_record(Signal.LOGS, LogRecord(time_unix_nano=i, event_name=f"e{i}").SerializeToString())
+        for i in range(3)
+    )
+    body = build_request(
+        Signal.LOGS,
+        encode_resource({"service.name": "auth0", "n": 1}),
+        [(encode_scope("a", "1"), records), (encode_scope("b", "1"), records[:0])],
+    )
+    request = ExportLogsServiceRequest.FromString(body)
+    (resource_logs,) = request.resource_logs
+    assert resource_logs.resource.attributes[0].value.string_value == "auth0"
+    assert [scope.scope.name for scope in resource_logs.scope_logs] == ["a", "b"]
+    assert [r.event_name for r in resource_logs.scope_logs[0].log_records] == ["e0", "e1", "e2"]
+
+
+def test_spans_request_round_trips() -> None:
+    span = Span(trace_id=b"t" * 16, span_id=b"s" * 8, name="auth0.login")
+    body = build_request(Signal.SPANS, encode_resource({}), [(encode_scope("x", "1"), frame_record(Signal.SPANS, span.SerializeToString()))])
+    decoded = ExportTraceServiceRequest.FromString(body)
+    assert decoded.resource_spans[0].scope_spans[0].spans[0].name == "auth0.login"

@@ -1,0 +1,89 @@
+"""Export worker: acknowledges only successful exports, backs off and retries failures."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import MetricExporter
+
+from otel_auth0.config import DedupeConfig, QueueConfig
+from otel_auth0.convert.mapping import EventConverter
+from otel_auth0.convert.wire import Signal, encode_resource
+from otel_auth0.exporters.base import SignalExporter
+from otel_auth0.instruments import Instruments
+from otel_auth0.pipeline.queue import PersistentQueue
+from otel_auth0.pipeline.worker import Backoff, ExportWorker
+
+
+class FlakyExporter(SignalExporter):
+    name = "flaky"
+    bit = 1
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.delivered: list[ExportLogsServiceRequest] = []
+
+    def export(self, signal: Signal, request: bytes, records: int) -> bool:
+        if self.failures:
+            self.failures -= 1
+            return False
+        self.delivered.append(ExportLogsServiceRequest.FromString(request))
+        return True
+
+    def metric_exporter(self) -> MetricExporter:
+        raise NotImplementedError
+
+
+def make_worker(tmp_path: Path, exporter: SignalExporter) -> tuple[PersistentQueue, ExportWorker]:
+    queue = PersistentQueue(tmp_path / "q.sqlite3", 1, QueueConfig(), DedupeConfig())
+    instruments = Instruments(MeterProvider().get_meter("test"))
+    worker = ExportWorker(queue, exporter, encode_resource({"service.name": "t"}), "0", instruments, batch_size=2)
+    return queue, worker
+
+
+def events(n: int) -> list[dict[str, object]]:
+    return [{"type": "s", "log_id": f"{i:056d}", "date": "2026-01-01T00:00:00Z", "description": "ok"} for i in range(n)]
+
+
+def test_failed_exports_stay_queued_until_acknowledged(tmp_path: Path) -> None:
+    exporter = FlakyExporter(failures=2)
+    queue, worker = make_worker(tmp_path, exporter)
+    converter = EventConverter()
+    queue.enqueue([converter.convert(e) for e in events(3)], "scope")
+    assert worker.export_once() is None
+    assert worker.export_once() is None
+    assert worker.consecutive_failures == 2 and queue.size == 3
+    assert worker.export_once() == 3
+    assert queue.size == 0 and worker.consecutive_failures == 0
+    ids = [
+        attribute.value.string_value
+        for record in exporter.delivered[0].resource_logs[0].scope_logs[0].log_records
+        for attribute in record.attributes
+        if attribute.key == "auth0.log.id"
+    ]
+    assert ids == [f"{i:056d}" for i in range(3)]
+
+
+def test_worker_thread_drains(tmp_path: Path) -> None:
+    exporter = FlakyExporter(failures=1)
+    queue, worker = make_worker(tmp_path, exporter)
+    converter = EventConverter()
+    for chunk in range(3):
+        queue.enqueue([converter.convert(e) for e in events(10)[chunk * 3 : chunk * 3 + 3]], "scope")
+    worker._backoff = Backoff(initial=0.01, maximum=0.02)
+    worker.start()
+    assert worker.drain(time.monotonic() + 10)
+    worker.stop(1)
+    assert sum(len(r.resource_logs[0].scope_logs[0].log_records) for r in exporter.delivered) == 9
+
+
+def test_backoff_grows_and_is_capped() -> None:
+    backoff = Backoff(initial=1, maximum=8)
+    delays = [backoff.next_delay() for _ in range(6)]
+    assert all(0.5 <= d <= 8 for d in delays)
+    assert delays[-1] >= 4  # capped ceiling 8, jitter keeps at least half
+    backoff.reset()
+    assert backoff.next_delay() <= 1
