@@ -17,6 +17,8 @@ COMMAND_MODULES = (
     "otel_auth0.commands.import_logs",
     "otel_auth0.commands.probe",
     "otel_auth0.commands.demo",
+    "otel_auth0.commands.readiness",
+    "otel_auth0.commands.scan",
 )
 
 

@@ -70,7 +70,9 @@ class Auth0Config(_Section):
     def _bare_domain(cls, value: str) -> str:
         value = value.strip().rstrip("/")
         if "://" in value:
-            raise ValueError("give the bare domain (tenant.us.auth0.com), without scheme; set `scheme` instead")
+            raise ValueError(
+                "give the bare domain (tenant.us.auth0.com), without scheme; set `scheme` instead"
+            )
         return value
 
     @field_validator("ca_file")
@@ -108,7 +110,9 @@ class LogsApiConfig(_Section):
         try:
             datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError as exc:
-            raise ValueError("must be latest, oldest or an ISO-8601 instant such as 2026-01-31T00:00:00Z") from exc
+            raise ValueError(
+                "must be latest, oldest or an ISO-8601 instant such as 2026-01-31T00:00:00Z"
+            ) from exc
         return value
 
 
@@ -374,7 +378,9 @@ class Config(_Section):
     @model_validator(mode="after")
     def _tenant_for_receivers(self) -> Config:
         needs_tenant = [
-            name for name in ("logs_api", "login_probe", "endpoint_check", "status") if getattr(self.receivers, name) is not None
+            name
+            for name in ("logs_api", "login_probe", "endpoint_check", "status")
+            if getattr(self.receivers, name) is not None
         ]
         if needs_tenant and self.auth0 is None:
             raise ValueError(f"auth0: required when receivers.{needs_tenant[0]} is on")
@@ -382,7 +388,8 @@ class Config(_Section):
             for key in ("client_id", "client_secret"):
                 if not getattr(self.auth0, key):
                     raise ValueError(
-                        f"auth0.{key}: required by receivers.logs_api (a machine-to-machine app with read:logs)"
+                        f"auth0.{key}: required by receivers.logs_api "
+                        "(a machine-to-machine app with read:logs)"
                     )
         return self
 
@@ -416,14 +423,19 @@ _PLACEHOLDER = "__otel_auth0_env_{}__"
 _PLACEHOLDER_PATTERN = re.compile(r"__otel_auth0_env_(\d+)__")
 
 
-def _resolve_placeholders(node: object, references: list[str], environ: dict[str, str] | None, key: str) -> object:
+def _resolve_placeholders(
+    node: object, references: list[str], environ: dict[str, str] | None, key: str
+) -> object:
     """Put the substituted values into string values of the parsed tree (comments never count)."""
     if isinstance(node, str):
         return _PLACEHOLDER_PATTERN.sub(
             lambda match: substitute_env(references[int(match.group(1))], environ, key), node
         )
     if isinstance(node, dict):
-        return {k: _resolve_placeholders(v, references, environ, f"{key}.{k}" if key else str(k)) for k, v in node.items()}
+        return {
+            k: _resolve_placeholders(v, references, environ, f"{key}.{k}" if key else str(k))
+            for k, v in node.items()
+        }
     if isinstance(node, list):
         return [_resolve_placeholders(v, references, environ, f"{key}.{i}") for i, v in enumerate(node)]
     return node

@@ -17,10 +17,14 @@ class Instruments:
     def __init__(self, meter: Meter) -> None:
         # Tenant telemetry derived from events.
         self.log_events = meter.create_counter(
-            "auth0.log.events", unit="{event}", description="Auth0 tenant log events by type, category and outcome"
+            "auth0.log.events",
+            unit="{event}",
+            description="Auth0 tenant log events by type, category and outcome",
         )
         self.rate_limit_events = meter.create_counter(
-            "auth0.rate_limit.events", unit="{event}", description="Auth0 rate-limit and attack-protection events"
+            "auth0.rate_limit.events",
+            unit="{event}",
+            description="Auth0 rate-limit and attack-protection events",
         )
         self.unknown_types = meter.create_counter(
             "auth0.log.unknown_types",
@@ -66,10 +70,14 @@ class Instruments:
         )
         # The collector's own health.
         self.receiver_errors = meter.create_counter(
-            "otel_auth0.receiver.errors", unit="{error}", description="Receiver failures by receiver and error.type"
+            "otel_auth0.receiver.errors",
+            unit="{error}",
+            description="Receiver failures by receiver and error.type",
         )
         self.receiver_requests = meter.create_counter(
-            "otel_auth0.receiver.requests", unit="{request}", description="Requests a receiver made or answered"
+            "otel_auth0.receiver.requests",
+            unit="{request}",
+            description="Requests a receiver made or answered",
         )
         self.receiver_last_success = meter.create_gauge(
             "otel_auth0.receiver.last_success", unit="s", description="UNIX time of a receiver's last success"
@@ -90,7 +98,9 @@ class Instruments:
             "otel_auth0.queue.dropped", unit="{record}", description="Records dropped by a drop_oldest policy"
         )
         self.queue_refused = meter.create_counter(
-            "otel_auth0.queue.refused", unit="{batch}", description="Batches refused because the queue was full"
+            "otel_auth0.queue.refused",
+            unit="{batch}",
+            description="Batches refused because the queue was full",
         )
         self.export_records = meter.create_counter(
             "otel_auth0.export.records", unit="{record}", description="Records acknowledged by a backend"
@@ -99,5 +109,7 @@ class Instruments:
             "otel_auth0.export.failures", unit="{request}", description="Export requests that failed"
         )
         self.export_retries = meter.create_counter(
-            "otel_auth0.export.retries", unit="{request}", description="Export requests retried after a failure"
+            "otel_auth0.export.retries",
+            unit="{request}",
+            description="Export requests retried after a failure",
         )

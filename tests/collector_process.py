@@ -52,7 +52,9 @@ class CollectorProcess:
 
 
 @contextmanager
-def running_collector(config_path: Path, *extra: str, env: dict[str, str] | None = None) -> Iterator[CollectorProcess]:
+def running_collector(
+    config_path: Path, *extra: str, env: dict[str, str] | None = None
+) -> Iterator[CollectorProcess]:
     """Start ``python -m otel_auth0 run --config config_path``; terminate it on exit."""
     with tempfile.TemporaryFile() as stderr:
         process = subprocess.Popen(

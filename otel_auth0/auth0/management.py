@@ -56,7 +56,11 @@ def _describe(response: httpx.Response) -> str:
     except ValueError:
         return response.text[:200]
     if isinstance(body, dict):
-        parts = [str(body.get(key)) for key in ("error", "errorCode", "message", "error_description") if body.get(key)]
+        parts = [
+            str(body.get(key))
+            for key in ("error", "errorCode", "message", "error_description")
+            if body.get(key)
+        ]
         return ": ".join(parts) or str(body)[:200]
     return str(body)[:200]
 

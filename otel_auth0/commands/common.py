@@ -34,7 +34,9 @@ def load_or_exit(path: Path | str) -> Config:
 def setup_logging(verbose: bool = False) -> None:
     """Log to stderr; ``OTEL_AUTH0_LOG_LEVEL`` or ``--verbose`` raise the detail."""
     level = os.environ.get("OTEL_AUTH0_LOG_LEVEL", "DEBUG" if verbose else "INFO").upper()
-    logging.basicConfig(level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     for noisy in ("httpx", "httpcore", "uvicorn.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
@@ -49,7 +51,9 @@ def install_stop_signals(stop: asyncio.Event) -> None:
         if stop.is_set():
             logging.getLogger(__name__).warning("second signal: exiting now; queued data is kept on disk")
             os._exit(EXIT_INTERRUPTED)
-        logging.getLogger(__name__).info("%s received: stopping intake and flushing", signal.Signals(signum).name)
+        logging.getLogger(__name__).info(
+            "%s received: stopping intake and flushing", signal.Signals(signum).name
+        )
         stop.set()
 
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -91,9 +91,15 @@ def summarise(path: Path) -> Summary:
             for scope in resource.get("scopeLogs", []):
                 for record in scope.get("logRecords", []):
                     attributes = record.get("attributes", [])
-                    key = (_attribute(attributes, "auth0.log.type"), _attribute(attributes, "auth0.log.outcome"))
+                    key = (
+                        _attribute(attributes, "auth0.log.type"),
+                        _attribute(attributes, "auth0.log.outcome"),
+                    )
                     summary.by_type_outcome[key] += 1
-                    observed, emitted = int(record.get("observedTimeUnixNano", 0)), int(record.get("timeUnixNano", 0))
+                    observed, emitted = (
+                        int(record.get("observedTimeUnixNano", 0)),
+                        int(record.get("timeUnixNano", 0)),
+                    )
                     if observed and emitted:
                         summary.lags.append((observed - emitted) / 1e9)
         for resource in line.get("resourceSpans", []):
@@ -125,11 +131,14 @@ def print_summary(console: Console, summary: Summary, path: Path, generated: int
     )
     if summary.lags:
         console.print(
-            f"ingest lag (observed - event time): median {median(summary.lags):.2f}s, max {max(summary.lags):.2f}s"
+            f"ingest lag (observed - event time): median {median(summary.lags):.2f}s, "
+            f"max {max(summary.lags):.2f}s"
         )
     console.print(f"metrics: {', '.join(sorted(summary.metric_names)) or 'none yet'}")
     console.print(f"telemetry file (OTLP-JSON lines): [bold]{path.resolve()}[/bold]")
-    console.print("next: point `exporters.otlp` at your backend (docs/backends.md) and run `otel-auth0 run --config`")
+    console.print(
+        "next: point `exporters.otlp` at your backend (docs/backends.md) and run `otel-auth0 run --config`"
+    )
 
 
 def _generated(simulator: SimulatorHandle) -> int | None:

@@ -30,7 +30,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "log_ids already emitted (within the dedupe window of state_dir) are skipped.",
     )
     parser.add_argument("files", nargs="+", metavar="FILE", help="input files, - for stdin")
-    parser.add_argument("--config", "-c", metavar="FILE", help="YAML configuration (exporters, state_dir, ...)")
+    parser.add_argument(
+        "--config", "-c", metavar="FILE", help="YAML configuration (exporters, state_dir, ...)"
+    )
     parser.add_argument(
         "--timeout", type=float, default=300.0, help="seconds to wait for the exporters to acknowledge (300)"
     )
@@ -79,7 +81,10 @@ def import_files(config: Config, files: list[str], timeout: float) -> tuple[Impo
             try:
                 events = read_events(name)
             except (OSError, UnicodeDecodeError, EventFormatError) as error:
-                print(f"otel-auth0 import: {name}: {error}; file skipped, nothing of it imported", file=sys.stderr)
+                print(
+                    f"otel-auth0 import: {name}: {error}; file skipped, nothing of it imported",
+                    file=sys.stderr,
+                )
                 summary.rejected_files += 1
                 continue
             summary.events += len(events)

@@ -39,7 +39,9 @@ def main(args: argparse.Namespace) -> int:
     setup_logging(args.verbose)
     try:
         config = load_or_exit(args.config)
-        if not any(getattr(config.receivers, name) is not None for name in type(config.receivers).model_fields):
+        if not any(
+            getattr(config.receivers, name) is not None for name in type(config.receivers).model_fields
+        ):
             raise CommandError(
                 f"configuration error in {args.config}: receivers: no receiver is configured", 2
             )

@@ -35,8 +35,14 @@ def _field(message: type, name: str) -> int:
 _SCOPE_LOGS_RECORDS = _field(ScopeLogs, "log_records")
 _SCOPE_SPANS_SPANS = _field(ScopeSpans, "spans")
 _SCOPE_FIELD = {Signal.LOGS: _field(ScopeLogs, "scope"), Signal.SPANS: _field(ScopeSpans, "scope")}
-_RESOURCE_FIELD = {Signal.LOGS: _field(ResourceLogs, "resource"), Signal.SPANS: _field(ResourceSpans, "resource")}
-_RESOURCE_SCOPES = {Signal.LOGS: _field(ResourceLogs, "scope_logs"), Signal.SPANS: _field(ResourceSpans, "scope_spans")}
+_RESOURCE_FIELD = {
+    Signal.LOGS: _field(ResourceLogs, "resource"),
+    Signal.SPANS: _field(ResourceSpans, "resource"),
+}
+_RESOURCE_SCOPES = {
+    Signal.LOGS: _field(ResourceLogs, "scope_logs"),
+    Signal.SPANS: _field(ResourceSpans, "scope_spans"),
+}
 _REQUEST_RESOURCES = {
     Signal.LOGS: _field(ExportLogsServiceRequest, "resource_logs"),
     Signal.SPANS: _field(ExportTraceServiceRequest, "resource_spans"),

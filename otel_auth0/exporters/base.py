@@ -23,5 +23,6 @@ class SignalExporter(ABC):
     def metric_exporter(self) -> MetricExporter:
         """The SDK metric exporter feeding the same destination."""
 
+    @abstractmethod
     def shutdown(self) -> None:
         """Release connections."""

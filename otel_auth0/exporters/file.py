@@ -107,6 +107,9 @@ class FileExporter(SignalExporter):
         """Metrics to the same file."""
         return FileMetricExporter(self._writer)
 
+    def shutdown(self) -> None:
+        """Every line is already on disk."""
+
 
 def read_otlp_json_lines(path: Path) -> Sequence[dict[str, Any]]:
     """Load every line of an OTLP-JSON lines file (used by the demo summary and tests)."""

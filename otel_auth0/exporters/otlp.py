@@ -58,7 +58,9 @@ def resolve_protocol(config: OtlpExporterConfig, signal_env: str | None = None) 
     else ``http/protobuf`` (the OTLP specification's default)."""
     if config.protocol:
         return config.protocol
-    for name in ([f"OTEL_EXPORTER_OTLP_{signal_env}_PROTOCOL"] if signal_env else []) + ["OTEL_EXPORTER_OTLP_PROTOCOL"]:
+    for name in ([f"OTEL_EXPORTER_OTLP_{signal_env}_PROTOCOL"] if signal_env else []) + [
+        "OTEL_EXPORTER_OTLP_PROTOCOL"
+    ]:
         value = os.environ.get(name, "").strip()
         if value:
             if value not in ("grpc", "http/protobuf"):
@@ -139,7 +141,9 @@ class OtlpExporter(SignalExporter):
         if signal in self._http:
             result = self._http[signal]._client.export(request)
             if not result.success:
-                log.warning("OTLP/HTTP export of %d %s failed: %s", records, signal.name.lower(), result.error)
+                log.warning(
+                    "OTLP/HTTP export of %d %s failed: %s", records, signal.name.lower(), result.error
+                )
             return bool(result.success)
         message_cls = ExportLogsServiceRequest if signal is Signal.LOGS else ExportTraceServiceRequest
         outcome = self._grpc[signal]._export(message_cls.FromString(request))

@@ -199,7 +199,8 @@ class PersistentQueue:
                 f"UPDATE items SET pending = pending & ~? WHERE id IN ({placeholders})", (exporter_bit, *ids)
             )
             done = self._db.execute(
-                f"SELECT COALESCE(SUM(records), 0) FROM items WHERE pending = 0 AND id IN ({placeholders})", ids
+                f"SELECT COALESCE(SUM(records), 0) FROM items WHERE pending = 0 AND id IN ({placeholders})",
+                ids,
             ).fetchone()[0]
             self._db.execute(f"DELETE FROM items WHERE pending = 0 AND id IN ({placeholders})", ids)
             self._size -= int(done)
@@ -207,7 +208,9 @@ class PersistentQueue:
     def get_checkpoint(self, name: str) -> Checkpoint | None:
         """A receiver's persisted position, or ``None`` before its first batch."""
         with self._lock:
-            row = self._db.execute("SELECT value, updated_at FROM checkpoints WHERE name = ?", (name,)).fetchone()
+            row = self._db.execute(
+                "SELECT value, updated_at FROM checkpoints WHERE name = ?", (name,)
+            ).fetchone()
         return Checkpoint(row[0], row[1]) if row else None
 
     def set_checkpoint(self, name: str, value: str) -> None:

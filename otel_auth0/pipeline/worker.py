@@ -81,7 +81,8 @@ class ExportWorker:
         """Stop after the current request (which the exporter bounds by its own timeout)."""
         self._stop.set()
         self._wake.set()
-        self._thread.join(timeout)
+        if self._thread.is_alive():
+            self._thread.join(timeout)
 
     def pending(self) -> bool:
         """Whether anything waits for this exporter."""
@@ -110,7 +111,10 @@ class ExportWorker:
                 continue
             records = sum(batch.records for batch in batches)
             request = build_request(signal, self._resource, self._group_by_scope(batches))
-            attributes = {"otel_auth0.exporter": self._exporter.name, "otel_auth0.signal": signal.name.lower()}
+            attributes = {
+                "otel_auth0.exporter": self._exporter.name,
+                "otel_auth0.signal": signal.name.lower(),
+            }
             if not self._exporter.export(signal, request, records):
                 self.consecutive_failures += 1
                 self._instruments.export_failures.add(1, attributes)

@@ -2,3 +2,7 @@
 
 The Gherkin features (``features/``) and ``otel-auth0 readiness`` are thin layers over this library.
 """
+
+from pathlib import Path
+
+FEATURES_DIR = Path(__file__).parent / "features"

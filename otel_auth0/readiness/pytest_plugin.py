@@ -24,7 +24,6 @@ pytest_plugins = [
 ]
 
 ENV_CONFIG = "OTEL_AUTH0_READINESS_CONFIG"
-FEATURES_DIR = Path(__file__).parent / "features"
 MARKERS = {
     "critical": "must pass before go-live",
     "recommended": "should pass; Auth0's non-critical fixes",
@@ -40,7 +39,6 @@ MARKERS = {
 }
 
 
-TAGS = ("critical", "recommended", "manual")
 SCENARIO = pytest.StashKey[tuple[str, str]]()
 RESULTS = pytest.StashKey[list[dict[str, Any]]]()
 

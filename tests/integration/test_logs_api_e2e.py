@@ -18,7 +18,11 @@ pytestmark = pytest.mark.integration
 
 
 def collector_config(
-    tmp_path: Path, sim: SimulatorHandle, receiver: OtlpReceiver, protocol: str = "http/protobuf", **logs_api: Any
+    tmp_path: Path,
+    sim: SimulatorHandle,
+    receiver: OtlpReceiver,
+    protocol: str = "http/protobuf",
+    **logs_api: Any,
 ) -> Path:
     endpoint = receiver.grpc_endpoint if protocol == "grpc" else receiver.http_endpoint
     info = sim.info
@@ -62,7 +66,9 @@ def wait_for_ids(receiver: OtlpReceiver, expected: set[str], timeout: float = 60
 
 
 def test_every_generated_event_arrives_exactly_once(tmp_path: Path, otlp_receiver: OtlpReceiver) -> None:
-    with running_simulator("--no-tls", "--events-per-second", "0", "--state-dir", str(tmp_path / "sim")) as sim:
+    with running_simulator(
+        "--no-tls", "--events-per-second", "0", "--state-dir", str(tmp_path / "sim")
+    ) as sim:
         generated = set(sim_post(sim, "/_sim/events", {"generate": 250})["log_ids"])
         with running_collector(collector_config(tmp_path, sim, otlp_receiver)) as collector:
             wait_for_ids(otlp_receiver, generated)
@@ -78,14 +84,26 @@ def test_every_generated_event_arrives_exactly_once(tmp_path: Path, otlp_receive
         assert resource_attributes["auth0.domain"] == sim.info["domain"]
 
 
-def test_restart_mid_stream_leaves_no_gap_and_no_duplicate(tmp_path: Path, otlp_receiver: OtlpReceiver) -> None:
-    args = ("--no-tls", "--events-per-second", "50", "--max-events", "600", "--state-dir", str(tmp_path / "sim"))
+def test_restart_mid_stream_leaves_no_gap_and_no_duplicate(
+    tmp_path: Path, otlp_receiver: OtlpReceiver
+) -> None:
+    args = (
+        "--no-tls",
+        "--events-per-second",
+        "50",
+        "--max-events",
+        "600",
+        "--state-dir",
+        str(tmp_path / "sim"),
+    )
     with running_simulator(*args) as sim:
         config = collector_config(tmp_path, sim, otlp_receiver, take=50)
         for _ in range(3):
             before = len(received_ids(otlp_receiver))
             with running_collector(config) as collector:
-                assert otlp_receiver.wait_for(lambda: len(received_ids(otlp_receiver)) > before or before == 600, 30)
+                assert otlp_receiver.wait_for(
+                    lambda before=before: len(received_ids(otlp_receiver)) > before or before == 600, 30
+                )
                 time.sleep(0.5)
                 assert collector.terminate() == 0, collector.stderr_text()
         with running_collector(config):
@@ -96,7 +114,15 @@ def test_restart_mid_stream_leaves_no_gap_and_no_duplicate(tmp_path: Path, otlp_
 
 
 def test_rate_limits_and_server_errors_are_waited_out(tmp_path: Path, otlp_receiver: OtlpReceiver) -> None:
-    args = ("--no-tls", "--events-per-second", "0", "--mgmt-rate-limit", "2", "--state-dir", str(tmp_path / "sim"))
+    args = (
+        "--no-tls",
+        "--events-per-second",
+        "0",
+        "--mgmt-rate-limit",
+        "2",
+        "--state-dir",
+        str(tmp_path / "sim"),
+    )
     with running_simulator(*args) as sim:
         generated = set(sim_post(sim, "/_sim/events", {"generate": 300})["log_ids"])
         sim_post(sim, "/_sim/faults", {"path_prefix": "/api/v2/logs", "status": 503, "count": 2})
@@ -125,7 +151,10 @@ def test_grpc_exporter_delivers(tmp_path: Path, otlp_receiver: OtlpReceiver) -> 
 
 def test_bad_config_exits_2_naming_the_key(tmp_path: Path) -> None:
     path = tmp_path / "bad.yaml"
-    path.write_text("auth0: {domain: t.us.auth0.com, client_id: a, client_secret: b}\nreceivers:\n  logs_api: {take: 1000}\n")
+    path.write_text(
+        "auth0: {domain: t.us.auth0.com, client_id: a, client_secret: b}\n"
+        "receivers:\n  logs_api: {take: 1000}\n"
+    )
     result = run_cli("run", "--config", str(path))
     assert result.returncode == 2
     assert "receivers.logs_api.take" in result.stderr

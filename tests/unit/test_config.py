@@ -65,7 +65,9 @@ def test_file_exporter_is_the_default() -> None:
 
 
 def test_present_key_without_value_switches_a_receiver_on() -> None:
-    config = parse_config({"auth0": {"domain": "a.b", "client_id": "i", "client_secret": "s"}, "receivers": {"logs_api": None}})
+    config = parse_config(
+        {"auth0": {"domain": "a.b", "client_id": "i", "client_secret": "s"}, "receivers": {"logs_api": None}}
+    )
     assert config.receivers.logs_api is not None
     assert config.receivers.logs_api.take == 100
 
@@ -73,17 +75,35 @@ def test_present_key_without_value_switches_a_receiver_on() -> None:
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({"auth0": {"domain": "a.b", "client_id": "i", "client_secret": "s"}, "receivers": {"logs_api": {"take": 500}}},
-         "receivers.logs_api.take: Input should be less than or equal to 100"),
+        (
+            {
+                "auth0": {"domain": "a.b", "client_id": "i", "client_secret": "s"},
+                "receivers": {"logs_api": {"take": 500}},
+            },
+            "receivers.logs_api.take: Input should be less than or equal to 100",
+        ),
         ({"auth0": {"domain": "a.b"}, "recievers": {}}, "recievers: unknown key"),
         ({"auth0": {"domain": "https://a.b"}}, "auth0.domain: give the bare domain"),
         ({"auth0": {"domain": "a.b", "scheme": "ftp"}}, "auth0.scheme"),
         ({"receivers": {"logs_api": {}}}, "auth0: required when receivers.logs_api is on"),
-        ({"auth0": {"domain": "a.b"}, "receivers": {"logs_api": {}}}, "auth0.client_id: required by receivers.logs_api"),
-        ({"auth0": {"domain": "a.b", "client_id": "i", "client_secret": "s"},
-          "receivers": {"logs_api": {"interval": "soon"}}}, "receivers.logs_api.interval"),
-        ({"auth0": {"domain": "a.b", "client_id": "i", "client_secret": "s"},
-          "receivers": {"logs_api": {"start_from": "yesterday"}}}, "receivers.logs_api.start_from: must be latest"),
+        (
+            {"auth0": {"domain": "a.b"}, "receivers": {"logs_api": {}}},
+            "auth0.client_id: required by receivers.logs_api",
+        ),
+        (
+            {
+                "auth0": {"domain": "a.b", "client_id": "i", "client_secret": "s"},
+                "receivers": {"logs_api": {"interval": "soon"}},
+            },
+            "receivers.logs_api.interval",
+        ),
+        (
+            {
+                "auth0": {"domain": "a.b", "client_id": "i", "client_secret": "s"},
+                "receivers": {"logs_api": {"start_from": "yesterday"}},
+            },
+            "receivers.logs_api.start_from: must be latest",
+        ),
         ({"receivers": {"log_stream": {"listen": "8383"}}}, "receivers.log_stream.listen: must be HOST:PORT"),
         ({"processors": {"redact": {"fields": ["user.email"], "method": "hash"}}}, "salt"),
     ],
@@ -109,8 +129,10 @@ def test_missing_env_names_the_key(tmp_path: Path) -> None:
         load_config(path, {})
 
 
-@pytest.mark.parametrize(("text", "seconds"), [("10s", 10.0), ("500ms", 0.5), ("5m", 300.0), ("2h", 7200.0),
-                                                 ("7d", 604800.0), (3, 3.0), ("1.5", 1.5)])
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("10s", 10.0), ("500ms", 0.5), ("5m", 300.0), ("2h", 7200.0), ("7d", 604800.0), (3, 3.0), ("1.5", 1.5)],
+)
 def test_durations(text: object, seconds: float) -> None:
     assert parse_duration(text) == seconds
 
@@ -122,7 +144,10 @@ def test_bad_durations(text: object) -> None:
 
 
 def test_values_with_yaml_syntax_cannot_change_the_structure(tmp_path: Path) -> None:
-    path = write(tmp_path, "auth0: {domain: ${D}, client_id: ${I}, client_secret: ${S}}\nstate_dir: ${DIR:-/var/lib/x}\n")
+    path = write(
+        tmp_path,
+        "auth0: {domain: ${D}, client_id: ${I}, client_secret: ${S}}\nstate_dir: ${DIR:-/var/lib/x}\n",
+    )
     config = load_config(path, {"D": "t.eu.auth0.com", "I": "id", "S": "p: #{weird}, 'x'"})
     assert config.auth0 is not None and config.auth0.client_secret == "p: #{weird}, 'x'"
     assert config.state_dir == Path("/var/lib/x")

@@ -35,6 +35,10 @@ def test_logs_request_round_trips() -> None:
 
 def test_spans_request_round_trips() -> None:
     span = Span(trace_id=b"t" * 16, span_id=b"s" * 8, name="auth0.login")
-    body = build_request(Signal.SPANS, encode_resource({}), [(encode_scope("x", "1"), frame_record(Signal.SPANS, span.SerializeToString()))])
+    body = build_request(
+        Signal.SPANS,
+        encode_resource({}),
+        [(encode_scope("x", "1"), frame_record(Signal.SPANS, span.SerializeToString()))],
+    )
     decoded = ExportTraceServiceRequest.FromString(body)
     assert decoded.resource_spans[0].scope_spans[0].spans[0].name == "auth0.login"

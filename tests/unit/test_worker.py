@@ -36,16 +36,24 @@ class FlakyExporter(SignalExporter):
     def metric_exporter(self) -> MetricExporter:
         raise NotImplementedError
 
+    def shutdown(self) -> None:
+        pass
+
 
 def make_worker(tmp_path: Path, exporter: SignalExporter) -> tuple[PersistentQueue, ExportWorker]:
     queue = PersistentQueue(tmp_path / "q.sqlite3", 1, QueueConfig(), DedupeConfig())
     instruments = Instruments(MeterProvider().get_meter("test"))
-    worker = ExportWorker(queue, exporter, encode_resource({"service.name": "t"}), "0", instruments, batch_size=2)
+    worker = ExportWorker(
+        queue, exporter, encode_resource({"service.name": "t"}), "0", instruments, batch_size=2
+    )
     return queue, worker
 
 
 def events(n: int) -> list[dict[str, object]]:
-    return [{"type": "s", "log_id": f"{i:056d}", "date": "2026-01-01T00:00:00Z", "description": "ok"} for i in range(n)]
+    return [
+        {"type": "s", "log_id": f"{i:056d}", "date": "2026-01-01T00:00:00Z", "description": "ok"}
+        for i in range(n)
+    ]
 
 
 def test_failed_exports_stay_queued_until_acknowledged(tmp_path: Path) -> None:

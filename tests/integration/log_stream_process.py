@@ -1,4 +1,4 @@
-"""Run ``otel-auth0 run`` as a real process for integration tests (log_stream and delivery tests)."""
+"""Run ``otel-auth0 run`` with a log_stream receiver as a real process (readiness, kill -9, stream posts)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,106 @@
+"""``otel-auth0 readiness --config FILE [--tags EXPR] [--report-dir DIR]``: run the packaged Gherkin
+gates with pytest-bdd and write cucumber JSON, JUnit XML, Markdown and HTML reports."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from otel_auth0.commands.common import CommandError, load_or_exit
+from otel_auth0.readiness import FEATURES_DIR, summary
+
+EXIT_NOTHING_SELECTED = 4
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``readiness``."""
+    parser = subparsers.add_parser(
+        "readiness",
+        help="run the production-readiness gates (Gherkin features) against a tenant",
+        description="Run the packaged readiness features against the tenant of --config and write "
+        "cucumber.json, junit.xml, summary.md and summary.html to --report-dir. Exit 0 when every selected "
+        "scenario passed or was skipped, 1 when one failed, 2 on a configuration error.",
+    )
+    parser.add_argument(
+        "--config", "-c", required=True, metavar="FILE", help="YAML configuration with auth0: and readiness:"
+    )
+    parser.add_argument(
+        "--tags",
+        metavar="EXPR",
+        help='select scenarios by tag, e.g. "critical", "critical and not manual", "email or firewall"',
+    )
+    parser.add_argument(
+        "--report-dir",
+        type=Path,
+        default=Path("readiness-report"),
+        metavar="DIR",
+        help="(default: %(default)s)",
+    )
+    parser.add_argument("--verbose", "-v", action="store_true", help="list every step, not only scenarios")
+    parser.set_defaults(func=main)
+
+
+def pytest_args(args: argparse.Namespace, report_dir: Path) -> list[str]:
+    """The pytest command line for the packaged features."""
+    ini = report_dir / "pytest.ini"
+    ini.write_text("[pytest]\n", encoding="utf-8")  # keep a checkout's own pytest settings out of the run
+    argv = [
+        str(FEATURES_DIR),
+        "-c",
+        str(ini),
+        "--rootdir",
+        str(FEATURES_DIR),
+        "-p",
+        "otel_auth0.readiness.pytest_plugin",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:anyio",
+        "--readiness-config",
+        str(Path(args.config).resolve()),
+        "--readiness-results",
+        str(report_dir / "results.json"),
+        f"--cucumberjson={report_dir / 'cucumber.json'}",
+        f"--junitxml={report_dir / 'junit.xml'}",
+        "--gherkin-terminal-reporter",
+        "-vv" if args.verbose else "-v",
+        "-rfs",
+        "--show-capture=no",
+    ]
+    if args.tags:
+        argv += ["-m", args.tags]
+    return argv
+
+
+def main(args: argparse.Namespace) -> int:
+    """Entry point of ``readiness``."""
+    try:
+        config = load_or_exit(args.config)
+    except CommandError as error:
+        print(f"otel-auth0: {error}", file=sys.stderr)
+        return error.exit_code
+    report_dir: Path = args.report_dir
+    report_dir.mkdir(parents=True, exist_ok=True)
+    code = int(pytest.main(pytest_args(args, report_dir)))
+    if code == pytest.ExitCode.NO_TESTS_COLLECTED:
+        print(f"otel-auth0 readiness: no scenario matches --tags {args.tags!r}", file=sys.stderr)
+        return EXIT_NOTHING_SELECTED
+    results_path = report_dir / "results.json"
+    if not results_path.is_file():
+        print(f"otel-auth0 readiness: the run did not complete (pytest exit code {code})", file=sys.stderr)
+        return code or 1
+    results = json.loads(results_path.read_text(encoding="utf-8"))
+    target = config.auth0.domain if config.auth0 else "(no auth0 section)"
+    when = datetime.now(UTC).isoformat(timespec="seconds")
+    (report_dir / "summary.md").write_text(summary.markdown(results, target, when), encoding="utf-8")
+    (report_dir / "summary.html").write_text(summary.html_report(results, target, when), encoding="utf-8")
+    print(
+        f"readiness: {summary.headline(results)}; reports in {report_dir}/ (summary.md, summary.html, "
+        "cucumber.json, junit.xml)"
+    )
+    return 0 if code == pytest.ExitCode.OK else 1

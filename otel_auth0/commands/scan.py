@@ -1,0 +1,113 @@
+"""``otel-auth0 scan --since 24h [--config FILE | FILE...] [--json]``: scan tenant logs for rate-limit
+events, authentication failures and Management API failures; exit 1 when a threshold is exceeded."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from otel_auth0.auth0.management import Auth0Error
+from otel_auth0.auth0.management_reads import search_logs_since
+from otel_auth0.commands.common import EXIT_CONFIG_ERROR, CommandError, load_or_exit
+from otel_auth0.config import Config, ReadinessThresholds, parse_duration
+from otel_auth0.convert.events import Event, EventFormatError
+from otel_auth0.readiness.scan import GROUPS, Group, ScanReport, breaches, read_event_files, summarize
+from otel_auth0.readiness.target import ReadinessTarget, TargetError
+
+EXIT_THRESHOLD = 1
+TOP = 10
+
+
+def _since(text: str) -> timedelta:
+    try:
+        return timedelta(seconds=parse_duration(text))
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``scan``."""
+    parser = subparsers.add_parser(
+        "scan",
+        help="scan tenant logs for rate-limit events and failures; exit 1 over thresholds",
+        description="Read the tenant's logs of the last --since (Management API with --config, or saved "
+        "FILEs in any format `otel-auth0 import` reads) and report rate-limit events, authentication "
+        "failures by error and Management API failures, grouped by type, client, connection, IP and hour. "
+        "Thresholds come from readiness.thresholds of --config; exit 1 when one is exceeded.",
+    )
+    parser.add_argument("files", nargs="*", type=Path, metavar="FILE", help="saved logs instead of the API")
+    parser.add_argument(
+        "--config", "-c", metavar="FILE", help="YAML configuration (auth0:, readiness.thresholds)"
+    )
+    parser.add_argument(
+        "--since", type=_since, default=timedelta(hours=24), help="window, e.g. 1h, 24h, 7d (24h)"
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    parser.set_defaults(func=main)
+
+
+def _events(args: argparse.Namespace, config: Config | None, since: datetime) -> list[Event]:
+    if args.files:
+        return read_event_files(args.files)
+    if config is None:
+        raise CommandError("give --config (to read the tenant through the Management API) or FILEs", 2)
+    target = ReadinessTarget(config, Path(args.config).resolve())
+    return target.with_client(lambda client: search_logs_since(client, since))
+
+
+def _table(title: str, group: Group) -> Table:
+    table = Table(title=f"{title}: {group.total}", title_justify="left")
+    table.add_column("group")
+    table.add_column("value")
+    table.add_column("count", justify="right")
+    for name in GROUPS:
+        for value, count in group.by[name].most_common(TOP):
+            table.add_row(name, value, str(count))
+    return table
+
+
+def _print(report: ScanReport, problems: list[str]) -> None:
+    console = Console()
+    console.print(f"{report.events} log events since {report.since.isoformat(timespec='seconds')}")
+    for title, group in (
+        ("Rate-limit events", report.rate_limit),
+        ("Authentication failures", report.auth_failures),
+        ("Management API failures", report.management_failures),
+    ):
+        if group.total:
+            console.print(_table(title, group))
+        else:
+            console.print(f"{title}: none")
+    for line in problems:
+        console.print(f"[bold red]threshold exceeded:[/] {line}")
+
+
+def main(args: argparse.Namespace) -> int:
+    """Entry point of ``scan``."""
+    since = datetime.now(UTC) - args.since
+    try:
+        config = load_or_exit(args.config) if args.config else None
+        events = _events(args, config, since)
+    except CommandError as error:
+        print(f"otel-auth0: {error}", file=sys.stderr)
+        return error.exit_code
+    except (OSError, UnicodeDecodeError, EventFormatError) as error:
+        print(f"otel-auth0 scan: {error}; nothing scanned", file=sys.stderr)
+        return EXIT_CONFIG_ERROR
+    except (Auth0Error, TargetError) as error:
+        print(f"otel-auth0 scan: cannot read the tenant's logs: {error}", file=sys.stderr)
+        return EXIT_CONFIG_ERROR
+    report = summarize(events, since)
+    thresholds = config.readiness.thresholds if config and config.readiness else ReadinessThresholds()
+    problems = breaches(report, thresholds)
+    if args.json:
+        print(json.dumps({**report.as_json(), "thresholds_exceeded": problems}, indent=2))
+    else:
+        _print(report, problems)
+    return EXIT_THRESHOLD if problems else 0
