@@ -267,6 +267,19 @@ class RedactConfig(_Section):
     method: Literal["hash", "mask", "drop"] = "hash"
     salt: str | None = None
 
+    @field_validator("fields")
+    @classmethod
+    def _known_fields(cls, value: list[str]) -> list[str]:
+        from otel_auth0.processors.redactable import unknown_fields
+
+        unknown = unknown_fields(value)
+        if unknown:
+            raise ValueError(
+                f"{', '.join(unknown)}: not a redactable attribute name; use names from docs/telemetry.md "
+                "(e.g. user.email, user.name, user.id, enduser.id, client.address, geo.*)"
+            )
+        return value
+
     @model_validator(mode="after")
     def _salt_for_hash(self) -> RedactConfig:
         if self.method == "hash" and self.fields and not self.salt:

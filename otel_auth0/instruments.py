@@ -34,6 +34,12 @@ class Instruments:
         self.ingest_lag = meter.create_gauge(
             "auth0.ingest.lag", unit="s", description="Age of the newest event when a receiver took it in"
         )
+        self.transaction_duration = meter.create_histogram(
+            "auth0.transaction.duration",
+            unit="s",
+            description="Duration of timed authentication transactions (initiatedAt to completedAt)",
+            explicit_bucket_boundaries_advisory=[0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800, 3600],
+        )
         self.mgmt_rate_limit_limit = meter.create_gauge(
             "auth0.management_api.rate_limit.limit", unit="{request}", description="x-ratelimit-limit"
         )

@@ -25,6 +25,7 @@ from otel_auth0.instruments import Instruments
 from otel_auth0.pipeline.intake import Intake
 from otel_auth0.pipeline.queue import PersistentQueue
 from otel_auth0.pipeline.worker import ExportWorker
+from otel_auth0.processors.redact import build_redactor
 from otel_auth0.receivers.base import Receiver, Services
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,10 @@ def build_exporters(config: Config) -> list[SignalExporter]:
 
 def build_converter(config: Config) -> EventConverter:
     """The event converter for this configuration."""
-    return EventConverter(max_attribute_length=config.telemetry.max_attribute_length)
+    tenant = config.auth0.tenant_name if config.auth0 is not None else ""
+    return EventConverter(
+        tenant=tenant, telemetry=config.telemetry, redactor=build_redactor(config.processors.redact)
+    )
 
 
 @dataclass

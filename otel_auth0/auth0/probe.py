@@ -186,7 +186,7 @@ class LoginProbe:
         self.settings = settings
         self.jwks = JwksCache()
         self._transport = transport
-        self._sleep = sleep
+        self.sleep = sleep
         self._last_userinfo = -USERINFO_MIN_INTERVAL
 
     async def run(self) -> ProbeResult:
@@ -232,7 +232,7 @@ class LoginProbe:
             if error_type == "too_many_requests" and attempt == 0:
                 delay = max(wait if wait is not None else 1.0, 0.0)
                 if delay <= self.settings.max_rate_limit_wait:
-                    await self._sleep(delay)
+                    await self.sleep(delay)
                     continue
             raise step.fail(error_type, message, wait)
         raise AssertionError("unreachable")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from otel_auth0.commands.common import CommandError, load_or_exit
+from otel_auth0.commands.common import EXIT_CONFIG_ERROR, CommandError, load_or_exit
 from otel_auth0.readiness import FEATURES_DIR, summary
 
 EXIT_NOTHING_SELECTED = 4
@@ -59,8 +59,8 @@ def pytest_args(args: argparse.Namespace, report_dir: Path) -> list[str]:
         "otel_auth0.readiness.pytest_plugin",
         "-p",
         "no:cacheprovider",
-        "-p",
-        "no:anyio",
+        "-W",
+        "ignore::pytest.PytestAssertRewriteWarning",  # httpx imported anyio before pytest started
         "--readiness-config",
         str(Path(args.config).resolve()),
         "--readiness-results",
@@ -84,6 +84,13 @@ def main(args: argparse.Namespace) -> int:
     except CommandError as error:
         print(f"otel-auth0: {error}", file=sys.stderr)
         return error.exit_code
+    if config.auth0 is None or not config.auth0.client_id or not config.auth0.client_secret:
+        print(
+            f"otel-auth0: configuration error in {args.config}: auth0: domain, client_id and client_secret "
+            "of a Management API application are needed by the readiness gates",
+            file=sys.stderr,
+        )
+        return EXIT_CONFIG_ERROR
     report_dir: Path = args.report_dir
     report_dir.mkdir(parents=True, exist_ok=True)
     code = int(pytest.main(pytest_args(args, report_dir)))
@@ -95,7 +102,7 @@ def main(args: argparse.Namespace) -> int:
         print(f"otel-auth0 readiness: the run did not complete (pytest exit code {code})", file=sys.stderr)
         return code or 1
     results = json.loads(results_path.read_text(encoding="utf-8"))
-    target = config.auth0.domain if config.auth0 else "(no auth0 section)"
+    target = config.auth0.domain
     when = datetime.now(UTC).isoformat(timespec="seconds")
     (report_dir / "summary.md").write_text(summary.markdown(results, target, when), encoding="utf-8")
     (report_dir / "summary.html").write_text(summary.html_report(results, target, when), encoding="utf-8")

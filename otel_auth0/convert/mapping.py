@@ -1,21 +1,34 @@
-"""The single conversion path: one Auth0 event → pre-encoded OTLP log record (and spans)."""
+"""The single conversion path: one Auth0 event → pre-encoded OTLP log record and spans, redacted
+before anything is encoded."""
 
 from __future__ import annotations
 
-import re
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord
 
-from otel_auth0.convert.attributes import cap, log_attributes
-from otel_auth0.convert.catalog import lookup
+from otel_auth0.config import TelemetryConfig
+from otel_auth0.convert.attributes import cap, cap_attributes, log_attributes
+from otel_auth0.convert.catalog import LogType, lookup
 from otel_auth0.convert.events import Event, parse_time_ns
-from otel_auth0.convert.wire import Signal, frame_record, key_values
+from otel_auth0.convert.spans import SpanBuilder, event_duration, w3c_trace_id
+from otel_auth0.convert.wire import AttributeValue, Signal, frame_record, key_values
+from otel_auth0.processors.redact import Redaction, Redactor
 
-_TRACE_ID = re.compile(r"^[0-9a-f]{32}$")
-_ZERO_TRACE = "0" * 32
+
+@dataclass(frozen=True, slots=True)
+class EventFacts:
+    """What the event metrics need, taken from the final (redacted) attributes."""
+
+    log_type: LogType
+    time_ns: int | None
+    connection: str | None = None
+    client_id: str | None = None
+    client_name: str | None = None
+    duration_s: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,45 +39,86 @@ class Converted:
     logs: bytes
     spans: bytes = b""
     span_count: int = 0
+    facts: EventFacts | None = None
 
 
-def w3c_trace_id(event: Event) -> bytes | None:
-    """``references.trace_id`` when it is a valid, non-zero W3C trace id."""
-    references = event.get("references")
-    if not isinstance(references, dict):
-        return None
-    value = references.get("trace_id")
-    if isinstance(value, str) and _TRACE_ID.match(value) and value != _ZERO_TRACE:
-        return bytes.fromhex(value)
-    return None
+def _string(attributes: Mapping[str, AttributeValue], key: str) -> str | None:
+    value = attributes.get(key)
+    return value if isinstance(value, str) else None
 
 
 class EventConverter:
-    """Converts Auth0 tenant-log events; stateless apart from its settings, safe to share."""
+    """Converts Auth0 tenant-log events; stateless apart from its settings, safe to share between threads.
 
-    def __init__(self, max_attribute_length: int = 4096) -> None:
-        self._max_length = max_attribute_length
+    ``tenant`` seeds the derived trace ids (the event's ``tenant_name`` is used when it is empty).
+    """
+
+    def __init__(
+        self,
+        tenant: str = "",
+        telemetry: TelemetryConfig | None = None,
+        redactor: Redactor | None = None,
+    ) -> None:
+        self.telemetry = telemetry or TelemetryConfig()
+        self._max_length = self.telemetry.max_attribute_length
+        self._spans = SpanBuilder(tenant, self.telemetry.spans)
+        self._redactor = redactor
 
     def convert(self, event: Event, observed_ns: int | None = None) -> Converted:
         """Map one normalised event (see :func:`otel_auth0.convert.events.normalize_event`)."""
         log_type = lookup(str(event["type"]))
         observed = observed_ns if observed_ns is not None else time.time_ns()
+        event_ns = parse_time_ns(event.get("date"))
+        time_ns = event_ns or observed
+        attributes = log_attributes(event, log_type)
+        description = event.get("description")
+        body = description if isinstance(description, str) and description else None
+        redaction = self._redactor.begin(attributes) if self._redactor is not None else None
+        if redaction is not None:
+            attributes = redaction.attributes(attributes)
+            body = redaction.text(body) if body is not None else None
+        attributes = cap_attributes(attributes, self._max_length)
+
+        def finish(raw: Mapping[str, AttributeValue]) -> dict[str, AttributeValue]:
+            return self._finish(raw, redaction)
+
+        spans = self._spans.build(event, log_type, attributes, time_ns, finish)
         record = LogRecord(
-            time_unix_nano=parse_time_ns(event.get("date")) or observed,
+            time_unix_nano=time_ns,
             observed_time_unix_nano=observed,
-            severity_number=int(log_type.severity_number),  # type: ignore[arg-type]
+            severity_number=log_type.severity_number,  # type: ignore[arg-type]
             severity_text=log_type.severity_text,
             event_name=f"auth0.log.{log_type.code}",
-            attributes=key_values(log_attributes(event, log_type, self._max_length)),
+            attributes=key_values(attributes),
         )
-        description = event.get("description")
-        if isinstance(description, str) and description:
-            record.body.CopyFrom(AnyValue(string_value=cap(description, self._max_length)))
-        trace_id = w3c_trace_id(event)
-        if trace_id is not None:
-            record.trace_id = trace_id
+        if body is not None:
+            record.body.CopyFrom(AnyValue(string_value=cap(body, self._max_length)))
+        if spans is not None:
+            record.trace_id = spans.trace_id
+            record.span_id = spans.span_id
+        else:
+            trace_id = w3c_trace_id(event)
+            if trace_id is not None:
+                record.trace_id = trace_id
         log_id = event.get("log_id")
+        facts = EventFacts(
+            log_type=log_type,
+            time_ns=event_ns,
+            connection=_string(attributes, "auth0.connection"),
+            client_id=_string(attributes, "auth0.client.id"),
+            client_name=_string(attributes, "auth0.client.name"),
+            duration_s=event_duration(event),
+        )
         return Converted(
             key=log_id if isinstance(log_id, str) else None,
             logs=frame_record(Signal.LOGS, record.SerializeToString()),
+            spans=spans.encoded if spans is not None else b"",
+            span_count=spans.count if spans is not None else 0,
+            facts=facts,
         )
+
+    def _finish(
+        self, raw: Mapping[str, AttributeValue], redaction: Redaction | None
+    ) -> dict[str, AttributeValue]:
+        """Redact (with the event's replacements) and cap attributes built after the log record's."""
+        return cap_attributes(redaction.attributes(raw) if redaction is not None else raw, self._max_length)

@@ -6,10 +6,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 
-from otel_auth0.convert.catalog import lookup
-from otel_auth0.convert.events import Event, parse_time_ns
+from otel_auth0.convert.events import Event
 from otel_auth0.convert.mapping import Converted, EventConverter
 from otel_auth0.instruments import Instruments
+from otel_auth0.pipeline.event_metrics import EventMetrics
 from otel_auth0.pipeline.queue import EnqueueResult, PersistentQueue
 
 LOGS_SCOPE = "otel_auth0.auth0_logs"
@@ -28,6 +28,7 @@ class Intake:
         self.queue = queue
         self.converter = converter
         self.instruments = instruments
+        self._event_metrics = EventMetrics(instruments, converter.telemetry)
         self._on_enqueued = on_enqueued
         self.accepted_total = 0
         self.duplicates_total = 0
@@ -42,7 +43,7 @@ class Intake:
         observed = time.time_ns()
         converted = [self.converter.convert(event, observed) for event in events]
         result = self.submit_converted(converted, LOGS_SCOPE, checkpoint)
-        self._count(events, result, receiver, observed)
+        self._count(converted, result, receiver, observed)
         return result
 
     def submit_converted(
@@ -56,7 +57,9 @@ class Intake:
             self._on_enqueued()
         return result
 
-    def _count(self, events: Sequence[Event], result: EnqueueResult, receiver: str, observed_ns: int) -> None:
+    def _count(
+        self, converted: Sequence[Converted], result: EnqueueResult, receiver: str, observed_ns: int
+    ) -> None:
         source = {"otel_auth0.receiver": receiver}
         if result.duplicates:
             self.instruments.receiver_duplicates.add(result.duplicates, source)
@@ -64,18 +67,10 @@ class Intake:
             self.instruments.receiver_events.add(result.accepted, source)
         newest = 0
         for index in result.accepted_indices:
-            event = events[index]
-            log_type = lookup(str(event["type"]))
-            attributes = {
-                "auth0.log.type": log_type.code,
-                "auth0.log.category": log_type.category,
-                "auth0.log.outcome": log_type.outcome,
-            }
-            self.instruments.log_events.add(1, attributes)
-            if log_type.rate_limit:
-                self.instruments.rate_limit_events.add(1, {"auth0.log.type": log_type.code})
-            if not log_type.known:
-                self.instruments.unknown_types.add(1, {"auth0.log.type": log_type.code})
-            newest = max(newest, parse_time_ns(event.get("date")) or 0)
+            facts = converted[index].facts
+            if facts is None:
+                continue
+            self._event_metrics.record(facts)
+            newest = max(newest, facts.time_ns or 0)
         if newest:
             self.instruments.ingest_lag.set(max(0.0, (observed_ns - newest) / 1e9), source)

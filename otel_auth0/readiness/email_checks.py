@@ -20,8 +20,9 @@ from otel_auth0.readiness.target import ReadinessTarget
 BUILT_IN_FROM_DOMAIN = "auth0user.net"
 
 
-def check_from_address(snapshot: TenantSnapshot) -> CheckResult:
-    """The provider's ``default_from_address`` (or the verify template's ``from``) is set and not Auth0's."""
+def check_from_address(snapshot: TenantSnapshot, expected: str | None = None) -> CheckResult:
+    """The verify template's ``from`` (or the provider's ``default_from_address``) is set, not Auth0's,
+    and equals ``expected`` when given."""
     title = "A from-address is set"
     checked = "emails/provider default_from_address; email-templates/verify_email from"
     provider = snapshot.email_provider or {}
@@ -34,6 +35,15 @@ def check_from_address(snapshot: TenantSnapshot) -> CheckResult:
             checked,
             f"from-address is {address or 'not set'} (Auth0's default)",
             "set default_from_address on the email provider to an address of your domain",
+        )
+    wanted = parseaddr(expected)[1] if expected else None
+    if wanted and address.lower() != wanted.lower():
+        return failed(
+            "email_from",
+            title,
+            checked,
+            f"the tenant sends from {address}, readiness.smtp.from is {wanted}",
+            "set the same address on the provider / verify_email template and in readiness.smtp.from",
         )
     return passed("email_from", title, checked, address)
 
@@ -66,23 +76,41 @@ def check_provider_host(snapshot: TenantSnapshot) -> CheckResult:
 
 
 def smtp_handshake(
-    host: str, port: int, username: str | None, password: str | None, ca_file: Path | None, timeout: float
+    host: str,
+    port: int,
+    username: str | None,
+    password: str | None,
+    ca_file: Path | None,
+    timeout: float,
+    tls: str = "starttls",
 ) -> tuple[str | None, dict[str, Any]]:
-    """EHLO, STARTTLS and AUTH; returns the failing step (``None`` when all pass) and the evidence."""
+    """EHLO, TLS (STARTTLS, or implicit with ``tls="tls"``) and AUTH; returns the failing step
+    (``None`` when all pass) and the evidence. ``tls="none"`` fails the TLS step: Auth0 needs TLS."""
     evidence: dict[str, Any] = {"server": f"{host}:{port}"}
+    context = ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
     step = "connect"
     try:
-        with smtplib.SMTP(host, port, timeout=timeout) as smtp:
+        session = (
+            smtplib.SMTP_SSL(host, port, timeout=timeout, context=context)
+            if tls == "tls"
+            else smtplib.SMTP(host, port, timeout=timeout)
+        )
+        with session as smtp:
             step = "EHLO"
             code, banner = smtp.ehlo()
             if code != 250:
                 raise smtplib.SMTPResponseException(code, banner)
             evidence["ehlo"] = banner.decode(errors="replace").splitlines()[0]
             step = "STARTTLS"
-            if not smtp.has_extn("starttls"):
-                raise smtplib.SMTPNotSupportedError("STARTTLS not offered")
-            smtp.starttls(context=ssl.create_default_context(cafile=str(ca_file) if ca_file else None))
-            smtp.ehlo()
+            if tls == "none":
+                raise smtplib.SMTPNotSupportedError(
+                    "readiness.smtp.tls is none; Auth0 sends only over TLS 1.2+"
+                )
+            if tls == "starttls":
+                if not smtp.has_extn("starttls"):
+                    raise smtplib.SMTPNotSupportedError("STARTTLS not offered")
+                smtp.starttls(context=context)
+                smtp.ehlo()
             sock = smtp.sock
             evidence["tls"] = sock.version() if isinstance(sock, ssl.SSLSocket) else "?"
             step = "AUTH"
@@ -99,7 +127,7 @@ def smtp_handshake(
 HANDSHAKE_FIXES = {
     "connect": "make the SMTP server reachable on this port (587 recommended) from Auth0's outbound IPs",
     "EHLO": "check the SMTP server's greeting/EHLO configuration",
-    "STARTTLS": "enable STARTTLS with a publicly trusted certificate (TLS 1.2+)",
+    "STARTTLS": "enable STARTTLS (or implicit TLS) with a publicly trusted certificate (TLS 1.2+)",
     "AUTH": "check readiness.smtp.username/password against the provider's SMTP credentials",
 }
 
@@ -112,7 +140,7 @@ def check_smtp_handshake(target: ReadinessTarget) -> CheckResult:
         return skipped("smtp_handshake", title, "readiness.smtp", "readiness.smtp is not configured")
     host, port, ca_file, username, password = target.smtp_endpoint()
     checked = f"SMTP session with {host}:{port}"
-    step, evidence = smtp_handshake(host, port, username, password, ca_file, smtp.timeout)
+    step, evidence = smtp_handshake(host, port, username, password, ca_file, smtp.timeout, smtp.tls)
     if step is not None:
         return failed(
             "smtp_handshake", title, checked, f"{step} failed: {evidence['error']}", HANDSHAKE_FIXES[step]
@@ -174,4 +202,3 @@ def check_verification_delivery(target: ReadinessTarget) -> CheckResult:
             "configure a custom email provider and enable a customised verify_email template",
         )
     return passed("email_delivery", title, checked, evidence)
-

@@ -121,11 +121,6 @@ class LocalMailbox:
             self._messages.append(delivered)
             self._lock.notify_all()
 
-    def messages(self) -> list[Delivered]:
-        """Everything received so far."""
-        with self._lock:
-            return list(self._messages)
-
     def wait_for(self, recipient: str, after: float, timeout: float) -> Delivered | None:
         """The first message to ``recipient`` received at or after ``after``, waiting up to ``timeout``."""
         deadline = time.monotonic() + timeout

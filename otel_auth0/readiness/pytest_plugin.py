@@ -13,7 +13,9 @@ import pytest
 
 from otel_auth0.config import ConfigError
 from otel_auth0.readiness.steps.assertions import ReadinessFailure
-from otel_auth0.readiness.target import ReadinessTarget
+from otel_auth0.readiness.target import ReadinessTarget, TargetError
+
+EXPECTED = (ReadinessFailure, TargetError)  # reported as their one-line message, without traceback
 
 pytest_plugins = [
     "otel_auth0.readiness.steps.common",
@@ -80,7 +82,8 @@ def readiness_target(request: pytest.FixtureRequest) -> Iterator[ReadinessTarget
         pytest.skip(f"no readiness target: pass --readiness-config FILE or set {ENV_CONFIG}")
     try:
         target = ReadinessTarget.load(path)
-    except ConfigError as error:
+        target.auth0  # noqa: B018 - fails early without a usable auth0 section
+    except (ConfigError, TargetError) as error:
         raise ReadinessFailure(f"configuration error in {path}: {error}") from None
     yield target
     target.close()
@@ -93,7 +96,7 @@ def pytest_runtest_makereport(
     """An expected failure (:class:`ReadinessFailure`) is reported as its one line, without traceback;
     each scenario's outcome is recorded for ``--readiness-results``."""
     report = yield
-    if call.excinfo is not None and isinstance(call.excinfo.value, ReadinessFailure) and report.failed:
+    if call.excinfo is not None and isinstance(call.excinfo.value, EXPECTED) and report.failed:
         report.longrepr = str(call.excinfo.value)
     if report.when == "call" or (report.when == "setup" and not report.passed):
         item.config.stash[RESULTS].append(_result(item, report))

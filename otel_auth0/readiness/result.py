@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, Literal
 
 Status = Literal["pass", "fail", "skip"]
@@ -28,10 +28,6 @@ class CheckResult:
         if self.status == "skip":
             return f"{self.title}: skipped: {found}"
         return f"{self.title}: {found}. Fix: {self.fix}"
-
-    def as_json(self) -> dict[str, Any]:
-        """JSON-friendly form."""
-        return asdict(self)
 
 
 def _short(evidence: dict[str, Any]) -> str:

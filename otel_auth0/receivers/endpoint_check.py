@@ -9,6 +9,7 @@ JSON ``clock``; any other path when it answers 2xx. Each request becomes a span
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import time
 
@@ -26,6 +27,7 @@ from otel_auth0.receivers.base import Services, sleep_or_stop
 from otel_auth0.receivers.records import new_span_id, new_trace_id, span, submit
 
 SCOPE = "otel_auth0.endpoint_check"
+log = logging.getLogger(__name__)
 
 
 def judge(path: str, response: httpx.Response) -> str | None:
@@ -64,7 +66,12 @@ class EndpointCheckReceiver:
     async def run(self, stop: asyncio.Event) -> None:
         """Check every interval until ``stop``."""
         while not stop.is_set():
-            await self.check_once()
+            try:
+                await self.check_once()
+            except Exception:
+                log.exception("endpoint_check: round failed unexpectedly")
+                attributes = {"otel_auth0.receiver": self.name, "error.type": "internal"}
+                self._services.instruments.receiver_errors.add(1, attributes)
             if await sleep_or_stop(stop, self._interval * random.uniform(0.9, 1.1)):
                 break
 
@@ -78,6 +85,10 @@ class EndpointCheckReceiver:
                 results[path] = up
                 items.append(converted)
         await submit(self._services, self.name, items, SCOPE)
+        if all(results.values()):
+            self._services.instruments.receiver_last_success.set(
+                time.time(), {"otel_auth0.receiver": self.name}
+            )
         return results
 
     async def _check(self, client: httpx.AsyncClient, path: str) -> tuple[bool, Converted]:

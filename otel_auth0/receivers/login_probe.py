@@ -99,11 +99,22 @@ class LoginProbeReceiver:
         self.runner = ProbeRunner(services, probe_settings(auth0, config), config)
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Probe every interval until ``stop``."""
+        """Probe every interval until ``stop``; an unexpected error is logged and the next run goes ahead."""
+
+        async def interruptible_sleep(seconds: float) -> None:
+            await sleep_or_stop(stop, seconds)
+
+        self.runner.probe.sleep = interruptible_sleep
         while not stop.is_set():
-            outcome = await self.runner.run_once()
             wait = self._config.interval * random.uniform(0.9, 1.1)
-            if isinstance(outcome, ProbeResult) and outcome.retry_after:
-                wait = max(wait, outcome.retry_after)
+            try:
+                outcome = await self.runner.run_once()
+            except Exception:
+                log.exception("login_probe: run failed unexpectedly")
+                attributes = {"otel_auth0.receiver": self.name, "error.type": "internal"}
+                self.runner.services.instruments.receiver_errors.add(1, attributes)
+            else:
+                if isinstance(outcome, ProbeResult) and outcome.retry_after:
+                    wait = max(wait, outcome.retry_after)
             if await sleep_or_stop(stop, wait):
                 break

@@ -14,6 +14,7 @@ import asyncio
 import hashlib
 import logging
 import random
+import time
 from pathlib import Path
 
 import httpx
@@ -101,11 +102,19 @@ class NoticesReceiver:
             try:
                 await self.poll_once()
                 self._backoff.reset()
+                self._services.instruments.receiver_last_success.set(
+                    time.time(), {"otel_auth0.receiver": self.name}
+                )
             except FetchError as error:
                 wait = self._backoff.next_delay()
                 attributes = {"otel_auth0.receiver": self.name, "error.type": error.error_type}
                 self._services.instruments.receiver_errors.add(1, attributes)
                 log.warning("notices: %s; retrying in %.0fs", error, wait)
+            except Exception:
+                wait = self._backoff.next_delay()
+                attributes = {"otel_auth0.receiver": self.name, "error.type": "internal"}
+                self._services.instruments.receiver_errors.add(1, attributes)
+                log.exception("notices: poll failed unexpectedly; retrying in %.0fs", wait)
             if await sleep_or_stop(stop, wait):
                 break
 

@@ -9,6 +9,7 @@ import asyncio
 import logging
 import random
 import re
+import time
 
 from opentelemetry.proto.logs.v1.logs_pb2 import SeverityNumber
 
@@ -89,11 +90,19 @@ class StatusReceiver:
             try:
                 await self.poll_once()
                 self._backoff.reset()
+                self._services.instruments.receiver_last_success.set(
+                    time.time(), {"otel_auth0.receiver": self.name}
+                )
             except FetchError as error:
                 wait = self._backoff.next_delay()
                 attributes = {"otel_auth0.receiver": self.name, "error.type": error.error_type}
                 self._services.instruments.receiver_errors.add(1, attributes)
                 log.warning("status: %s; retrying in %.0fs", error, wait)
+            except Exception:
+                wait = self._backoff.next_delay()
+                attributes = {"otel_auth0.receiver": self.name, "error.type": "internal"}
+                self._services.instruments.receiver_errors.add(1, attributes)
+                log.exception("status: poll failed unexpectedly; retrying in %.0fs", wait)
             if await sleep_or_stop(stop, wait):
                 break
 

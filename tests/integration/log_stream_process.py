@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -16,8 +17,40 @@ from typing import IO, Any
 import httpx
 import yaml
 
+from otel_auth0.simulator.log_ids import LogIdGenerator
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "stream-token-for-tests"
+
+
+_ids = LogIdGenerator()
+
+
+def items(count: int) -> list[dict[str, Any]]:
+    """``count`` Log-Stream items ``{"log_id", "data"}`` with fresh log ids."""
+    out = []
+    for index in range(count):
+        log_id = _ids.next_id()
+        event = {
+            "log_id": log_id,
+            "type": "s" if index % 2 else "f",
+            "date": "2026-11-29T01:02:03.456Z",
+            "description": f"event {index}",
+            "client_id": "abc",
+            "user_id": "auth0|42",
+        }
+        out.append({"log_id": log_id, "data": event})
+    return out
+
+
+def as_array(batch: list[Any]) -> bytes:
+    """JSONARRAY body."""
+    return json.dumps(batch).encode()
+
+
+def as_lines(batch: list[Any]) -> bytes:
+    """JSONLINES body."""
+    return "\n".join(json.dumps(item) for item in batch).encode()
 
 
 def free_port() -> int:

@@ -14,14 +14,15 @@ import pytest
 from otel_auth0.simulator.process import SimulatorHandle, running_simulator
 from tests.integration.log_stream_process import (
     TOKEN,
+    as_array,
     free_port,
+    items,
     otlp_exporter,
     post_items,
     running_collector,
     stream_config,
     write_config,
 )
-from tests.integration.test_log_stream_receiver import as_array, items
 from tests.otlp_receiver import OtlpReceiver
 
 pytestmark = pytest.mark.integration
@@ -39,6 +40,12 @@ def sim_post(sim: SimulatorHandle, path: str, body: Any) -> Any:
     response = httpx.post(f"{sim.base_url}{path}", json=body, timeout=10)
     response.raise_for_status()
     return response.json()
+
+
+def stream_cursor(sim: SimulatorHandle) -> str | None:
+    """The last log id the simulator's Log Stream delivered."""
+    cursor: str | None = sim_get(sim, "/_sim/stats")["stream"]["cursor"]
+    return cursor
 
 
 def simulator_args(tmp_path: Path, port: int, fmt: str, rate: int, total: int) -> list[str]:
@@ -73,9 +80,10 @@ def assert_exactly_once(backend: OtlpReceiver, expected: set[str]) -> None:
     assert {log_id for log_id in expected if counts[log_id] != 1} == set()
 
 
-@pytest.mark.parametrize(
-    ("fmt", "protocol"), [("jsonarray", "http/protobuf"), ("jsonlines", "grpc"), ("jsonobject", "http/protobuf")]
-)
+FORMATS = [("jsonarray", "http/protobuf"), ("jsonlines", "grpc"), ("jsonobject", "http/protobuf")]
+
+
+@pytest.mark.parametrize(("fmt", "protocol"), FORMATS)
 def test_simulator_stream_in_each_format_arrives_once(
     tmp_path: Path, otlp_receiver: OtlpReceiver, fmt: str, protocol: str
 ) -> None:
@@ -97,7 +105,7 @@ def test_simulator_stream_in_each_format_arrives_once(
         assert collector.terminate() == 0
 
 
-def test_hybrid_poller_fills_the_gap_while_the_stream_is_paused(tmp_path: Path, otlp_receiver: OtlpReceiver) -> None:
+def test_hybrid_poller_fills_the_gap_while_stream_paused(tmp_path: Path, otlp_receiver: OtlpReceiver) -> None:
     port = free_port()
     with running_simulator(*simulator_args(tmp_path, port, "jsonarray", rate=25, total=300)) as sim:
         config = {
@@ -118,28 +126,28 @@ def test_hybrid_poller_fills_the_gap_while_the_stream_is_paused(tmp_path: Path, 
         with running_collector(path, tmp_path / "collector.log", port) as collector:
             # The stream is healthy: the poller leaves the Management API alone (start position only).
             otlp_receiver.wait_for(lambda: len(received_ids(otlp_receiver)) >= 40, timeout=30)
-            polls_while_healthy = sum(sim_get(sim, "/_sim/stats")["requests"].get("/api/v2/logs", {}).values())
-            assert polls_while_healthy <= 2
+            polls = sim_get(sim, "/_sim/stats")["requests"].get("/api/v2/logs", {})
+            assert sum(polls.values()) <= 2
 
             sim_post(sim, "/_sim/stream", {"paused": True})
             time.sleep(0.3)  # let a POST already under way finish
-            cursor = sim_get(sim, "/_sim/stats")["stream"]["cursor"]
+            cursor = stream_cursor(sim) or ""
 
             def filled_after_pause() -> int:
                 return sum(1 for log_id in received_ids(otlp_receiver) if log_id > cursor)
 
             otlp_receiver.wait_for(lambda: filled_after_pause() >= 30, timeout=30)
-            assert sim_get(sim, "/_sim/stats")["stream"]["cursor"] == cursor  # still paused: the poller did it
+            assert stream_cursor(sim) == cursor  # the stream is still paused: the poller did it
             sim_post(sim, "/_sim/stream", {"paused": False})
 
             generated = all_generated(sim, 300, otlp_receiver)
-            otlp_receiver.wait_for(lambda: sim_get(sim, "/_sim/stats")["stream"]["cursor"] == max(generated), 60)
+            otlp_receiver.wait_for(lambda: stream_cursor(sim) == max(generated), 60)
             assert_exactly_once(otlp_receiver, generated)
             assert len(received_ids(otlp_receiver)) == len(generated)
             assert collector.terminate() == 0
 
 
-def test_backend_outage_loses_nothing_and_the_queue_drains(tmp_path: Path, otlp_receiver: OtlpReceiver) -> None:
+def test_backend_outage_loses_nothing_queue_drains(tmp_path: Path, otlp_receiver: OtlpReceiver) -> None:
     port = free_port()
     config = {
         "state_dir": str(tmp_path / "state"),

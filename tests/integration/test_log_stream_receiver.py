@@ -12,11 +12,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from otel_auth0.simulator.log_ids import LogIdGenerator
 from tests.integration.log_stream_process import (
     TOKEN,
     CollectorProcess,
+    as_array,
+    as_lines,
     free_port,
+    items,
     otlp_exporter,
     post_items,
     running_collector,
@@ -28,32 +30,6 @@ from tests.otlp_receiver import OtlpReceiver
 pytestmark = pytest.mark.integration
 
 MAX_BODY = 64 * 1024
-_ids = LogIdGenerator()
-
-
-def items(count: int) -> list[dict[str, Any]]:
-    """``count`` Log-Stream items with fresh log ids."""
-    out = []
-    for index in range(count):
-        log_id = _ids.next_id()
-        event = {
-            "log_id": log_id,
-            "type": "s" if index % 2 else "f",
-            "date": "2026-11-29T01:02:03.456Z",
-            "description": f"event {index}",
-            "client_id": "abc",
-            "user_id": "auth0|42",
-        }
-        out.append({"log_id": log_id, "data": event})
-    return out
-
-
-def as_array(batch: list[Any]) -> bytes:
-    return json.dumps(batch).encode()
-
-
-def as_lines(batch: list[Any]) -> bytes:
-    return "\n".join(json.dumps(item) for item in batch).encode()
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,7 @@ import asyncio
 import pytest
 from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord, ScopeLogs
 
+from otel_auth0.convert.catalog import lookup
 from otel_auth0.convert.mapping import Converted
 from otel_auth0.receivers.feed_fetch import FeedEntry, FetchError, parse_feed
 from otel_auth0.receivers.notices import changelog_record, ip_ranges_record
@@ -63,3 +64,7 @@ def test_changelog_and_ip_range_records() -> None:
     record = the_record(ip_ranges_record("US", ("1.2.3.4/32",), (), "u"))
     assert record.severity_text == "WARN" and record.event_name == "auth0.ip_ranges.changed"
     assert "1.2.3.4/32" in record.body.string_value
+
+
+def test_depnote_log_events_are_warnings() -> None:
+    assert lookup("depnote").severity_text == "WARN"

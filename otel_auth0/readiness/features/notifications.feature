@@ -8,7 +8,7 @@ Feature: Notifications
     Then the changelog, status and IP-range watchers are configured
 
   @manual
-  Scenario Outline: Manual notification duties are attested
+  Scenario Outline: Manual notification duty <item> is attested
     Given the attestations file
     Then "<item>" is attested and fresh
 

@@ -3,12 +3,12 @@ Feature: Production checks
   Auth0's Dashboard "Run Readiness Check", verified through the Management API; the checks that have no
   API come from the attestations file.
 
-  Scenario Outline: Production check <check>
+  @critical
+  Scenario Outline: Critical production check <check>
     Given the tenant configuration read through the Management API
     Then the production check "<check>" passes
 
-    @critical
-    Examples: Critical
+    Examples:
       | check                |
       | actions_node_runtime |
       | idtoken_api2_off     |
@@ -25,8 +25,12 @@ Feature: Production checks
       | support_contact      |
       | tenant_login_uri     |
 
-    @recommended
-    Examples: Recommended
+  @recommended
+  Scenario Outline: Recommended production check <check>
+    Given the tenant configuration read through the Management API
+    Then the production check "<check>" passes
+
+    Examples:
       | check                 |
       | log_streaming         |
       | custom_domain         |

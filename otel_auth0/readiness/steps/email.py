@@ -25,9 +25,10 @@ def custom_provider(readiness_target: ReadinessTarget, snapshot: TenantSnapshot)
 
 
 @then("a from-address of our own is set")
-def from_address(snapshot: TenantSnapshot) -> None:
+def from_address(readiness_target: ReadinessTarget, snapshot: TenantSnapshot) -> None:
     """From-address gate."""
-    expect(check_from_address(snapshot))
+    smtp = readiness_target.smtp
+    expect(check_from_address(snapshot, smtp.from_address if smtp else None))
 
 
 @then("the email provider's SMTP host is reachable")

@@ -1,0 +1,63 @@
+"""(b) Our mapping + encode of the same bodies: ``json.loads``, :func:`normalize_event` and
+:meth:`Intake.submit_events` (conversion to log records and spans, event metrics) with the default
+configuration, on a queue stand-in that accepts everything, so SQLite is left out."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from typing import cast
+
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+
+from bench.events import TENANT
+from bench.result import Throughput
+from otel_auth0.config import Config
+from otel_auth0.convert.events import normalize_event
+from otel_auth0.convert.mapping import Converted
+from otel_auth0.instruments import Instruments
+from otel_auth0.pipeline.intake import Intake
+from otel_auth0.pipeline.queue import EnqueueResult, PersistentQueue
+from otel_auth0.runtime import build_converter
+
+
+class AcceptingQueue:
+    """Takes the place of :class:`PersistentQueue`: accepts every batch and keeps the last one."""
+
+    def __init__(self) -> None:
+        self.last: Sequence[Converted] = ()
+
+    def enqueue(
+        self, batch: Sequence[Converted], scope: str, checkpoint: tuple[str, str] | None = None
+    ) -> EnqueueResult:
+        """Accept ``batch`` whole."""
+        self.last = batch
+        return EnqueueResult(len(batch), 0, tuple(range(len(batch))))
+
+
+def default_config() -> Config:
+    """The default configuration for a tenant (as ``otel-auth0 run`` would load it)."""
+    return Config.model_validate({"auth0": {"domain": f"{TENANT}.us.auth0.com"}})
+
+
+def intake(config: Config | None = None) -> tuple[Intake, AcceptingQueue, InMemoryMetricReader]:
+    """An intake built like the runtime's, over :class:`AcceptingQueue`, with metrics aggregated in memory."""
+    config = config or default_config()
+    reader = InMemoryMetricReader()
+    instruments = Instruments(MeterProvider(metric_readers=[reader]).get_meter("otel_auth0"))
+    queue = AcceptingQueue()
+    return Intake(cast(PersistentQueue, queue), build_converter(config), instruments), queue, reader
+
+
+def measure(bodies: Sequence[bytes], events: int, rounds: int = 3) -> Throughput:
+    """Best of ``rounds`` passes over ``bodies`` (``events`` in total)."""
+    target, _, _ = intake()
+    best = float("inf")
+    for _ in range(rounds):
+        started = time.perf_counter()
+        for body in bodies:
+            target.submit_events([normalize_event(item) for item in json.loads(body)], "log_stream")
+        best = min(best, time.perf_counter() - started)
+    return Throughput(events, best)

@@ -1,0 +1,1 @@
+"""Processing between conversion and the queue (PII redaction)."""

@@ -1,0 +1,173 @@
+"""``kill -9`` of ``otel-auth0 run`` at random moments while the simulator streams and is polled.
+
+Proves: every generated log_id reaches the OTLP backend (0 lost); the only duplicates are records of
+batches in flight at a kill (at most one export request per signal per kill); a re-sent record is
+byte-identical to the first copy (same ``auth0.log.id``, same span ids), so a backend can collapse it.
+The measured figures are printed (``-s``) and written to ``crash_figures.json`` in the test's tmp dir.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from otel_auth0.simulator.process import running_simulator
+from tests.integration.log_stream_process import (
+    TOKEN,
+    free_port,
+    otlp_exporter,
+    running_collector,
+    stream_config,
+    write_config,
+)
+from tests.otlp_receiver import OtlpReceiver, attributes
+
+pytestmark = pytest.mark.integration
+
+KILLS = 20
+EVENTS = 1000
+BATCH_SIZE = 40
+
+
+def log_requests(backend: OtlpReceiver) -> list[list[tuple[str, bytes]]]:
+    """Per received logs request (our exporter sends one resource per request): (log id, record bytes)."""
+    with backend._cond:
+        batches = list(backend.resource_logs)
+    out = []
+    for resource_logs in batches:
+        records = [record for scope in resource_logs.scope_logs for record in scope.log_records]
+        out.append([(str(attributes(r.attributes)["auth0.log.id"]), r.SerializeToString()) for r in records])
+    return out
+
+
+def resent_originals(requests: list[list[tuple[str, bytes]]]) -> tuple[int, int, set[str]]:
+    """(requests whose records were sent again later, re-sent records, ids whose copies differ)."""
+    first_request: dict[str, int] = {}
+    first_bytes: dict[str, bytes] = {}
+    originals: set[int] = set()
+    resent = 0
+    different: set[str] = set()
+    for index, request in enumerate(requests):
+        for log_id, raw in request:
+            if log_id in first_request:
+                originals.add(first_request[log_id])
+                resent += 1
+                if raw != first_bytes[log_id]:
+                    different.add(log_id)
+            else:
+                first_request[log_id] = index
+                first_bytes[log_id] = raw
+    return len(originals), resent, different
+
+
+def spans_identical(backend: OtlpReceiver) -> tuple[int, int]:
+    """(span ids received more than once, of those the ones whose copies differ)."""
+    copies: dict[bytes, set[bytes]] = defaultdict(set)
+    counts: Counter[bytes] = Counter()
+    for received in backend.spans():
+        counts[received.span.span_id] += 1
+        copies[received.span.span_id].add(received.span.SerializeToString())
+    repeated = [span_id for span_id, count in counts.items() if count > 1]
+    return len(repeated), sum(1 for span_id in repeated if len(copies[span_id]) > 1)
+
+
+def test_kill_9_loses_nothing_and_duplicates_only_in_flight_batches(
+    tmp_path: Path, otlp_receiver: OtlpReceiver
+) -> None:
+    seed = int(os.environ.get("CRASH_SEED", random.randrange(1 << 30)))
+    rng = random.Random(seed)
+    port = free_port()
+    sim_args = [
+        "--no-tls",
+        "--state-dir",
+        str(tmp_path / "sim"),
+        "--events-per-second",
+        "25",
+        "--max-events",
+        str(EVENTS),
+        "--mgmt-rate-limit",
+        "50",
+        "--log-stream-url",
+        f"http://127.0.0.1:{port}/auth0/logs",
+        "--log-stream-token",
+        TOKEN,
+        "--log-stream-format",
+        "jsonlines",
+        "--log-stream-batch-size",
+        "15",
+    ]
+    with running_simulator(*sim_args) as sim:
+        config = {
+            "auth0": {
+                "domain": sim.info["domain"],
+                "scheme": "http",
+                "client_id": sim.info["client_id"],
+                "client_secret": sim.info["client_secret"],
+            },
+            "state_dir": str(tmp_path / "state"),
+            # gap_fill_after 0: the poller polls all the time next to the stream (maximal overlap).
+            "receivers": {
+                "logs_api": {"interval": "300ms", "take": 50, "start_from": "oldest", "gap_fill_after": "0s"},
+                "log_stream": stream_config(port),
+            },
+            "exporters": {"otlp": otlp_exporter(otlp_receiver.http_endpoint)},
+            "queue": {"batch_size": BATCH_SIZE, "max_backoff": "500ms"},
+        }
+        path = write_config(tmp_path / "config.yaml", config)
+        stderr = tmp_path / "collector.log"
+        received_at_kills = []
+        for _ in range(KILLS):
+            with running_collector(path, stderr, port) as collector:
+                time.sleep(rng.uniform(0.0, 1.0))
+                collector.kill()
+            received_at_kills.append(len(otlp_receiver.log_records()))
+        with running_collector(path, stderr, port) as collector:
+            stats = lambda: httpx.get(f"{sim.base_url}/_sim/stats", timeout=10).json()  # noqa: E731
+            otlp_receiver.wait_for(lambda: stats()["generated"] >= EVENTS, timeout=120)
+            generated = set(httpx.get(f"{sim.base_url}/_sim/log-ids", timeout=10).json()["log_ids"])
+            otlp_receiver.wait_for(
+                lambda: generated <= set(otlp_receiver.log_attribute_values("auth0.log.id")), timeout=120
+            )
+            exit_code = collector.terminate()
+        sim_stats = stats_after = httpx.get(f"{sim.base_url}/_sim/stats", timeout=10).json()
+
+    requests = log_requests(otlp_receiver)
+    received = [log_id for request in requests for log_id, _ in request]
+    originals, resent, different = resent_originals(requests)
+    repeated_spans, different_spans = spans_identical(otlp_receiver)
+    figures: dict[str, Any] = {
+        "seed": seed,
+        "kills": KILLS,
+        "generated": len(generated),
+        "received_records": len(received),
+        "received_unique": len(set(received)),
+        "lost": len(generated - set(received)),
+        "duplicate_records": resent,
+        "batches_in_flight_resent": originals,
+        "duplicate_bound_records": KILLS * BATCH_SIZE,
+        "differing_copies": len(different),
+        "repeated_span_ids": repeated_spans,
+        "differing_span_copies": different_spans,
+        "stream_posts": sim_stats["stream"]["posts"],
+        "stream_failures": stats_after["stream"]["failures"],
+        "logs_api_requests": sum(sim_stats["requests"].get("/api/v2/logs", {}).values()),
+        "received_at_kills": received_at_kills,
+    }
+    (tmp_path / "crash_figures.json").write_text(json.dumps(figures, indent=2))
+    print("\ncrash-safety figures:", json.dumps(figures))
+
+    assert exit_code == 0
+    assert figures["lost"] == 0
+    assert len(received) == len(set(received)) + resent
+    assert originals <= KILLS  # one logs request per kill at most: the one in flight
+    assert resent <= KILLS * BATCH_SIZE
+    assert different == set() and different_spans == 0
+    assert figures["logs_api_requests"] > KILLS and figures["stream_posts"] > KILLS  # both sources worked
