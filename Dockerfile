@@ -13,10 +13,10 @@ COPY otel_auth0 ./otel_auth0
 RUN pip install . \
     && rm -rf /src \
     && useradd --system --uid 10001 --user-group --create-home --home-dir /home/otel-auth0 otel-auth0 \
-    && mkdir -p /var/lib/otel-auth0/reports \
-    && chown -R otel-auth0:otel-auth0 /var/lib/otel-auth0
+    && mkdir -p /var/lib/otel-auth0 \
+    && chown otel-auth0:otel-auth0 /var/lib/otel-auth0
 
-# state_dir (queue, dedupe index, checkpoints) belongs on a volume; readiness reports go to ./reports.
+# state_dir (queue, dedupe index, checkpoints) belongs on a volume.
 WORKDIR /var/lib/otel-auth0
 VOLUME ["/var/lib/otel-auth0"]
 USER otel-auth0:otel-auth0

@@ -73,7 +73,7 @@ class EventConverter:
         attributes = log_attributes(event, log_type)
         description = event.get("description")
         body = description if isinstance(description, str) and description else None
-        redaction = self._redactor.begin(attributes) if self._redactor is not None else None
+        redaction = self._redactor.begin(attributes, body) if self._redactor is not None else None
         if redaction is not None:
             attributes = redaction.attributes(attributes)
             body = redaction.text(body) if body is not None else None

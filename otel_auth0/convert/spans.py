@@ -11,6 +11,9 @@ event keeps its span id:
   of ``sha256("auth0.event\\0" + tenant + "\\0" + log_id)``;
 * span id: the first 8 bytes of ``sha256("auth0.span\\0" + tenant + "\\0" + log_id)``, and for the
   child span of ``details.prompts[i]`` of the same with ``"\\0prompt\\0" + i`` appended.
+
+``tenant`` is the configured tenant name, else the event's ``tenant_name``; an event without ``log_id``
+uses a digest of its content instead.
 """
 
 from __future__ import annotations
@@ -199,7 +202,7 @@ class SpanBuilder:
             trace_id=trace_id,
             span_id=span_id,
             name=span_name(log_type),
-            kind=Span.SPAN_KIND_SERVER if "client.address" in attributes else Span.SPAN_KIND_INTERNAL,
+            kind=Span.SPAN_KIND_SERVER if text_value(event.get("ip")) else Span.SPAN_KIND_INTERNAL,
             start_time_unix_nano=start,
             end_time_unix_nano=end,
             attributes=key_values({k: v for k, v in attributes.items() if k not in _LOG_ONLY}),

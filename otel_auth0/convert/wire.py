@@ -48,10 +48,16 @@ _REQUEST_RESOURCES = {
     Signal.SPANS: _field(ExportTraceServiceRequest, "resource_spans"),
 }
 RECORD_FIELD = {Signal.LOGS: _SCOPE_LOGS_RECORDS, Signal.SPANS: _SCOPE_SPANS_SPANS}
+_SMALL_VARINTS = tuple(bytes((value,)) for value in range(0x80))
+# Interned string attribute pairs (see key_values); emptied when full, so memory stays bounded.
+STRING_PAIR_CACHE_SIZE = 8192
+_STRING_PAIRS: dict[tuple[str, str], KeyValue] = {}
 
 
 def varint(value: int) -> bytes:
     """Encode a non-negative integer as a protobuf base-128 varint."""
+    if value < 0x80:
+        return _SMALL_VARINTS[value]
     out = bytearray()
     while value > 0x7F:
         out.append((value & 0x7F) | 0x80)
@@ -84,8 +90,25 @@ def any_value(value: AttributeValue) -> AnyValue:
 
 
 def key_values(attributes: Mapping[str, AttributeValue]) -> list[KeyValue]:
-    """Convert an attribute mapping to OTLP KeyValues."""
-    return [KeyValue(key=key, value=any_value(value)) for key, value in attributes.items()]
+    """Convert an attribute mapping to OTLP KeyValues (to pass to a message constructor, which copies them).
+
+    String pairs are interned: a log record and its span share most pairs, and values such as the type,
+    tenant, client or connection repeat across events, so building each message once saves most of the
+    conversion's protobuf work (docs/performance.md). The returned messages must not be modified.
+    """
+    out: list[KeyValue] = []
+    for pair in attributes.items():
+        value = pair[1]
+        if type(value) is str:
+            message = _STRING_PAIRS.get(pair)
+            if message is None:
+                if len(_STRING_PAIRS) >= STRING_PAIR_CACHE_SIZE:
+                    _STRING_PAIRS.clear()
+                message = _STRING_PAIRS[pair] = KeyValue(key=pair[0], value=AnyValue(string_value=value))
+            out.append(message)
+        else:
+            out.append(KeyValue(key=pair[0], value=any_value(value)))
+    return out
 
 
 def encode_resource(attributes: Mapping[str, AttributeValue]) -> bytes:

@@ -5,7 +5,8 @@ Fields are selected by attribute name (``user.email``, ``client.address``, ``geo
 are replaced in place (``hash``: keyed HMAC-SHA256, hex, stable for a given salt so distinct values
 can still be counted; ``mask``: ``****``; ``drop``: the attribute is removed), and every occurrence
 of those values elsewhere, in other attributes, the body and ``auth0.details`` (also in its
-JSON-escaped form), is replaced by the same replacement (``[redacted]`` for ``drop``).
+JSON-escaped form), is replaced by the same replacement (``[redacted]`` for ``drop``). With
+``user.email`` selected, every e-mail address found in the event is redacted as a ``user.email``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import hashlib
 import hmac
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Final
 
 from otel_auth0.config import RedactConfig
@@ -27,6 +28,22 @@ DROPPED: Final = "[redacted]"
 # out of free text would destroy it (real e-mails, IPs and user ids are longer).
 MIN_SCRUB_LENGTH: Final = 3
 _USER_ID_KEYS: Final = frozenset({"user.id", "enduser.id"})
+_EMAIL_KEY: Final = "user.email"
+# E-mail addresses anywhere in an event (Management API request bodies, ``details.to`` of e-mail events),
+# found around each "@": the local part (at most 64 characters) before it, the domain after it.
+_LOCAL_PART: Final = re.compile(r"(?<![\w.%+'-])[\w.%+'-]{1,64}$")
+_DOMAIN: Final = re.compile(r"[\w-]+(?:\.[\w-]+)+")
+
+
+def email_addresses(text: str) -> Iterator[str]:
+    """The e-mail addresses in ``text``."""
+    at = text.find("@")
+    while at != -1:
+        local = _LOCAL_PART.search(text, max(0, at - 64), at)
+        domain = _DOMAIN.match(text, at + 1)
+        if local is not None and domain is not None:
+            yield text[local.start() : domain.end()]
+        at = text.find("@", at + 1)
 
 
 class Redactor:
@@ -53,9 +70,15 @@ class Redactor:
             return hmac.new(self._key, value.encode(), hashlib.sha256).hexdigest()
         return MASK if self._method == "mask" else DROPPED
 
-    def begin(self, attributes: Mapping[str, AttributeValue]) -> Redaction:
-        """Collect the values of the selected attributes of one event."""
+    def begin(self, attributes: Mapping[str, AttributeValue], body: str | None = None) -> Redaction:
+        """Collect the values of the selected attributes of one event (and, when ``user.email`` is
+        selected, every e-mail address in its attributes and body)."""
         values: dict[str, str] = {}
+        if self.selects(_EMAIL_KEY):
+            texts = [value for value in attributes.values() if isinstance(value, str)]
+            for text in [*texts, body or ""]:
+                for address in email_addresses(text):
+                    values.setdefault(address, self.replacement(address))
         for key, value in attributes.items():
             if not self.selects(key):
                 continue

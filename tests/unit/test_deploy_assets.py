@@ -5,6 +5,7 @@ of the contrib distribution, and every metric Grafana and Prometheus query is on
 from __future__ import annotations
 
 import inspect
+import ipaddress
 import itertools
 import json
 import re
@@ -18,13 +19,16 @@ import pytest
 import yaml
 from opentelemetry.metrics import NoOpMeter
 
+from otel_auth0.auth0.ip_ranges import load_snapshot
 from otel_auth0.cli import build_parser
 from otel_auth0.config import load_config
 from otel_auth0.instruments import Instruments
+from otel_auth0.readiness.firewall import read_allowlist
 from tests.shared_data import require_shared_data
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
+RUN_CONFIG = ROOT / "deploy" / "otel-auth0" / "config.yaml"
 COLLECTOR_CONFIG = ROOT / "deploy" / "otelcol" / "config.yaml"
 PROMETHEUS_CONFIG = ROOT / "deploy" / "prometheus" / "prometheus.yml"
 ALERT_RULES = ROOT / "deploy" / "prometheus" / "alerts.yml"
@@ -171,7 +175,7 @@ def test_simulator_streams_to_the_log_stream_receiver(compose: dict[str, Any]) -
     command = [_expand_defaults(str(part)) for part in services["simulator"]["command"]]
     url = command[command.index("--log-stream-url") + 1]
     token = command[command.index("--log-stream-token") + 1]
-    config = load_config(ROOT / "deploy" / "otel-auth0" / "config.yaml", {"AUTH0_LOG_STREAM_TOKEN": token})
+    config = load_config(RUN_CONFIG, {"AUTH0_LOG_STREAM_TOKEN": token})
     stream = config.receivers.log_stream
     assert stream is not None and stream.token == token
     port = stream.listen.rpartition(":")[2]
@@ -180,18 +184,38 @@ def test_simulator_streams_to_the_log_stream_receiver(compose: dict[str, Any]) -
     assert _expand_defaults(receiver_token) == token
 
 
-@pytest.mark.parametrize("name", ["config.yaml", "readiness.yaml"])
-def test_otel_auth0_configurations_load(name: str) -> None:
-    config = load_config(ROOT / "deploy" / "otel-auth0" / name, {"AUTH0_LOG_STREAM_TOKEN": "t"})
+def test_compose_configuration_turns_on_the_receivers_and_targets_the_stack(compose: dict[str, Any]) -> None:
+    # Compose passes unset variables as empty strings; the file's ${VAR:-default} then applies.
+    environment = compose["services"]["collector-auth0"]["environment"]
+    config = load_config(RUN_CONFIG, {name: _expand_defaults(value) for name, value in environment.items()})
     assert config.auth0 is not None and config.auth0.domain == "simulator:8443"
     assert config.exporters.otlp is not None and config.exporters.otlp.endpoint == "http://otelcol:4318"
-
-
-def test_compose_run_configuration_turns_on_the_four_receivers() -> None:
-    config = load_config(ROOT / "deploy" / "otel-auth0" / "config.yaml", {"AUTH0_LOG_STREAM_TOKEN": "t"})
     receivers = config.receivers
     assert None not in (receivers.logs_api, receivers.log_stream, receivers.login_probe, receivers.status)
-    assert str(config.state_dir).startswith("/var/lib/otel-auth0")
+    assert str(config.state_dir).startswith("/var/lib/otel-auth0/")
+
+
+def test_readiness_service_runs_the_gates_on_the_same_configuration(compose: dict[str, Any]) -> None:
+    readiness = compose["services"]["readiness"]
+    command = [str(part) for part in readiness["command"]]
+    config_path = command[command.index("--config") + 1]
+    assert config_path == "/etc/otel-auth0/config.yaml"
+    assert "./deploy/otel-auth0:/etc/otel-auth0:ro" in readiness["volumes"]
+    config = load_config(RUN_CONFIG, {"AUTH0_LOG_STREAM_TOKEN": "t"})
+    assert config.readiness is not None and config.readiness.smtp is not None
+    if config.readiness.smtp.local:
+        # The suite's mailbox listens on loopback; the simulated tenant must share that network.
+        assert readiness["network_mode"] == "service:simulator"
+    hosts = {target.host for target in config.readiness.inbound_targets}
+    assert hosts <= set(compose["services"])
+
+
+def test_demo_firewall_allowlist_is_the_packaged_us_snapshot() -> None:
+    config = load_config(RUN_CONFIG, {"AUTH0_LOG_STREAM_TOKEN": "t"})
+    assert config.readiness is not None and config.readiness.allowlist_file is not None
+    allowlist = read_allowlist(RUN_CONFIG.parent / config.readiness.allowlist_file)
+    published = [ipaddress.ip_network(cidr) for cidr in load_snapshot()[config.readiness.region]]
+    assert sorted(map(str, allowlist)) == sorted(map(str, published))
 
 
 def test_dockerfile_builds_a_non_root_image_with_the_entry_point() -> None:
@@ -251,7 +275,7 @@ def test_collector_endpoints_match_the_compose_services(compose: dict[str, Any])
     static = [config for job in prometheus["scrape_configs"] for config in job["static_configs"]]
     targets = [target for config in static for target in config["targets"]]
     assert f"otelcol:{exporter_port}" in targets
-    run_config = load_config(ROOT / "deploy" / "otel-auth0" / "config.yaml", {"AUTH0_LOG_STREAM_TOKEN": "t"})
+    run_config = load_config(RUN_CONFIG, {"AUTH0_LOG_STREAM_TOKEN": "t"})
     assert run_config.exporters.otlp is not None and run_config.exporters.otlp.endpoint is not None
     http_port = config["receivers"]["otlp"]["protocols"]["http"]["endpoint"].rpartition(":")[2]
     assert run_config.exporters.otlp.endpoint == f"http://otelcol:{http_port}"

@@ -15,9 +15,11 @@ from hypothesis.strategies import SearchStrategy
 from hypothesis_jsonschema import from_schema
 
 from otel_auth0.config import RedactConfig, TelemetryConfig
+from otel_auth0.convert.attributes import LOG_ATTRIBUTE_KEYS
 from otel_auth0.convert.catalog import lookup
 from otel_auth0.convert.events import normalize_event
 from otel_auth0.convert.mapping import EventConverter
+from otel_auth0.convert.spans import SPAN_ATTRIBUTE_KEYS
 from otel_auth0.processors.redact import Redactor
 from tests.shared_data import shared_data_dir
 from tests.unit.decoded import attrs, log_of, spans_of
@@ -90,7 +92,9 @@ def _check_schema(path: Path, examples: int, closed: bool) -> None:
             assert attributes["auth0.log.outcome"] == expected.outcome
             assert record.severity_number == expected.severity_number
             assert record.event_name == f"auth0.log.{code}"
+            assert set(attributes) <= LOG_ATTRIBUTE_KEYS
             spans = spans_of(converted)
+            assert all(set(attrs(span)) <= SPAN_ATTRIBUTE_KEYS for span in spans)
             if converter.telemetry.spans == "all":
                 assert spans
             if spans:

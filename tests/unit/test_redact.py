@@ -7,7 +7,7 @@ import hashlib
 import hmac
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from opentelemetry.sdk.metrics import MeterProvider
@@ -40,7 +40,7 @@ def hmac_hex(value: str, salt: str = SALT) -> str:
     return hmac.new(salt.encode(), value.encode(), hashlib.sha256).hexdigest()
 
 
-def converter(method: str = "hash", **telemetry: Any) -> EventConverter:
+def converter(method: Literal["hash", "mask", "drop"] = "hash", **telemetry: Any) -> EventConverter:
     config = RedactConfig(fields=FIELDS, method=method, salt=SALT if method == "hash" else None)
     return EventConverter(
         tenant="acme", telemetry=TelemetryConfig(**telemetry), redactor=build_redactor(config)
@@ -183,7 +183,9 @@ def test_wildcards_and_no_fields() -> None:
 
 
 @pytest.mark.parametrize("method", ["hash", "mask", "drop"])
-def test_no_redacted_value_leaves_the_process(tmp_path: Path, method: str) -> None:
+def test_no_redacted_value_leaves_the_process(
+    tmp_path: Path, method: Literal["hash", "mask", "drop"]
+) -> None:
     """Real queue (SQLite on disk), export worker, file exporter and metrics: scan every byte written."""
     exporter = FileExporter(tmp_path / "out" / "telemetry.jsonl")
     reader = PeriodicExportingMetricReader(exporter.metric_exporter(), export_interval_millis=3_600_000)
@@ -209,3 +211,25 @@ def test_no_redacted_value_leaves_the_process(tmp_path: Path, method: str) -> No
     for secret in SECRETS:
         for form in {secret, json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1]}:
             assert form.encode() not in everything, f"{form!r} leaked ({method})"
+
+
+def test_with_user_email_redacted_every_email_address_in_the_event_is_redacted() -> None:
+    redactor = build_redactor(RedactConfig(fields=["user.email"], salt=SALT))
+    sapi = {
+        "type": "sapi",
+        "description": "Create a User",
+        "details": {"request": {"path": "/api/v2/users", "body": {"email": "neo@test.com"}}},
+    }
+    fn = {"type": "fn", "description": "Failed to send to dev@test.com", "details": {"to": "dev@test.com"}}
+    for raw in (sapi, fn):
+        record = log_of(EventConverter(redactor=redactor).convert(normalize_event(raw), 0))
+        text = json.dumps(attrs(record)) + record.body.string_value
+        assert "@test.com" not in text
+        assert hmac_hex("neo@test.com") in text or hmac_hex("dev@test.com") in text
+
+
+def test_dropping_the_client_address_keeps_the_span_kind() -> None:
+    converted = converter("drop").convert(normalize_event(events()[0]), 0)
+    span = spans_of(converted)[0]
+    assert "client.address" not in attrs(span)
+    assert span.kind == span.SPAN_KIND_SERVER

@@ -196,3 +196,13 @@ def test_unknown_codes_share_one_span_name() -> None:
     )
     assert spans[0].name == "auth0.log.unknown"
     assert attrs(spans[0])["auth0.log.type"] == "brand_new_code"
+
+
+def test_events_without_log_id_get_content_derived_ids() -> None:
+    converter = EventConverter(tenant=TENANT, telemetry=TelemetryConfig(spans="all"))
+    raw = {"type": "sapi", "date": DATE, "description": "Update a client"}
+    first, _ = convert(converter, raw)
+    again, _ = convert(converter, dict(raw))
+    other, _ = convert(converter, {**raw, "description": "Delete a client"})
+    assert first.span_id == again.span_id != other.span_id
+    assert first.trace_id == again.trace_id != other.trace_id
