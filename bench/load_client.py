@@ -31,14 +31,14 @@ class Batches:
             item["log_id"] = item["data"]["log_id"] = _PLACEHOLDER.decode()
             templates.append(json.dumps(item).encode())
         self._templates = templates
-        self._batch = batch
+        self.size = batch
         self._next = 0
         self._ids = LogIdGenerator()
 
     def body(self) -> bytes:
         """The next JSONARRAY body."""
         parts = []
-        for _ in range(self._batch):
+        for _ in range(self.size):
             template = self._templates[self._next % len(self._templates)]
             self._next += 1
             parts.append(template.replace(_PLACEHOLDER, self._ids.next_id().encode()))
@@ -59,7 +59,7 @@ async def _worker(
             continue
         out["latencies"].append(time.perf_counter() - started)
         out["statuses"][str(response.status_code)] += 1
-        out["sent"] += batches._batch
+        out["sent"] += batches.size
         if response.status_code == 200:
             out["accepted"] += int(response.json().get("accepted", 0))
         else:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import secrets
 import shutil
+import socket
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -20,8 +22,20 @@ from rich.table import Table
 from otel_auth0.commands.common import install_stop_signals, setup_logging
 from otel_auth0.config import Config, parse_config
 from otel_auth0.exporters.file import read_otlp_json_lines
+from otel_auth0.pipeline.intake import LOGS_SCOPE
 from otel_auth0.runtime import Collector
 from otel_auth0.simulator.process import SimulatorHandle, running_simulator
+
+
+STREAM_PATH = "/auth0/logs"
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -41,9 +55,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(func=main)
 
 
-def demo_config(simulator: SimulatorHandle, workdir: Path) -> Config:
-    """The collector configuration the demo runs: logs_api against the simulator, file exporter."""
+def demo_config(simulator: SimulatorHandle, workdir: Path, stream_port: int, stream_token: str) -> Config:
+    """The collector configuration the demo runs: every receiver against the simulator, file exporter."""
     info = simulator.info
+    user = next(user for user in info["test_users"] if not user.get("mfa"))
+    base = simulator.base_url
     return parse_config(
         {
             "auth0": {
@@ -54,7 +70,26 @@ def demo_config(simulator: SimulatorHandle, workdir: Path) -> Config:
                 "client_secret": info["client_secret"],
             },
             "state_dir": str(workdir / "state"),
-            "receivers": {"logs_api": {"interval": "1s", "start_from": "oldest"}},
+            "receivers": {
+                "logs_api": {"interval": "1s", "start_from": "oldest"},
+                "log_stream": {"listen": f"127.0.0.1:{stream_port}", "path": STREAM_PATH, "token": stream_token},
+                "login_probe": {
+                    "interval": "10s",
+                    "client_id": info["probe_client"]["client_id"],
+                    "client_secret": info["probe_client"]["client_secret"],
+                    "username": user["username"],
+                    "password": user["password"],
+                    "realm": info["realm"],
+                    "userinfo": True,
+                },
+                "endpoint_check": {"interval": "10s"},
+                "status": {"interval": "10s", "url": f"{base}/feeds/status.rss"},
+                "notices": {
+                    "interval": "10s",
+                    "changelog_url": f"{base}/feeds/changelog.rss",
+                    "ip_ranges_url": f"{base}/ip-ranges.json",
+                },
+            },
             "exporters": {"file": {"path": str(workdir / "otel-auth0-telemetry.jsonl")}},
             "telemetry": {"metrics_interval": "2s"},
         }
@@ -66,6 +101,7 @@ class Summary:
     """What the telemetry file holds."""
 
     by_type_outcome: Counter[tuple[str, str]] = field(default_factory=Counter)
+    other_records: Counter[str] = field(default_factory=Counter)
     spans: int = 0
     metric_names: set[str] = field(default_factory=set)
     lags: list[float] = field(default_factory=list)
@@ -89,6 +125,10 @@ def summarise(path: Path) -> Summary:
     for line in read_otlp_json_lines(path):
         for resource in line.get("resourceLogs", []):
             for scope in resource.get("scopeLogs", []):
+                scope_name = scope.get("scope", {}).get("name", "")
+                if scope_name != LOGS_SCOPE:
+                    summary.other_records[scope_name] += len(scope.get("logRecords", []))
+                    continue
                 for record in scope.get("logRecords", []):
                     attributes = record.get("attributes", [])
                     key = (
@@ -129,6 +169,8 @@ def print_summary(console: Console, summary: Summary, path: Path, generated: int
         + f", {summary.spans} spans, {len(summary.metric_names)} metrics; outcomes: "
         + ", ".join(f"{outcome} {count}" for outcome, count in sorted(by_outcome.items()))
     )
+    for scope_name, count in sorted(summary.other_records.items()):
+        console.print(f"{scope_name}: {count} log records")
     if summary.lags:
         console.print(
             f"ingest lag (observed - event time): median {median(summary.lags):.2f}s, "
@@ -183,11 +225,23 @@ def main(args: argparse.Namespace) -> int:
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True)
     console.print(f"starting the Auth0 tenant simulator ({args.events_per_second:g} events/s) ...")
+    stream_port = free_port()
+    stream_token = secrets.token_urlsafe(24)
     with running_simulator(
-        "--state-dir", str(workdir / "simulator"), "--events-per-second", str(args.events_per_second)
+        "--state-dir",
+        str(workdir / "simulator"),
+        "--events-per-second",
+        str(args.events_per_second),
+        "--log-stream-url",
+        f"http://127.0.0.1:{stream_port}{STREAM_PATH}",
+        "--log-stream-token",
+        stream_token,
     ) as simulator:
-        console.print(f"simulated tenant at {simulator.base_url} (TLS with its own CA)")
-        config = demo_config(simulator, workdir)
+        console.print(
+            f"simulated tenant at {simulator.base_url} (TLS with its own CA), streaming its logs to "
+            f"the log_stream receiver on 127.0.0.1:{stream_port} while logs_api polls as gap-filler"
+        )
+        config = demo_config(simulator, workdir, stream_port, stream_token)
         collector = Collector(config)
         asyncio.run(_run_collector(collector, args.duration, console))
         generated = _generated(simulator)

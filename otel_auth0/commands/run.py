@@ -17,9 +17,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser = subparsers.add_parser(
         "run",
         help="run the configured receivers until SIGINT/SIGTERM, then drain and flush",
-        description="Run the receivers configured in FILE (logs_api, log_stream, login_probe, status, notices) "
-        "and export to the configured exporters. SIGINT/SIGTERM stops intake, flushes the queue within "
-        "queue.shutdown_deadline and exits 0; a second signal exits at once (queued data stays on disk).",
+        description="Run the receivers configured in FILE (logs_api, log_stream, login_probe, "
+        "endpoint_check, status, notices) and export to the configured exporters. "
+        "SIGINT/SIGTERM stops intake, flushes the queue within queue.shutdown_deadline and exits 0; "
+        "a second signal exits at once (queued data stays on disk).",
     )
     parser.add_argument("--config", "-c", required=True, metavar="FILE", help="YAML configuration file")
     parser.add_argument("--verbose", "-v", action="store_true", help="debug logging")

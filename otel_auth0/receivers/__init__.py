@@ -1,1 +1,1 @@
-"""Receivers: independent sources that feed the pipeline through :class:`~otel_auth0.pipeline.intake.Intake`."""
+"""Receivers: independent sources feeding the pipeline through :class:`~otel_auth0.pipeline.intake.Intake`."""

@@ -240,8 +240,8 @@ class LogsApiReceiver:
     async def _newest_log_id(self) -> str | None:
         """The highest log_id among the newest events (events of one instant come in any order)."""
         params: dict[str, str | int] = {"sort": "date:-1", "per_page": EDGE_PAGE, "page": 0}
-        ids = [str(row.get("log_id") or row.get("_id") or "") for row in self._rows((await self._client.get(LOGS_PATH, params)).body)]
-        ids = [log_id for log_id in ids if log_id]
+        rows = self._rows((await self._client.get(LOGS_PATH, params)).body)
+        ids = [log_id for row in rows if (log_id := str(row.get("log_id") or row.get("_id") or ""))]
         return max(ids) if ids else None
 
     @staticmethod
