@@ -26,7 +26,6 @@ from otel_auth0.pipeline.intake import LOGS_SCOPE
 from otel_auth0.runtime import Collector
 from otel_auth0.simulator.process import SimulatorHandle, running_simulator
 
-
 STREAM_PATH = "/auth0/logs"
 
 
@@ -72,7 +71,11 @@ def demo_config(simulator: SimulatorHandle, workdir: Path, stream_port: int, str
             "state_dir": str(workdir / "state"),
             "receivers": {
                 "logs_api": {"interval": "1s", "start_from": "oldest"},
-                "log_stream": {"listen": f"127.0.0.1:{stream_port}", "path": STREAM_PATH, "token": stream_token},
+                "log_stream": {
+                    "listen": f"127.0.0.1:{stream_port}",
+                    "path": STREAM_PATH,
+                    "token": stream_token,
+                },
                 "login_probe": {
                     "interval": "10s",
                     "client_id": info["probe_client"]["client_id"],
