@@ -19,7 +19,7 @@ from otel_auth0.pipeline.intake import LOGS_SCOPE
 from otel_auth0.pipeline.queue import PersistentQueue
 from otel_auth0.runtime import build_converter, build_exporters
 
-BATCH = 2000
+BATCH = 100
 
 
 def fill(config_path: Path, events: int, pool: int = 2000) -> dict[str, float]:

@@ -66,14 +66,16 @@ async def _worker(
             await asyncio.sleep(0.1)
 
 
-async def run(url: str, token: str, seconds: float, batch: int, concurrency: int, pool: int) -> dict[str, Any]:
+async def run(
+    url: str, token: str, seconds: float, batch: int, concurrency: int, pool: int
+) -> dict[str, Any]:
     """Post for ``seconds``; the summary."""
     batches = Batches(pool, batch, seed=1)
     out: dict[str, Any] = {"sent": 0, "accepted": 0, "latencies": [], "statuses": Counter()}
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(headers=headers, limits=limits, timeout=60.0) as client:
-        started_at = time.time()
+        started_at, cpu_started = time.time(), time.process_time()
         deadline = time.monotonic() + seconds
         await asyncio.gather(*(_worker(client, url, batches, deadline, out) for _ in range(concurrency)))
         finished_at = time.time()
@@ -85,6 +87,7 @@ async def run(url: str, token: str, seconds: float, batch: int, concurrency: int
         "statuses": dict(out["statuses"]),
         "started_at": started_at,
         "finished_at": finished_at,
+        "cpu_seconds": time.process_time() - cpu_started,
         "latency_p50_s": percentile(latencies, 0.50),
         "latency_p99_s": percentile(latencies, 0.99),
     }

@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import psutil
+
 from bench.processes import REPO_ROOT, collector, free_port, otlp_http, otlp_receiver
 from bench.result import percentile
 
@@ -24,6 +26,11 @@ def _delivery_latencies(records: list[dict[str, Any]]) -> list[float]:
     ]
 
 
+def _cpu_seconds(pid: int) -> float:
+    times = psutil.Process(pid).cpu_times()
+    return float(times.user + times.system)
+
+
 def measure(workdir: Path, seconds: float = 20.0, concurrency: int = 4, batch: int = 100) -> dict[str, Any]:
     """Post for ``seconds``, wait until the receiver has every accepted event, and summarise."""
     with otlp_receiver() as receiver:
@@ -34,6 +41,7 @@ def measure(workdir: Path, seconds: float = 20.0, concurrency: int = 4, batch: i
         }
         with collector(config, workdir) as process:
             process.wait_healthy(f"http://127.0.0.1:{port}/healthz")
+            cpu_before = {"collector": _cpu_seconds(process.pid), "receiver": _cpu_seconds(receiver.process.pid)}
             client = subprocess.run(
                 [
                     sys.executable, "-m", "bench.load_client",
@@ -48,6 +56,11 @@ def measure(workdir: Path, seconds: float = 20.0, concurrency: int = 4, batch: i
             load = json.loads(client.stdout.splitlines()[-1])
             receiver.wait_for_logs(load["events_accepted"], timeout=120.0)
             process.check_alive()
+            cpu = {
+                "collector": _cpu_seconds(process.pid) - cpu_before["collector"],
+                "receiver": _cpu_seconds(receiver.process.pid) - cpu_before["receiver"],
+                "load_client": load["cpu_seconds"],
+            }
             stats = receiver.stats(detail=True)
     records = stats.pop("request_records")
     log_requests = [r for r in records if r["signal"] == "logs"]
@@ -70,6 +83,8 @@ def measure(workdir: Path, seconds: float = 20.0, concurrency: int = 4, batch: i
         "delivery_latency_p99_ms": _ms(percentile(delivery, 0.99)),
         "receiver_handle_p50_ms": _ms(stats["handle_seconds"]["p50"]),
         "receiver_handle_p99_ms": _ms(stats["handle_seconds"]["p99"]),
+        "cpu_seconds": {name: round(value, 2) for name, value in cpu.items()},
+        "collector_events_per_cpu_s": stats["log_records"] / cpu["collector"] if cpu["collector"] else 0.0,
     }
 
 

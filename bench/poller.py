@@ -1,5 +1,5 @@
 """(d) Poller catch-up: ``otel-auth0 run`` with logs_api (take 100, start_from oldest) draining a backlog
-from the simulator limited to ``R`` Management API requests/second; the bound is ``R × 100`` events/s."""
+from the simulator limited to ``R`` Management API requests/second; the bound is ``R * 100`` events/s."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ def _logs_requests(stats: dict[str, Any]) -> int:
 
 
 def measure(workdir: Path, rate_limit: int = 5, seconds_at_bound: float = 20.0) -> dict[str, Any]:
-    """Inject ``rate_limit × 100 × seconds_at_bound`` events, then time the collector's catch-up."""
+    """Inject ``rate_limit * 100 * seconds_at_bound`` events, then time the collector's catch-up."""
     backlog = int(rate_limit * TAKE * seconds_at_bound)
     simulator_args = (
         "--no-tls", "--events-per-second", "0", "--seed", "3",

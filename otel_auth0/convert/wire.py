@@ -97,17 +97,17 @@ def key_values(attributes: Mapping[str, AttributeValue]) -> list[KeyValue]:
     conversion's protobuf work (docs/performance.md). The returned messages must not be modified.
     """
     out: list[KeyValue] = []
-    for pair in attributes.items():
-        value = pair[1]
-        if type(value) is str:
+    for key, value in attributes.items():
+        if isinstance(value, str):
+            pair = (key, value)
             message = _STRING_PAIRS.get(pair)
             if message is None:
                 if len(_STRING_PAIRS) >= STRING_PAIR_CACHE_SIZE:
                     _STRING_PAIRS.clear()
-                message = _STRING_PAIRS[pair] = KeyValue(key=pair[0], value=AnyValue(string_value=value))
+                message = _STRING_PAIRS[pair] = KeyValue(key=key, value=AnyValue(string_value=value))
             out.append(message)
         else:
-            out.append(KeyValue(key=pair[0], value=any_value(value)))
+            out.append(KeyValue(key=key, value=any_value(value)))
     return out
 
 

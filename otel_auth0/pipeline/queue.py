@@ -31,6 +31,7 @@ CREATE TABLE IF NOT EXISTS items (
     enqueued_at REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS items_by_signal ON items (signal, id);
+CREATE INDEX IF NOT EXISTS items_by_age ON items (enqueued_at);
 CREATE TABLE IF NOT EXISTS seen (key TEXT PRIMARY KEY, seen_at REAL NOT NULL) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS seen_by_time ON seen (seen_at);
 CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at REAL NOT NULL);
@@ -195,15 +196,16 @@ class PersistentQueue:
             return
         with self._lock, self._transaction():
             placeholders = ",".join("?" * len(ids))
+            # Rows only this exporter still waits for are deleted outright: updating them first would
+            # rewrite their payloads just before deleting them.
+            done = self._db.execute(
+                f"DELETE FROM items WHERE pending & ~? = 0 AND id IN ({placeholders}) RETURNING records",
+                (exporter_bit, *ids),
+            ).fetchall()
             self._db.execute(
                 f"UPDATE items SET pending = pending & ~? WHERE id IN ({placeholders})", (exporter_bit, *ids)
             )
-            done = self._db.execute(
-                f"SELECT COALESCE(SUM(records), 0) FROM items WHERE pending = 0 AND id IN ({placeholders})",
-                ids,
-            ).fetchone()[0]
-            self._db.execute(f"DELETE FROM items WHERE pending = 0 AND id IN ({placeholders})", ids)
-            self._size -= int(done)
+            self._size -= sum(row[0] for row in done)
 
     def get_checkpoint(self, name: str) -> Checkpoint | None:
         """A receiver's persisted position, or ``None`` before its first batch."""

@@ -184,14 +184,14 @@ class LogStreamReceiver:
 
     async def aclose(self) -> None:
         """Close the listener (after the runtime drained the queue; until then it answers 503)."""
-        if self._server is not None and self._serving is not None:
+        if self._server is not None and self._serving is not None and not self._serving.done():
             self._server.should_exit = True
             await self._serving
 
     async def _health(self, request: Request) -> JSONResponse:
         if self._closing:
             return JSONResponse({"status": "shutting_down"}, 503, headers=self._retry_after())
-        return JSONResponse({"status": "ok", "highest_log_id": self._progress.highest_log_id})
+        return JSONResponse({"status": "ok"})
 
     def _retry_after(self) -> dict[str, str]:
         return {"Retry-After": str(max(1, math.ceil(self._config.retry_after)))}

@@ -71,6 +71,7 @@ class LogsApiReceiver:
         self._hybrid = services.config.receivers.log_stream is not None
         self._started = time.time()
         self._filled = False
+        self._gap_filling = False
         self.pages = 0
         self.rate_limited = 0
 
@@ -95,6 +96,9 @@ class LogsApiReceiver:
                         await self._cursor()
                         healthy_for = self._config.gap_fill_after - self.stream_lag()
                         if healthy_for > 0:
+                            if self._gap_filling:
+                                log.info("logs_api: log stream healthy again; gap-filler idle")
+                                self._gap_filling = False
                             if await sleep_or_stop(stop, healthy_for + 0.05):
                                 break
                             continue
@@ -198,8 +202,10 @@ class LogsApiReceiver:
         """``/api/v2/logs?from=<cursor>&take=N``; in hybrid mode from the stream's position when later."""
         cursor = await self._cursor()
         stream_position = self._services.stream_progress.highest_log_id
+        if self._hybrid and not self._gap_filling:
+            log.info("logs_api: log stream silent or behind for %.0fs; filling gaps", self.stream_lag())
+            self._gap_filling = True
         if self._hybrid and stream_position and log_id_order(stream_position) > log_id_order(cursor):
-            log.info("logs_api: log stream silent or behind; filling the gap after %s", stream_position)
             cursor = stream_position
         take = self._config.take
         if cursor == START_OF_RETENTION:

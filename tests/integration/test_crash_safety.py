@@ -164,6 +164,7 @@ def test_kill_9_loses_nothing_and_duplicates_only_in_flight_batches(
         "batches_in_flight_resent": len(originals),
         "records_in_those_batches": in_flight_records,
         "differing_copies": len(different),
+        "spans_received": len(otlp_receiver.spans()),
         "repeated_span_ids": repeated_spans,
         "differing_span_copies": different_spans,
         "stream_posts": sim_stats["stream"]["posts"],

@@ -1,0 +1,87 @@
+"""``python -m bench`` (``make bench``): every measurement in one run on one core, a table on the
+terminal and ``bench/results.json``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+from rich.console import Console
+
+from bench import baseline, mapping, memory, pipeline, poller, scaling
+from bench.events import bodies, stream_items
+from bench.machine import machine_info, pin_to_core
+from bench.report import render, summary
+
+RESULTS = Path(__file__).resolve().parent / "results.json"
+T = TypeVar("T")
+
+
+def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--core", type=int, default=None, help="CPU core to pin to (default: the lowest)")
+    parser.add_argument("--output", type=Path, default=RESULTS, help="results file (default: %(default)s)")
+    parser.add_argument("--events", type=int, default=10_000, help="events for (a) and (b)")
+    parser.add_argument("--pipeline-seconds", type=float, default=20.0, help="sustained load for (c)")
+    parser.add_argument("--rate-limit", type=int, default=5, help="simulator Management API limit R for (d)")
+    parser.add_argument("--poller-seconds", type=float, default=20.0, help="backlog size for (d), in seconds")
+    parser.add_argument("--queued", type=int, default=1_000_000, help="events queued for (e)")
+    parser.add_argument("--drain-seconds", type=float, default=90.0, help="longest drain watched in (e)")
+    return parser.parse_args(argv)
+
+
+def run(args: argparse.Namespace, console: Console) -> dict[str, Any]:
+    """Run (a) to (e) and the size scaling; the results document."""
+    core = pin_to_core(args.core)
+    results: dict[str, Any] = {"machine": machine_info(core)}
+
+    def step(title: str, measure: Callable[[], T]) -> T:
+        with console.status(f"[bold]{title}…"):
+            value = measure()
+        console.log(f"{title}: done")
+        return value
+
+    items = stream_items(args.events)
+    encoded = bodies(items)
+    a = step("(a) baseline: json.loads + direct OTLP records", lambda: baseline.measure(encoded, len(items)))
+    b = step("(b) mapping + encode (logs, spans, metrics)", lambda: mapping.measure(encoded, len(items)))
+    results["baseline"] = {"events_per_s": round(a.per_second, 1), "events": a.events}
+    results["mapping"] = {"events_per_s": round(b.per_second, 1), "events": b.events}
+    results["size_scaling"] = step("event size scaling", lambda: scaling.measure(items[:2000]))
+    with tempfile.TemporaryDirectory(prefix="otel-auth0-bench-") as tmp:
+        work = Path(tmp)
+        for name in ("pipeline", "poller", "memory"):
+            (work / name).mkdir()
+        results["pipeline"] = step(
+            "(c) full pipeline: log_stream → queue → OTLP/HTTP",
+            lambda: pipeline.measure(work / "pipeline", seconds=args.pipeline_seconds),
+        )
+        results["poller"] = step(
+            "(d) poller catch-up against the rate limit",
+            lambda: poller.measure(work / "poller", args.rate_limit, args.poller_seconds),
+        )
+        results["memory"] = step(
+            f"(e) memory with {args.queued:,} events queued",
+            lambda: memory.measure(work / "memory", args.queued, drain_seconds=args.drain_seconds),
+        )
+    return {**summary(results), **results}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point."""
+    args = _parse_args(argv)
+    console = Console()
+    results = run(args, console)
+    args.output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    console.print(render(results))
+    console.print(f"results written to {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

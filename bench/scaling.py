@@ -1,0 +1,40 @@
+"""How the cost per event grows with event size: (a) and (b) on the same events with ``details``
+padded by a string of 0, 1, 4 and 16 KiB."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from bench import baseline, mapping
+from bench.events import bodies
+
+PADDING_KIB = (0, 1, 4, 16)
+
+
+def _padded(items: list[dict[str, Any]], kib: int) -> list[dict[str, Any]]:
+    out = copy.deepcopy(items)
+    for item in out:
+        details = item["data"].setdefault("details", {})
+        if isinstance(details, dict) and kib:
+            details["padding"] = "x" * (kib * 1024)
+    return out
+
+
+def measure(items: list[dict[str, Any]], rounds: int = 3) -> list[dict[str, Any]]:
+    """Per padding: body bytes per event and microseconds per event for (a) and (b)."""
+    rows = []
+    for kib in PADDING_KIB:
+        padded = bodies(_padded(items, kib))
+        a = baseline.measure(padded, len(items), rounds)
+        b = mapping.measure(padded, len(items), rounds)
+        rows.append(
+            {
+                "padding_kib": kib,
+                "bytes_per_event": round(sum(len(body) for body in padded) / len(items)),
+                "baseline_us_per_event": round(1e6 / a.per_second, 1),
+                "mapping_us_per_event": round(1e6 / b.per_second, 1),
+                "mapping_ratio": round(b.per_second / a.per_second, 3),
+            }
+        )
+    return rows
