@@ -14,11 +14,12 @@ from typing import Any, TypeVar
 from rich.console import Console
 
 from bench import baseline, mapping, memory, pipeline, poller, scaling
-from bench.events import bodies, stream_items
+from bench.events import SEED, bodies, stream_items
 from bench.machine import machine_info, pin_to_core
 from bench.report import render, summary
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
+ROUNDS = 3
 T = TypeVar("T")
 
 
@@ -46,13 +47,14 @@ def run(args: argparse.Namespace, console: Console) -> dict[str, Any]:
         console.log(f"{title}: done")
         return value
 
-    items = stream_items(args.events)
-    encoded = bodies(items)
-    a = step("(a) baseline: json.loads + direct OTLP records", lambda: baseline.measure(encoded, len(items)))
-    b = step("(b) mapping + encode (logs, spans, metrics)", lambda: mapping.measure(encoded, len(items)))
-    results["baseline"] = {"events_per_s": round(a.per_second, 1), "events": a.events}
-    results["mapping"] = {"events_per_s": round(b.per_second, 1), "events": b.events}
-    results["size_scaling"] = step("event size scaling", lambda: scaling.measure(items[:2000]))
+    item_sets = [stream_items(args.events, seed=SEED + round_) for round_ in range(ROUNDS)]
+    rounds = [bodies(items) for items in item_sets]
+    a = step("(a) baseline: json.loads + direct OTLP records", lambda: baseline.measure(rounds, args.events))
+    b = step("(b) mapping + encode (logs, spans, metrics)", lambda: mapping.measure(rounds, args.events))
+    results["baseline"] = {"events_per_s": round(a.per_second, 1), "events": a.events, "rounds": ROUNDS}
+    results["mapping"] = {"events_per_s": round(b.per_second, 1), "events": b.events, "rounds": ROUNDS}
+    scaling_sets = [items[:2000] for items in item_sets]
+    results["size_scaling"] = step("event size scaling", lambda: scaling.measure(scaling_sets))
     with tempfile.TemporaryDirectory(prefix="otel-auth0-bench-") as tmp:
         work = Path(tmp)
         for name in ("pipeline", "poller", "memory"):

@@ -41,7 +41,10 @@ def measure(workdir: Path, seconds: float = 20.0, concurrency: int = 4, batch: i
         }
         with collector(config, workdir) as process:
             process.wait_healthy(f"http://127.0.0.1:{port}/healthz")
-            cpu_before = {"collector": _cpu_seconds(process.pid), "receiver": _cpu_seconds(receiver.process.pid)}
+            cpu_before = {
+                "collector": _cpu_seconds(process.pid),
+                "receiver": _cpu_seconds(receiver.process.pid),
+            }
             client = subprocess.run(
                 [
                     sys.executable, "-m", "bench.load_client",

@@ -21,17 +21,19 @@ def _padded(items: list[dict[str, Any]], kib: int) -> list[dict[str, Any]]:
     return out
 
 
-def measure(items: list[dict[str, Any]], rounds: int = 3) -> list[dict[str, Any]]:
-    """Per padding: body bytes per event and microseconds per event for (a) and (b)."""
+def measure(item_sets: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Per padding: body bytes per event and microseconds per event for (a) and (b), best of one
+    round per set of (distinct) items."""
     rows = []
+    count = len(item_sets[0])
     for kib in PADDING_KIB:
-        padded = bodies(_padded(items, kib))
-        a = baseline.measure(padded, len(items), rounds)
-        b = mapping.measure(padded, len(items), rounds)
+        padded = [bodies(_padded(items, kib)) for items in item_sets]
+        a = baseline.measure(padded, count)
+        b = mapping.measure(padded, count)
         rows.append(
             {
                 "padding_kib": kib,
-                "bytes_per_event": round(sum(len(body) for body in padded) / len(items)),
+                "bytes_per_event": round(sum(len(body) for body in padded[0]) / count),
                 "baseline_us_per_event": round(1e6 / a.per_second, 1),
                 "mapping_us_per_event": round(1e6 / b.per_second, 1),
                 "mapping_ratio": round(b.per_second / a.per_second, 3),

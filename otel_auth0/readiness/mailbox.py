@@ -103,9 +103,14 @@ class LocalMailbox:
 
     def stop(self) -> None:
         """Close the listener and the loop."""
-        if self._server is not None:
-            self._server.close()
-            asyncio.run_coroutine_threadsafe(self._server.wait_closed(), self._loop).result(timeout=10)
+        server = self._server
+        if server is not None:
+
+            async def close() -> None:  # asyncio servers are not thread-safe: close on their loop
+                server.close()
+                await server.wait_closed()
+
+            asyncio.run_coroutine_threadsafe(close(), self._loop).result(timeout=10)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
 

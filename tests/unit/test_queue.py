@@ -99,3 +99,20 @@ def test_database_is_wal(tmp_path: Path) -> None:
     open_queue(tmp_path).close()
     mode = sqlite3.connect(tmp_path / "q.sqlite3").execute("PRAGMA journal_mode").fetchone()[0]
     assert mode == "wal"
+
+
+def test_age_lookups_use_an_index_not_a_scan_of_the_payloads(tmp_path: Path) -> None:
+    open_queue(tmp_path).close()
+    db = sqlite3.connect(tmp_path / "q.sqlite3")
+    plan = " ".join(row[-1] for row in db.execute("EXPLAIN QUERY PLAN SELECT MIN(enqueued_at) FROM items"))
+    assert "items_by_age" in plan
+
+
+def test_partial_acknowledgement_keeps_the_row_for_the_other_exporter(tmp_path: Path) -> None:
+    queue = open_queue(tmp_path)
+    queue.enqueue([item("a", spans=2)], "scope")
+    assert queue.size == 3
+    queue.ack(queue.peek(Signal.LOGS, FILE, 10), FILE)
+    assert queue.size == 3 and queue.peek(Signal.LOGS, OTLP, 10) and not queue.peek(Signal.LOGS, FILE, 10)
+    queue.ack(queue.peek(Signal.LOGS, OTLP, 10), OTLP)
+    assert queue.size == 2

@@ -42,3 +42,28 @@ def test_spans_request_round_trips() -> None:
     )
     decoded = ExportTraceServiceRequest.FromString(body)
     assert decoded.resource_spans[0].scope_spans[0].spans[0].name == "auth0.login"
+
+
+def test_key_values_interns_string_pairs_without_changing_the_encoding() -> None:
+    from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+
+    from otel_auth0.convert import wire
+
+    attributes = {"a": "x", "b": True, "c": 1, "d": 1.5, "e": ["p", "q"], "f": "x"}
+    expected = LogRecord(
+        attributes=[
+            KeyValue(key="a", value=AnyValue(string_value="x")),
+            KeyValue(key="b", value=AnyValue(bool_value=True)),
+            KeyValue(key="c", value=AnyValue(int_value=1)),
+            KeyValue(key="d", value=AnyValue(double_value=1.5)),
+            KeyValue(key="e", value=wire.any_value(["p", "q"])),
+            KeyValue(key="f", value=AnyValue(string_value="x")),
+        ]
+    ).SerializeToString()
+    for _ in range(2):  # built, then interned
+        assert LogRecord(attributes=wire.key_values(attributes)).SerializeToString() == expected
+    assert wire.key_values({"a": "x"})[0] is wire.key_values({"a": "x"})[0]
+    for index in range(wire.STRING_PAIR_CACHE_SIZE + 10):
+        wire.key_values({"k": str(index)})
+    assert len(wire._STRING_PAIRS) <= wire.STRING_PAIR_CACHE_SIZE
+    assert varint(127) == b"\x7f" and varint(128) == b"\x80\x01"
