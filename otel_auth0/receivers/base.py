@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from otel_auth0.config import Config
 from otel_auth0.instruments import Instruments
 from otel_auth0.pipeline.intake import Intake
+from otel_auth0.pipeline.worker import Backoff
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -56,3 +63,35 @@ async def sleep_or_stop(stop: asyncio.Event, seconds: float) -> bool:
     except TimeoutError:
         return False
     return True
+
+
+async def poll_periodically(
+    name: str,
+    services: Services,
+    interval: float,
+    poll: Callable[[], Awaitable[object]],
+    stop: asyncio.Event,
+    backoff: Backoff,
+    expected: type[Exception],
+) -> None:
+    """Run ``poll`` every ``interval`` (±10 % jitter) until ``stop``; failures back off and are counted in
+    ``otel_auth0.receiver.errors`` (``error.type`` from the exception's ``error_type``, else ``internal``)."""
+    source = {"otel_auth0.receiver": name}
+    while not stop.is_set():
+        wait = interval * random.uniform(0.9, 1.1)
+        try:
+            await poll()
+        except Exception as error:
+            wait = backoff.next_delay()
+            known = isinstance(error, expected)
+            error_type = getattr(error, "error_type", "internal") if known else "internal"
+            services.instruments.receiver_errors.add(1, {**source, "error.type": error_type})
+            if known:
+                log.warning("%s: %s; retrying in %.0fs", name, error, wait)
+            else:
+                log.exception("%s: poll failed unexpectedly; retrying in %.0fs", name, wait)
+        else:
+            backoff.reset()
+            services.instruments.receiver_last_success.set(time.time(), source)
+        if await sleep_or_stop(stop, wait):
+            break

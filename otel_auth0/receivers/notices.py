@@ -13,8 +13,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import random
-import time
 from pathlib import Path
 
 import httpx
@@ -26,7 +24,7 @@ from otel_auth0.auth0.ip_ranges import IpRangesError, diff, load_snapshot, parse
 from otel_auth0.convert.attributes import cap
 from otel_auth0.convert.mapping import Converted
 from otel_auth0.pipeline.worker import Backoff
-from otel_auth0.receivers.base import Services, sleep_or_stop
+from otel_auth0.receivers.base import Services, poll_periodically
 from otel_auth0.receivers.feed_fetch import FeedEntry, FetchError, Validators, conditional_get, parse_feed
 from otel_auth0.receivers.records import log_record, submit
 
@@ -97,26 +95,9 @@ class NoticesReceiver:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Poll every interval until ``stop``; failures are retried with backoff."""
-        while not stop.is_set():
-            wait = self._config.interval * random.uniform(0.9, 1.1)
-            try:
-                await self.poll_once()
-                self._backoff.reset()
-                self._services.instruments.receiver_last_success.set(
-                    time.time(), {"otel_auth0.receiver": self.name}
-                )
-            except FetchError as error:
-                wait = self._backoff.next_delay()
-                attributes = {"otel_auth0.receiver": self.name, "error.type": error.error_type}
-                self._services.instruments.receiver_errors.add(1, attributes)
-                log.warning("notices: %s; retrying in %.0fs", error, wait)
-            except Exception:
-                wait = self._backoff.next_delay()
-                attributes = {"otel_auth0.receiver": self.name, "error.type": "internal"}
-                self._services.instruments.receiver_errors.add(1, attributes)
-                log.exception("notices: poll failed unexpectedly; retrying in %.0fs", wait)
-            if await sleep_or_stop(stop, wait):
-                break
+        await poll_periodically(
+            self.name, self._services, self._config.interval, self.poll_once, stop, self._backoff, FetchError
+        )
 
     async def poll_once(self) -> int:
         """Both sources once (each is tried even when the other fails); returns new records queued."""
