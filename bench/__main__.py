@@ -13,13 +13,14 @@ from typing import Any, TypeVar
 
 from rich.console import Console
 
-from bench import baseline, mapping, memory, pipeline, poller, scaling
+from bench import memory, pipeline, poller, scaling
+from bench.compare import compare
 from bench.events import SEED, bodies, stream_items
 from bench.machine import machine_info, pin_to_core
 from bench.report import render, summary
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
-ROUNDS = 3
+ROUNDS = 5
 T = TypeVar("T")
 
 
@@ -49,8 +50,9 @@ def run(args: argparse.Namespace, console: Console) -> dict[str, Any]:
 
     item_sets = [stream_items(args.events, seed=SEED + round_) for round_ in range(ROUNDS)]
     rounds = [bodies(items) for items in item_sets]
-    a = step("(a) baseline: json.loads + direct OTLP records", lambda: baseline.measure(rounds, args.events))
-    b = step("(b) mapping + encode (logs, spans, metrics)", lambda: mapping.measure(rounds, args.events))
+    a, b = step(
+        "(a) baseline and (b) mapping + encode, alternating rounds", lambda: compare(rounds, args.events)
+    )
     results["baseline"] = {"events_per_s": round(a.per_second, 1), "events": a.events, "rounds": ROUNDS}
     results["mapping"] = {"events_per_s": round(b.per_second, 1), "events": b.events, "rounds": ROUNDS}
     scaling_sets = [items[:2000] for items in item_sets]

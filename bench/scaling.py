@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from bench import baseline, mapping
+from bench.compare import compare
 from bench.events import bodies
 
 PADDING_KIB = (0, 1, 4, 16)
@@ -22,14 +22,13 @@ def _padded(items: list[dict[str, Any]], kib: int) -> list[dict[str, Any]]:
 
 
 def measure(item_sets: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
-    """Per padding: body bytes per event and microseconds per event for (a) and (b), best of one
-    round per set of (distinct) items."""
+    """Per padding: body bytes per event and microseconds per event for (a) and (b) (see
+    :func:`~bench.compare.compare`; one round per set of distinct items)."""
     rows = []
     count = len(item_sets[0])
     for kib in PADDING_KIB:
         padded = [bodies(_padded(items, kib)) for items in item_sets]
-        a = baseline.measure(padded, count)
-        b = mapping.measure(padded, count)
+        a, b = compare(padded, count)
         rows.append(
             {
                 "padding_kib": kib,

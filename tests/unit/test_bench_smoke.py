@@ -11,6 +11,7 @@ from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord, ScopeLogs
 from rich.console import Console
 
 from bench import baseline, mapping, memory, pipeline, poller, scaling
+from bench.compare import compare
 from bench.events import bodies, stream_items
 from bench.load_client import Batches
 from bench.machine import machine_info
@@ -42,6 +43,8 @@ def test_in_process_measurements_count_every_event(items: list[dict[str, object]
     rounds = [bodies(items[:100]), bodies(items[100:])]
     assert baseline.measure(rounds, 100).events == 100
     assert mapping.measure(rounds, 100).per_second > 0
+    a, b = compare(rounds, 100)
+    assert a.events == b.events == 100 and a.seconds > 0 and b.seconds > 0
     rows = scaling.measure([items[:20]])
     assert [row["padding_kib"] for row in rows] == list(scaling.PADDING_KIB)
     assert rows[-1]["bytes_per_event"] > rows[0]["bytes_per_event"] + 16_000
