@@ -15,7 +15,13 @@ from otel_auth0.convert.attributes import cap, cap_attributes, log_attributes
 from otel_auth0.convert.catalog import LogType, lookup
 from otel_auth0.convert.events import Event, parse_time_ns
 from otel_auth0.convert.spans import SpanBuilder, event_duration, w3c_trace_id
-from otel_auth0.convert.wire import AttributeValue, Signal, frame_record, key_values
+from otel_auth0.convert.wire import (
+    LOG_ATTRIBUTES_FIELD,
+    AttributeValue,
+    Signal,
+    encode_attributes,
+    frame_record,
+)
 from otel_auth0.processors.redact import Redaction, Redactor
 
 
@@ -89,7 +95,6 @@ class EventConverter:
             severity_number=log_type.severity_number,  # type: ignore[arg-type]
             severity_text=log_type.severity_text,
             event_name=f"auth0.log.{log_type.code}",
-            attributes=key_values(attributes),
         )
         if body is not None:
             record.body.CopyFrom(AnyValue(string_value=cap(body, self._max_length)))
@@ -111,7 +116,10 @@ class EventConverter:
         )
         return Converted(
             key=log_id if isinstance(log_id, str) else None,
-            logs=frame_record(Signal.LOGS, record.SerializeToString()),
+            logs=frame_record(
+                Signal.LOGS,
+                record.SerializeToString() + encode_attributes(LOG_ATTRIBUTES_FIELD, attributes),
+            ),
             spans=spans.encoded if spans is not None else b"",
             span_count=spans.count if spans is not None else 0,
             facts=facts,

@@ -31,7 +31,13 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 from otel_auth0.convert.attributes import DETAILS_KEY, DETAILS_TRUNCATED_KEY, LOG_ATTRIBUTE_KEYS, text_value
 from otel_auth0.convert.catalog import LogType
 from otel_auth0.convert.events import Event
-from otel_auth0.convert.wire import AttributeValue, Signal, frame_record, key_values
+from otel_auth0.convert.wire import (
+    SPAN_ATTRIBUTES_FIELD,
+    AttributeValue,
+    Signal,
+    encode_attributes,
+    frame_record,
+)
 
 SpanMode = Literal["transactions", "all", "none"]
 Finish = Callable[[Mapping[str, AttributeValue]], dict[str, AttributeValue]]
@@ -205,20 +211,25 @@ class SpanBuilder:
             kind=Span.SPAN_KIND_SERVER if text_value(event.get("ip")) else Span.SPAN_KIND_INTERNAL,
             start_time_unix_nano=start,
             end_time_unix_nano=end,
-            attributes=key_values({k: v for k, v in attributes.items() if k not in _LOG_ONLY}),
         )
         if log_type.outcome == "failure":
             message = attributes.get("error.message")
             span.status.CopyFrom(
                 Status(code=Status.STATUS_CODE_ERROR, message=message if isinstance(message, str) else "")
             )
-        encoded = [frame_record(Signal.SPANS, span.SerializeToString())]
+        span_attributes = {k: v for k, v in attributes.items() if k not in _LOG_ONLY}
+        encoded = [
+            frame_record(
+                Signal.SPANS,
+                span.SerializeToString() + encode_attributes(SPAN_ATTRIBUTES_FIELD, span_attributes),
+            )
+        ]
         prompts = details.get("prompts")
         if isinstance(prompts, list):
             for index, prompt in enumerate(prompts[:MAX_PROMPT_SPANS]):
                 child = self._prompt_span(prompt, index, span, tenant, identity, attributes, finish)
                 if child is not None:
-                    encoded.append(frame_record(Signal.SPANS, child.SerializeToString()))
+                    encoded.append(frame_record(Signal.SPANS, child))
         return EventSpans(trace_id, span_id, b"".join(encoded), len(encoded))
 
     def _prompt_span(
@@ -230,7 +241,8 @@ class SpanBuilder:
         identity: str,
         event_attributes: Mapping[str, AttributeValue],
         finish: Finish,
-    ) -> Span | None:
+    ) -> bytes | None:
+        """The serialized child span of one prompt, or ``None`` when it has no timing."""
         if not isinstance(prompt, dict):
             return None
         interval = _interval(prompt, None)
@@ -248,7 +260,7 @@ class SpanBuilder:
             methods = [method for method in (text_value(item) for item in amr) if method]
             if methods:
                 raw["auth0.prompt.performed_amr"] = methods
-        return Span(
+        child = Span(
             trace_id=parent.trace_id,
             span_id=_digest(8, "auth0.span", tenant, identity, "prompt", str(index)),
             parent_span_id=parent.span_id,
@@ -256,5 +268,5 @@ class SpanBuilder:
             kind=Span.SPAN_KIND_INTERNAL,
             start_time_unix_nano=interval[0],
             end_time_unix_nano=interval[1],
-            attributes=key_values(finish(raw)),
         )
+        return child.SerializeToString() + encode_attributes(SPAN_ATTRIBUTES_FIELD, finish(raw))

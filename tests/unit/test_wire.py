@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
+from otel_auth0.convert import wire
 from otel_auth0.convert.wire import Signal, build_request, encode_resource, encode_scope, frame_record, varint
 
 
@@ -67,3 +70,21 @@ def test_key_values_interns_string_pairs_without_changing_the_encoding() -> None
         wire.key_values({"k": str(index)})
     assert len(wire._STRING_PAIRS) <= wire.STRING_PAIR_CACHE_SIZE
     assert varint(127) == b"\x7f" and varint(128) == b"\x80\x01"
+
+
+attribute_values = st.one_of(
+    st.text(),
+    st.booleans(),
+    st.integers(min_value=-(2**63), max_value=2**63 - 1),
+    st.floats(allow_nan=False),
+    st.lists(st.text(), max_size=4),
+)
+
+
+@given(st.dictionaries(st.text(min_size=1), attribute_values, max_size=6))
+def test_encoded_attributes_equal_protobuf_serialization(attributes: dict[str, object]) -> None:
+    encoded = wire.encode_attributes(wire.LOG_ATTRIBUTES_FIELD, attributes)  # type: ignore[arg-type]
+    expected = LogRecord(attributes=wire.key_values(attributes)).SerializeToString()  # type: ignore[arg-type]
+    assert LogRecord.FromString(encoded) == LogRecord.FromString(expected)
+    span = Span(name="x").SerializeToString() + wire.encode_attributes(wire.SPAN_ATTRIBUTES_FIELD, attributes)  # type: ignore[arg-type]
+    assert Span.FromString(span).attributes == LogRecord.FromString(expected).attributes
