@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
+import orjson
+
 Event = dict[str, Any]
 
 
@@ -35,18 +37,28 @@ def normalize_event(item: object) -> Event:
     return event
 
 
+def loads(text: str) -> Any:
+    """Parse JSON with orjson (several times faster); what orjson refuses but the standard library
+    accepts (``NaN``, ``Infinity``) is parsed by ``json``, so no payload the standard library takes is
+    refused. Raises ``json.JSONDecodeError``."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
 def iter_json_items(text: str) -> Iterator[object]:
     """Yield items of a JSON array, a single JSON object, a Management-API page or JSON lines."""
     stripped = text.strip()
     if not stripped:
         return
     try:
-        document = json.loads(stripped)
+        document = loads(stripped)
     except json.JSONDecodeError:
         for number, line in enumerate(stripped.splitlines(), start=1):
             if line.strip():
                 try:
-                    yield json.loads(line)
+                    yield loads(line)
                 except json.JSONDecodeError as exc:
                     raise EventFormatError(f"line {number}: not JSON ({exc.msg})") from None
         return

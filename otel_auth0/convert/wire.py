@@ -55,7 +55,14 @@ _SMALL_VARINTS = tuple(bytes((value,)) for value in range(0x80))
 # Interned string attribute pairs (see key_values); emptied when full, so memory stays bounded.
 STRING_PAIR_CACHE_SIZE = 8192
 _STRING_PAIRS: dict[tuple[str, str], KeyValue] = {}
-_ENCODED_PAIRS: dict[tuple[int, str, str], bytes] = {}
+# (key, value) -> length-prefixed serialized KeyValue, shared by log records and spans.
+_ENCODED_PAIRS: dict[tuple[str, str], bytes] = {}
+_KEY_PREFIXES: dict[str, bytes] = {}
+# Values that differ on every event are not interned: they would only push the repeating ones out.
+UNIQUE_PER_EVENT = frozenset(
+    {"auth0.log.id", "auth0.details", "auth0.transaction.id", "auth0.session.id", "auth0.correlation.id"}
+)
+INTERNED_VALUE_LENGTH = 256
 
 
 def varint(value: int) -> bytes:
@@ -72,7 +79,11 @@ def varint(value: int) -> bytes:
 
 def length_delimited(field_number: int, payload: bytes) -> bytes:
     """Frame ``payload`` as field ``field_number`` (wire type 2)."""
-    return varint(field_number << 3 | 2) + varint(len(payload)) + payload
+    tag = field_number << 3 | 2
+    size = len(payload)
+    if tag < 0x80 and size < 0x80:
+        return _SMALL_VARINTS[tag] + _SMALL_VARINTS[size] + payload
+    return varint(tag) + varint(size) + payload
 
 
 def frame_record(signal: Signal, encoded_message: bytes) -> bytes:
@@ -129,8 +140,19 @@ def _any_value_bytes(value: AttributeValue) -> bytes:
     return length_delimited(5, items)
 
 
+def _key_bytes(key: str) -> bytes:
+    encoded = _KEY_PREFIXES.get(key)
+    if encoded is None:
+        encoded = _KEY_PREFIXES[key] = length_delimited(1, key.encode())
+    return encoded
+
+
 def _key_value_bytes(key: str, value: AttributeValue) -> bytes:
-    return length_delimited(1, key.encode()) + length_delimited(2, _any_value_bytes(value))
+    """A serialized KeyValue."""
+    if isinstance(value, str):
+        text = value.encode()
+        return _key_bytes(key) + length_delimited(2, length_delimited(1, text))
+    return _key_bytes(key) + length_delimited(2, _any_value_bytes(value))
 
 
 def encode_attributes(field_number: int, attributes: Mapping[str, AttributeValue]) -> bytes:
@@ -141,17 +163,23 @@ def encode_attributes(field_number: int, attributes: Mapping[str, AttributeValue
     span share most pairs, and values such as the type, tenant, client or connection repeat across events,
     so most pairs cost one dictionary lookup (docs/performance.md)."""
     out = bytearray()
+    tag = varint(field_number << 3 | 2)
     for key, value in attributes.items():
-        if isinstance(value, str):
-            pair = (field_number, key, value)
+        if isinstance(value, str) and len(value) <= INTERNED_VALUE_LENGTH and key not in UNIQUE_PER_EVENT:
+            pair = (key, value)
             encoded = _ENCODED_PAIRS.get(pair)
             if encoded is None:
                 if len(_ENCODED_PAIRS) >= STRING_PAIR_CACHE_SIZE:
                     _ENCODED_PAIRS.clear()
-                encoded = _ENCODED_PAIRS[pair] = length_delimited(field_number, _key_value_bytes(key, value))
+                inner = _key_value_bytes(key, value)
+                encoded = _ENCODED_PAIRS[pair] = varint(len(inner)) + inner
+            out += tag
             out += encoded
         else:
-            out += length_delimited(field_number, _key_value_bytes(key, value))
+            inner = _key_value_bytes(key, value)
+            out += tag
+            out += varint(len(inner))
+            out += inner
     return bytes(out)
 
 

@@ -5,6 +5,8 @@ dimensions (``telemetry.metric_dimensions``) held below ``telemetry.cardinality_
 from __future__ import annotations
 
 import threading
+from collections import Counter
+from collections.abc import Iterable
 from typing import Final
 
 from otel_auth0.config import TelemetryConfig
@@ -67,13 +69,27 @@ class EventMetrics:
         return code if facts.log_type.known else self._unknown_codes.admit(code)
 
     def record(self, facts: EventFacts) -> None:
-        """Count the event (and its duration when it was timed)."""
-        log_type = facts.log_type
-        attributes = self.attributes(facts)
-        self._instruments.log_events.add(1, attributes)
-        if log_type.rate_limit:
-            self._instruments.rate_limit_events.add(1, {"auth0.log.type": log_type.code})
-        if not log_type.known:
-            self._instruments.unknown_types.add(1, {"auth0.log.type": attributes["auth0.log.type"]})
-        if facts.duration_s is not None:
-            self._instruments.transaction_duration.record(facts.duration_s, attributes)
+        """Count one event (and its duration when it was timed)."""
+        self.record_batch([facts])
+
+    def record_batch(self, batch: Iterable[EventFacts]) -> None:
+        """Count a batch of events: one ``add`` per distinct attribute set instead of one per event."""
+        events: Counter[tuple[tuple[str, str], ...]] = Counter()
+        rate_limited: Counter[str] = Counter()
+        unknown: Counter[str] = Counter()
+        for facts in batch:
+            log_type = facts.log_type
+            attributes = self.attributes(facts)
+            events[tuple(attributes.items())] += 1
+            if log_type.rate_limit:
+                rate_limited[log_type.code] += 1
+            if not log_type.known:
+                unknown[attributes["auth0.log.type"]] += 1
+            if facts.duration_s is not None:
+                self._instruments.transaction_duration.record(facts.duration_s, attributes)
+        for key, count in events.items():
+            self._instruments.log_events.add(count, dict(key))
+        for code, count in rate_limited.items():
+            self._instruments.rate_limit_events.add(count, {"auth0.log.type": code})
+        for code, count in unknown.items():
+            self._instruments.unknown_types.add(count, {"auth0.log.type": code})

@@ -65,12 +65,10 @@ class Intake:
             self.instruments.receiver_duplicates.add(result.duplicates, source)
         if result.accepted:
             self.instruments.receiver_events.add(result.accepted, source)
-        newest = 0
-        for index in result.accepted_indices:
-            facts = converted[index].facts
-            if facts is None:
-                continue
-            self._event_metrics.record(facts)
-            newest = max(newest, facts.time_ns or 0)
+        accepted = [
+            facts for index in result.accepted_indices if (facts := converted[index].facts) is not None
+        ]
+        self._event_metrics.record_batch(accepted)
+        newest = max((facts.time_ns or 0 for facts in accepted), default=0)
         if newest:
             self.instruments.ingest_lag.set(max(0.0, (observed_ns - newest) / 1e9), source)
