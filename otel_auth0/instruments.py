@@ -114,6 +114,11 @@ class Instruments:
         self.export_failures = meter.create_counter(
             "otel_auth0.export.failures", unit="{request}", description="Export requests that failed"
         )
+        self.export_rejected = meter.create_counter(
+            "otel_auth0.export.rejected",
+            unit="{record}",
+            description="Records a backend refused for good (HTTP 4xx), parked in the queue's rejected table",
+        )
         self.export_retries = meter.create_counter(
             "otel_auth0.export.retries",
             unit="{request}",

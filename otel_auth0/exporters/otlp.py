@@ -27,10 +27,11 @@ from opentelemetry.sdk.metrics.export import MetricExporter
 
 from otel_auth0.config import OtlpExporterConfig
 from otel_auth0.convert.wire import Signal
-from otel_auth0.exporters.base import SignalExporter
+from otel_auth0.exporters.base import ExportOutcome, SignalExporter
 
 log = logging.getLogger(__name__)
 
+RETRYABLE_CLIENT_ERRORS = frozenset({408, 429})
 _SIGNAL_ENV = {Signal.LOGS: "LOGS", Signal.SPANS: "TRACES"}
 _HTTP_PATHS = {Signal.LOGS: "v1/logs", Signal.SPANS: "v1/traces"}
 
@@ -136,18 +137,23 @@ class OtlpExporter(SignalExporter):
         """The protocol chosen per signal."""
         return self._protocols
 
-    def export(self, signal: Signal, request: bytes, records: int) -> bool:
-        """Send and wait for the backend's answer (the SDK retries transient failures within its timeout)."""
+    def export(self, signal: Signal, request: bytes, records: int) -> ExportOutcome:
+        """Send and wait for the backend's answer (the SDK retries transient failures within its timeout).
+
+        Over HTTP a 4xx other than 408 and 429 is a rejection; over gRPC every failure is retried (the
+        SDK exporter does not expose the status code)."""
         if signal in self._http:
             result = self._http[signal]._client.export(request)
-            if not result.success:
-                log.warning(
-                    "OTLP/HTTP export of %d %s failed: %s", records, signal.name.lower(), result.error
-                )
-            return bool(result.success)
+            if result.success:
+                return ExportOutcome.ACCEPTED
+            log.warning("OTLP/HTTP export of %d %s failed: %s", records, signal.name.lower(), result.error)
+            status = result.status_code
+            if status is not None and 400 <= status < 500 and status not in RETRYABLE_CLIENT_ERRORS:
+                return ExportOutcome.REJECTED
+            return ExportOutcome.FAILED
         message_cls = ExportLogsServiceRequest if signal is Signal.LOGS else ExportTraceServiceRequest
         outcome = self._grpc[signal]._export(message_cls.FromString(request))
-        return bool(outcome.name == "SUCCESS")
+        return ExportOutcome.ACCEPTED if outcome.name == "SUCCESS" else ExportOutcome.FAILED
 
     def metric_exporter(self) -> MetricExporter:
         """SDK metric exporter (``OTEL_EXPORTER_OTLP_METRICS_*`` apply, temporality preference included)."""

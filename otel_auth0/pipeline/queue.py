@@ -34,6 +34,16 @@ CREATE INDEX IF NOT EXISTS items_by_signal ON items (signal, id);
 CREATE INDEX IF NOT EXISTS items_by_age ON items (enqueued_at);
 CREATE TABLE IF NOT EXISTS seen (key TEXT PRIMARY KEY, seen_at REAL NOT NULL) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS seen_by_time ON seen (seen_at);
+CREATE TABLE IF NOT EXISTS rejected (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    item_id INTEGER NOT NULL,
+    signal INTEGER NOT NULL,
+    scope TEXT NOT NULL,
+    records INTEGER NOT NULL,
+    payload BLOB NOT NULL,
+    exporter TEXT NOT NULL,
+    rejected_at REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at REAL NOT NULL);
 """
 
@@ -208,6 +218,22 @@ class PersistentQueue:
                 f"UPDATE items SET pending = pending & ~? WHERE id IN ({placeholders})", (exporter_bit, *ids)
             )
             self._size -= sum(row[0] for row in done)
+
+    def reject(self, batch: QueuedBatch, signal: Signal, exporter_bit: int, exporter: str) -> None:
+        """Park a row one exporter's backend refused for good in the ``rejected`` table (kept for
+        inspection, never silently dropped) and release it for that exporter."""
+        with self._lock, self._transaction():
+            self._db.execute(
+                "INSERT INTO rejected (item_id, signal, scope, records, payload, exporter, rejected_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (batch.row_id, int(signal), batch.scope, batch.records, batch.payload, exporter, time.time()),
+            )
+        self.ack([batch], exporter_bit)
+
+    def rejected_count(self) -> int:
+        """Rows parked in the ``rejected`` table."""
+        with self._lock:
+            return int(self._db.execute("SELECT COUNT(*) FROM rejected").fetchone()[0])
 
     def get_checkpoint(self, name: str) -> Checkpoint | None:
         """A receiver's persisted position, or ``None`` before its first batch."""

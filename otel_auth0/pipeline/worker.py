@@ -10,7 +10,7 @@ import time
 from collections import defaultdict
 
 from otel_auth0.convert.wire import Signal, build_request, encode_scope
-from otel_auth0.exporters.base import SignalExporter
+from otel_auth0.exporters.base import ExportOutcome, SignalExporter
 from otel_auth0.instruments import Instruments
 from otel_auth0.pipeline.queue import PersistentQueue, QueuedBatch
 
@@ -61,6 +61,8 @@ class ExportWorker:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._scopes: dict[str, bytes] = {}
+        # Per signal: while set, rows up to this id are sent one per request (after a rejection).
+        self._isolate: dict[Signal, int] = {}
         self._thread = threading.Thread(target=self._run, name=f"export-{exporter.name}", daemon=True)
         self.consecutive_failures = 0
 
@@ -106,16 +108,38 @@ class ExportWorker:
         """Send at most one batch per signal; records sent, or ``None`` when an export failed."""
         total = 0
         for signal in Signal:
-            batches = self._queue.peek(signal, self._exporter.bit, self._batch_size)
+            isolating = self._isolate.get(signal)
+            limit = 1 if isolating is not None else self._batch_size
+            batches = self._queue.peek(signal, self._exporter.bit, limit)
             if not batches:
                 continue
+            if isolating is not None and batches[0].row_id > isolating:
+                del self._isolate[signal]  # every row of the refused request has had its own try
             records = sum(batch.records for batch in batches)
             request = build_request(signal, self._resource, self._group_by_scope(batches))
             attributes = {
                 "otel_auth0.exporter": self._exporter.name,
                 "otel_auth0.signal": signal.name.lower(),
             }
-            if not self._exporter.export(signal, request, records):
+            outcome = self._exporter.export(signal, request, records)
+            if outcome is ExportOutcome.REJECTED:
+                self._instruments.export_failures.add(1, attributes)
+                if len(batches) > 1:
+                    # Send the rows of the refused request one by one, so only what the backend
+                    # refuses itself is parked.
+                    self._isolate[signal] = batches[-1].row_id
+                    return None
+                self._queue.reject(batches[0], signal, self._exporter.bit, self._exporter.name)
+                self._instruments.export_rejected.add(records, attributes)
+                log.error(
+                    "%s refused %d %s for good; parked in the queue's `rejected` table (row %d)",
+                    self._exporter.name,
+                    records,
+                    signal.name.lower(),
+                    batches[0].row_id,
+                )
+                continue
+            if outcome is not ExportOutcome.ACCEPTED:
                 self.consecutive_failures += 1
                 self._instruments.export_failures.add(1, attributes)
                 return None

@@ -12,7 +12,7 @@ from opentelemetry.sdk.metrics.export import MetricExporter
 from otel_auth0.config import DedupeConfig, QueueConfig
 from otel_auth0.convert.mapping import EventConverter
 from otel_auth0.convert.wire import Signal, encode_resource
-from otel_auth0.exporters.base import SignalExporter
+from otel_auth0.exporters.base import ExportOutcome, SignalExporter
 from otel_auth0.instruments import Instruments
 from otel_auth0.pipeline.queue import PersistentQueue
 from otel_auth0.pipeline.worker import Backoff, ExportWorker
@@ -22,16 +22,20 @@ class FlakyExporter(SignalExporter):
     name = "flaky"
     bit = 1
 
-    def __init__(self, failures: int) -> None:
+    def __init__(self, failures: int, poison: bytes = b"\x00never\x00") -> None:
         self.failures = failures
+        self.poison = poison
         self.delivered: list[ExportLogsServiceRequest] = []
 
-    def export(self, signal: Signal, request: bytes, records: int) -> bool:
+    def export(self, signal: Signal, request: bytes, records: int) -> ExportOutcome:
         if self.failures:
             self.failures -= 1
-            return False
-        self.delivered.append(ExportLogsServiceRequest.FromString(request))
-        return True
+            return ExportOutcome.FAILED
+        decoded = ExportLogsServiceRequest.FromString(request)
+        if self.poison in request:
+            return ExportOutcome.REJECTED
+        self.delivered.append(decoded)
+        return ExportOutcome.ACCEPTED
 
     def metric_exporter(self) -> MetricExporter:
         raise NotImplementedError
@@ -95,3 +99,26 @@ def test_backoff_grows_and_is_capped() -> None:
     assert delays[-1] >= 4  # capped ceiling 8, jitter keeps at least half
     backoff.reset()
     assert backoff.next_delay() <= 1
+
+
+def test_a_refused_row_is_isolated_and_parked_while_the_rest_is_delivered(tmp_path: Path) -> None:
+    exporter = FlakyExporter(failures=0, poison=b"POISONED")
+    queue, worker = make_worker(tmp_path, exporter)
+    converter = EventConverter()
+    good = events(4)
+    bad = {"type": "s", "log_id": "9" * 56, "date": "2026-01-01T00:00:00Z", "description": "POISONED"}
+    queue.enqueue([converter.convert(good[0])], "scope")
+    queue.enqueue([converter.convert(bad)], "scope")
+    queue.enqueue([converter.convert(e) for e in good[1:]], "scope")
+    for _ in range(6):
+        worker.export_once()
+    assert queue.size == 0
+    assert queue.rejected_count() == 1
+    delivered = [
+        attribute.value.string_value
+        for request in exporter.delivered
+        for record in request.resource_logs[0].scope_logs[0].log_records
+        for attribute in record.attributes
+        if attribute.key == "auth0.log.id"
+    ]
+    assert sorted(delivered) == sorted(e["log_id"] for e in good)
