@@ -1,73 +1,133 @@
-"""Run ``otel-auth0 run`` as a real subprocess for integration tests."""
+"""Run ``otel-auth0`` as real subprocesses for integration tests."""
 
 from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Literal
 
+import httpx
 import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 def write_config(path: Path, config: dict[str, Any]) -> Path:
     """Write a YAML configuration file."""
-    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     return path
 
 
-class CollectorProcess:
-    """A running ``otel-auth0 run`` process."""
+def free_port() -> int:
+    """A port that was free on 127.0.0.1 a moment ago (for configs that must name a fixed port)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
-    def __init__(self, process: subprocess.Popen[bytes], stderr: IO[bytes]) -> None:
-        self.process = process
+
+def _environment(extra: dict[str, str] | None) -> dict[str, str]:
+    """This environment without OTLP exporter variables (tests configure exporters explicitly)."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("OTEL_EXPORTER_OTLP")}
+    return {**env, "PYTHONUNBUFFERED": "1", "OTEL_AUTH0_LOG_LEVEL": "INFO", **(extra or {})}
+
+
+class CollectorProcess:
+    """One ``python -m otel_auth0 run --config FILE`` process."""
+
+    def __init__(
+        self,
+        config_path: Path,
+        stderr: IO[str],
+        stream_port: int | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        self.stream_port = stream_port
         self._stderr = stderr
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "otel_auth0", "run", "--config", str(config_path)],
+            cwd=REPO_ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            env=_environment(env),
+        )
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:PORT`` of the log_stream receiver."""
+        return f"http://127.0.0.1:{self.stream_port}"
+
+    @property
+    def stream_url(self) -> str:
+        """The webhook URL."""
+        return f"{self.base_url}/auth0/logs"
+
+    def wait_ready(self, timeout: float = 30.0) -> None:
+        """Wait until the log_stream receiver's ``GET /healthz`` answers 200."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"collector exited with {self.process.returncode}:\n{self.stderr_text()}")
+            try:
+                if httpx.get(f"{self.base_url}/healthz", timeout=1.0).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
+        raise TimeoutError(f"collector not ready within {timeout}s:\n{self.stderr_text()}")
 
     def stderr_text(self) -> str:
         """Everything written to stderr so far."""
+        self._stderr.flush()
         self._stderr.seek(0)
-        return self._stderr.read().decode(errors="replace")
+        return self._stderr.read()
 
-    def terminate(self, timeout: float = 30.0) -> int:
-        """SIGTERM and wait for the graceful drain; returns the exit code."""
+    def kill(self) -> None:
+        """``kill -9``: a hard crash."""
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+    def terminate(self, timeout: float = 60.0) -> int:
+        """SIGTERM and wait for the graceful drain (SIGKILL after ``timeout``); returns the exit code."""
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
                 self.process.wait(timeout)
             except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+                self.kill()
         return self.process.returncode
-
-    def kill(self) -> None:
-        """SIGKILL: a hard crash."""
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
 
 
 @contextmanager
 def running_collector(
-    config_path: Path, *extra: str, env: dict[str, str] | None = None
+    config_path: Path,
+    stderr_path: Path | None = None,
+    stream_port: int | None = None,
+    ready: bool = True,
+    env: dict[str, str] | None = None,
+    on_exit: Literal["terminate", "kill"] = "terminate",
 ) -> Iterator[CollectorProcess]:
-    """Start ``python -m otel_auth0 run --config config_path``; terminate it on exit."""
-    with tempfile.TemporaryFile() as stderr:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "otel_auth0", "run", "--config", str(config_path), *extra],
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
-            env={**os.environ, **(env or {})},
-        )
-        handle = CollectorProcess(process, stderr)
+    """Start the collector (waiting for its log_stream receiver when ``stream_port`` is given); on exit
+    stop it gracefully, or with SIGKILL when ``on_exit="kill"``."""
+    with stderr_path.open("a+") if stderr_path is not None else tempfile.TemporaryFile("w+") as stderr:
+        collector = CollectorProcess(config_path, stderr, stream_port, env)
         try:
-            yield handle
+            if ready and stream_port is not None:
+                collector.wait_ready()
+            yield collector
         finally:
-            handle.terminate()
+            if on_exit == "kill":
+                collector.kill()
+            else:
+                collector.terminate()
 
 
 def run_cli(*args: str, timeout: float = 60.0, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -78,4 +138,6 @@ def run_cli(*args: str, timeout: float = 60.0, stdin: str | None = None) -> subp
         text=True,
         timeout=timeout,
         input=stdin,
+        cwd=REPO_ROOT,
+        env=_environment(None),
     )
