@@ -14,38 +14,15 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue, ArrayValue, KeyVa
 from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord
 
 from bench.result import Throughput
+from otel_auth0.convert.attributes import DETAILS_FIELDS, LOCATION_FIELDS, STRING_FIELDS
 from otel_auth0.convert.catalog import lookup
 
-_TOP_LEVEL: Final = (
-    ("log_id", "auth0.log.id"),
-    ("ip", "client.address"),
-    ("user_agent", "user_agent.original"),
-    ("hostname", "server.address"),
-    ("user_id", "user.id"),
-    ("user_id", "enduser.id"),
-    ("user_name", "user.name"),
-    ("client_id", "auth0.client.id"),
-    ("client_name", "auth0.client.name"),
-    ("connection", "auth0.connection"),
-    ("connection_id", "auth0.connection.id"),
-    ("strategy", "auth0.strategy"),
-    ("strategy_type", "auth0.strategy_type"),
-    ("organization_id", "auth0.organization.id"),
-    ("organization_name", "auth0.organization.name"),
-    ("audience", "auth0.audience"),
-    ("tenant_name", "auth0.tenant.name"),
-    ("environment_name", "auth0.environment.name"),
-    ("client_ip", "auth0.client_ip"),
-    ("agent_id", "auth0.agent.id"),
+# The same attributes the mapping emits (names from the mapping's own tables), built directly.
+_TOP_LEVEL: Final = (("log_id", "auth0.log.id"), *STRING_FIELDS)
+_LOCATION: Final = tuple(
+    (field, name) for field, name in LOCATION_FIELDS if field not in ("latitude", "longitude")
 )
-_LOCATION: Final = (
-    ("country_code", "geo.country.iso_code"),
-    ("city_name", "geo.locality.name"),
-    ("continent_code", "geo.continent.code"),
-    ("country_name", "auth0.location.country_name"),
-    ("time_zone", "auth0.location.time_zone"),
-)
-_DETAILS: Final = (("transaction_id", "auth0.transaction.id"), ("session_id", "auth0.session.id"))
+_DETAILS: Final = DETAILS_FIELDS
 
 
 def _string(key: str, value: str) -> KeyValue:

@@ -17,7 +17,7 @@ from otel_auth0.convert.events import Event
 from otel_auth0.convert.wire import AttributeValue
 
 # Auth0 top-level string field -> attribute name.
-_STRING_FIELDS: Final[tuple[tuple[str, str], ...]] = (
+STRING_FIELDS: Final[tuple[tuple[str, str], ...]] = (
     ("ip", "client.address"),
     ("user_agent", "user_agent.original"),
     ("hostname", "server.address"),
@@ -40,7 +40,7 @@ _STRING_FIELDS: Final[tuple[tuple[str, str], ...]] = (
 )
 
 # ``location_info`` field -> attribute name (``geo.*`` semantic conventions where they exist).
-_LOCATION_FIELDS: Final[tuple[tuple[str, str], ...]] = (
+LOCATION_FIELDS: Final[tuple[tuple[str, str], ...]] = (
     ("country_code", "geo.country.iso_code"),
     ("city_name", "geo.locality.name"),
     ("continent_code", "geo.continent.code"),
@@ -50,7 +50,7 @@ _LOCATION_FIELDS: Final[tuple[tuple[str, str], ...]] = (
     ("time_zone", "auth0.location.time_zone"),
 )
 
-_DETAILS_FIELDS: Final[tuple[tuple[str, str], ...]] = (
+DETAILS_FIELDS: Final[tuple[tuple[str, str], ...]] = (
     ("transaction_id", "auth0.transaction.id"),
     ("session_id", "auth0.session.id"),
 )
@@ -66,7 +66,7 @@ CLASSIFICATION_KEYS: Final = frozenset(
 
 # Every attribute key a log record can carry (docs/telemetry.md documents each one).
 LOG_ATTRIBUTE_KEYS: Final = frozenset(
-    {name for _, name in _STRING_FIELDS + _LOCATION_FIELDS + _DETAILS_FIELDS}
+    {name for _, name in STRING_FIELDS + LOCATION_FIELDS + DETAILS_FIELDS}
     | CLASSIFICATION_KEYS
     | {
         "auth0.log.id",
@@ -170,7 +170,7 @@ def log_attributes(event: Event, log_type: LogType) -> dict[str, AttributeValue]
     log_id = event.get("log_id")
     if isinstance(log_id, str) and log_id:
         attributes["auth0.log.id"] = log_id
-    for field, name in _STRING_FIELDS:
+    for field, name in STRING_FIELDS:
         value = text_value(event.get(field))
         if value:
             attributes[name] = value
@@ -207,7 +207,7 @@ def _location_attributes(event: Event, attributes: dict[str, AttributeValue]) ->
     location = event.get("location_info")
     if not isinstance(location, dict):
         return
-    for field, name in _LOCATION_FIELDS:
+    for field, name in LOCATION_FIELDS:
         value = location.get(field)
         if name.startswith("geo.location."):
             if isinstance(value, int | float) and not isinstance(value, bool):
@@ -228,7 +228,7 @@ def _details_attributes(event: Event, attributes: dict[str, AttributeValue]) -> 
     if details is None:
         return
     if isinstance(details, dict):
-        for field, name in _DETAILS_FIELDS:
+        for field, name in DETAILS_FIELDS:
             value = text_value(details.get(field))
             if value:
                 attributes[name] = value
