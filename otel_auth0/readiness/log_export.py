@@ -15,32 +15,38 @@ from otel_auth0.auth0.management_reads import TenantSnapshot, get_log, newest_lo
 from otel_auth0.config import ReadinessConfig
 from otel_auth0.readiness.result import CheckResult, failed, passed, skipped
 from otel_auth0.readiness.target import ReadinessTarget
-from otel_auth0.receivers.logs_api import CHECKPOINT
+from otel_auth0.receivers.log_stream import CHECKPOINT as STREAM_CHECKPOINT
+from otel_auth0.receivers.logs_api import CHECKPOINT, log_id_time
 
 QUEUE_FILE = "queue.sqlite3"
 
 
 @dataclass(frozen=True)
 class PollerCheckpoint:
-    """The ``logs_api`` receiver's last log id and when it was stored."""
+    """How far the collector got: the highest log id it holds (the poller's cursor or the newest log
+    the Log Stream delivered, whichever is further) and when either was last stored."""
 
     log_id: str
     updated_at: float
 
 
 def read_checkpoint(state_dir: Path) -> PollerCheckpoint | None:
-    """The poller checkpoint from the collector's queue database (opened read-only)."""
+    """The collector's position from its queue database (opened read-only)."""
     path = state_dir / QUEUE_FILE
     if not path.is_file():
         return None
     try:
         with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
-            row = db.execute(
-                "SELECT value, updated_at FROM checkpoints WHERE name = ?", (CHECKPOINT,)
-            ).fetchone()
+            rows = db.execute(
+                "SELECT value, updated_at FROM checkpoints WHERE name IN (?, ?)",
+                (CHECKPOINT, STREAM_CHECKPOINT),
+            ).fetchall()
     except sqlite3.Error:
         return None
-    return PollerCheckpoint(str(row[0]), float(row[1])) if row else None
+    rows = [(str(value), float(updated_at)) for value, updated_at in rows if value]
+    if not rows:
+        return None
+    return PollerCheckpoint(max(value for value, _ in rows), max(updated_at for _, updated_at in rows))
 
 
 def _active_streams(snapshot: TenantSnapshot) -> list[str]:
@@ -88,7 +94,7 @@ def check_export_lag(target: ReadinessTarget, checkpoint: PollerCheckpoint | Non
     """The newest tenant log is at most ``thresholds.log_lag_s`` ahead of the poller's position."""
     limit = target.readiness.thresholds.log_lag_s
     title = f"Export lag is under {limit:g}s"
-    checked = "newest tenant log vs the log at the poller checkpoint"
+    checked = "newest tenant log vs the collector's position (poller cursor or newest streamed log)"
     if checkpoint is None:
         return skipped(
             "log_lag",
@@ -103,7 +109,11 @@ def check_export_lag(target: ReadinessTarget, checkpoint: PollerCheckpoint | Non
     newest_date = _date(newest.get("date"))
     if newest.get("log_id", newest.get("_id")) == checkpoint.log_id or newest_date is None:
         return passed("log_lag", title, checked, "the poller is at the newest log")
-    position = _date(at_checkpoint.get("date")) if at_checkpoint else None
+    # Log ids carry the time they were logged: a cursor the poller synthesised from a start instant
+    # is not a retained log but still has a position.
+    position = log_id_time(checkpoint.log_id) or (_date(at_checkpoint.get("date")) if at_checkpoint else None)
+    newest_id = str(newest.get("log_id") or newest.get("_id") or "")
+    newest_date = log_id_time(newest_id) or newest_date
     if position is None:
         return failed(
             "log_lag",
@@ -112,7 +122,7 @@ def check_export_lag(target: ReadinessTarget, checkpoint: PollerCheckpoint | Non
             "the checkpointed log is no longer retained",
             "restart the poller; logs were missed",
         )
-    lag = (newest_date - position).total_seconds()
+    lag = max(0.0, (newest_date - position).total_seconds())
     if lag > limit:
         return failed(
             "log_lag",

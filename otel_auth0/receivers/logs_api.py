@@ -40,6 +40,16 @@ EDGE_PAGE = 100
 START_OF_RETENTION = ""
 
 
+def log_id_time(log_id: str) -> datetime | None:
+    """The UTC second embedded in an Auth0 log id (when it was logged), or ``None`` for another shape."""
+    if len(log_id) < 17 or not log_id.isdigit():
+        return None
+    try:
+        return datetime.strptime(log_id[3:17], "%Y%m%d%H%M%S").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
 def log_id_before(sample: str, instant: datetime) -> str:
     """A cursor that sorts before every event logged at or after ``instant``.
 

@@ -64,7 +64,7 @@ def _now() -> str:
 
 
 def _current(state: TenantState, relay: EmailRelay) -> dict[str, Any]:
-    config = tenant_config(state.profile, state.domain)
+    config = tenant_config(state.profile, f"{state.scheme}://{state.domain}")
     provider = config["email_provider"]
     if provider is not None and relay.host:
         provider["credentials"].update(smtp_host=relay.host, smtp_port=relay.port, smtp_user=relay.username)

@@ -33,7 +33,7 @@ def _client(client_id: str, name: str, app_type: str, **fields: Any) -> dict[str
     }
 
 
-def _good(host: str) -> dict[str, Any]:
+def _good(base_url: str) -> dict[str, Any]:
     return {
         "settings": {
             "friendly_name": "Example (simulated)",
@@ -92,7 +92,7 @@ def _good(host: str) -> dict[str, Any]:
                 "id": "con_oidc00000001",
                 "name": "partner-idp",
                 "strategy": "oidc",
-                "options": {"discovery_url": f"https://{host}/.well-known/openid-configuration"},
+                "options": {"discovery_url": f"{base_url}/.well-known/openid-configuration"},
             },
         ],
         "resource_servers": [
@@ -204,8 +204,8 @@ def _good(host: str) -> dict[str, Any]:
     }
 
 
-def _misconfigured(host: str) -> dict[str, Any]:
-    config = _good(host)
+def _misconfigured(base_url: str) -> dict[str, Any]:
+    config = _good(base_url)
     settings = config["settings"]
     settings["flags"].update(
         allow_legacy_ro_grant_types=True, enable_legacy_profile=True, enable_idtoken_api2=True
@@ -243,6 +243,7 @@ def _misconfigured(host: str) -> dict[str, Any]:
     return config
 
 
-def tenant_config(profile: str, host: str) -> dict[str, Any]:
-    """The configuration of a tenant in ``profile`` (``good`` or ``misconfigured``) served at ``host``."""
-    return _misconfigured(host) if profile == "misconfigured" else _good(host)
+def tenant_config(profile: str, base_url: str) -> dict[str, Any]:
+    """The configuration of a tenant in ``profile`` (``good`` or ``misconfigured``) served at ``base_url``
+    (``scheme://host:port``, so its OIDC connection points back at the simulator as it is served)."""
+    return _misconfigured(base_url) if profile == "misconfigured" else _good(base_url)

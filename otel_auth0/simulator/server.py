@@ -88,6 +88,7 @@ async def serve(options: SimulatorOptions) -> int:
         mgmt_rate_limit=options.mgmt_rate_limit,
         seed=options.seed,
         profile=options.profile,
+        scheme="https" if options.tls else "http",
     )
     generator = TrafficGenerator(state.tenant_name, state.environment_name, state.hostname, options.seed)
     config = uvicorn.Config(

@@ -106,12 +106,14 @@ class TenantState:
         mgmt_rate_limit: int = 16,
         seed: int | None = None,
         profile: str = "good",
+        scheme: str = "https",
         tenant_name: str = "otel-auth0-sim",
         environment_name: str = "prod-us-1",
     ) -> None:
         if profile not in PROFILES:
             raise ValueError(f"unknown profile {profile!r}; expected one of {', '.join(PROFILES)}")
         self.domain = domain
+        self.scheme = scheme
         self.tenant_name = tenant_name
         self.environment_name = environment_name
         self.profile = profile

@@ -28,7 +28,7 @@ FEATURES = Path(__file__).resolve().parents[2] / "otel_auth0" / "readiness" / "f
 
 
 def snapshot(profile: str) -> TenantSnapshot:
-    data: dict[str, Any] = tenant_config(profile, "tenant.test")
+    data: dict[str, Any] = tenant_config(profile, "https://tenant.test")
     return TenantSnapshot(
         settings=data["settings"],
         clients=data["clients"],
