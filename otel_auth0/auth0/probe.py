@@ -66,8 +66,26 @@ class ProbeSettings:
         return hashlib.sha256("\0".join(p or "" for p in parts).encode()).hexdigest()
 
 
+class _Timed:
+    """``ok`` and ``duration`` of a step or a whole run (fields declared by the dataclasses below)."""
+
+    start_ns: int
+    end_ns: int
+    error_type: str | None
+
+    @property
+    def ok(self) -> bool:
+        """It succeeded."""
+        return self.error_type is None
+
+    @property
+    def duration(self) -> float:
+        """Seconds."""
+        return max(0, self.end_ns - self.start_ns) / 1e9
+
+
 @dataclass
-class StepResult:
+class StepResult(_Timed):
     """One step of a run."""
 
     name: str
@@ -78,16 +96,6 @@ class StepResult:
     error_type: str | None = None
     message: str | None = None
     phases: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        """The step succeeded."""
-        return self.error_type is None
-
-    @property
-    def duration(self) -> float:
-        """Seconds."""
-        return max(0, self.end_ns - self.start_ns) / 1e9
 
     def as_json(self) -> dict[str, Any]:
         """JSON-friendly form for ``otel-auth0 probe --json``."""
@@ -104,7 +112,7 @@ class StepResult:
 
 
 @dataclass
-class ProbeResult:
+class ProbeResult(_Timed):
     """The outcome of one run."""
 
     start_ns: int
@@ -114,16 +122,6 @@ class ProbeResult:
     message: str | None = None
     retry_after: float | None = None
     subject: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        """The login worked end to end."""
-        return self.error_type is None
-
-    @property
-    def duration(self) -> float:
-        """Seconds."""
-        return max(0, self.end_ns - self.start_ns) / 1e9
 
     @property
     def credential_failure(self) -> bool:
