@@ -54,6 +54,26 @@ def stream_config(port: int, **extra: Any) -> dict[str, Any]:
     return {"listen": f"127.0.0.1:{port}", "path": "/auth0/logs", "token": TOKEN, **extra}
 
 
+def hybrid_config(
+    sim_info: dict[str, Any], state_dir: Path, port: int, otlp_endpoint: str, **logs_api: Any
+) -> dict[str, Any]:
+    """logs_api (polling a plain-HTTP simulator) and log_stream on ``port``, exporting to the receiver."""
+    return {
+        "auth0": {
+            "domain": sim_info["domain"],
+            "scheme": "http",
+            "client_id": sim_info["client_id"],
+            "client_secret": sim_info["client_secret"],
+        },
+        "state_dir": str(state_dir),
+        "receivers": {
+            "logs_api": {"interval": "300ms", "start_from": "oldest", **logs_api},
+            "log_stream": stream_config(port),
+        },
+        "exporters": {"otlp": otlp_exporter(otlp_endpoint)},
+    }
+
+
 def otlp_exporter(endpoint: str, protocol: str = "http/protobuf") -> dict[str, Any]:
     """``exporters.otlp`` for the test receiver."""
     return {"endpoint": endpoint, "protocol": protocol, "insecure": True, "timeout": "2s"}

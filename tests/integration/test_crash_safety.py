@@ -26,9 +26,8 @@ from otel_auth0.simulator.process import running_simulator
 from tests.integration.log_stream_process import (
     TOKEN,
     free_port,
-    otlp_exporter,
+    hybrid_config,
     running_collector,
-    stream_config,
     write_config,
 )
 from tests.otlp_receiver import OtlpReceiver, attributes
@@ -109,22 +108,11 @@ def test_kill_9_loses_nothing_and_duplicates_only_in_flight_batches(
         "15",
     ]
     with running_simulator(*sim_args) as sim:
-        config = {
-            "auth0": {
-                "domain": sim.info["domain"],
-                "scheme": "http",
-                "client_id": sim.info["client_id"],
-                "client_secret": sim.info["client_secret"],
-            },
-            "state_dir": str(tmp_path / "state"),
-            # gap_fill_after 0: the poller polls all the time next to the stream (maximal overlap).
-            "receivers": {
-                "logs_api": {"interval": "300ms", "take": 50, "start_from": "oldest", "gap_fill_after": "0s"},
-                "log_stream": stream_config(port),
-            },
-            "exporters": {"otlp": otlp_exporter(otlp_receiver.http_endpoint)},
-            "queue": {"batch_size": BATCH_SIZE, "max_backoff": "500ms"},
-        }
+        # gap_fill_after 0: the poller polls all the time next to the stream (maximal overlap).
+        config = hybrid_config(
+            sim.info, tmp_path / "state", port, otlp_receiver.http_endpoint, take=50, gap_fill_after="0s"
+        )
+        config["queue"] = {"batch_size": BATCH_SIZE, "max_backoff": "500ms"}
         path = write_config(tmp_path / "config.yaml", config)
         stderr = tmp_path / "collector.log"
         received_at_kills = []

@@ -16,6 +16,7 @@ from tests.integration.log_stream_process import (
     TOKEN,
     as_array,
     free_port,
+    hybrid_config,
     items,
     otlp_exporter,
     post_items,
@@ -113,20 +114,9 @@ def test_simulator_stream_in_each_format_arrives_once(
 def test_hybrid_poller_fills_the_gap_while_stream_paused(tmp_path: Path, otlp_receiver: OtlpReceiver) -> None:
     port = free_port()
     with running_simulator(*simulator_args(tmp_path, port, "jsonarray", rate=25, total=360)) as sim:
-        config = {
-            "auth0": {
-                "domain": sim.info["domain"],
-                "scheme": "http",
-                "client_id": sim.info["client_id"],
-                "client_secret": sim.info["client_secret"],
-            },
-            "state_dir": str(tmp_path / "state"),
-            "receivers": {
-                "logs_api": {"interval": "300ms", "start_from": "oldest", "gap_fill_after": "5s"},
-                "log_stream": stream_config(port),
-            },
-            "exporters": {"otlp": otlp_exporter(otlp_receiver.http_endpoint)},
-        }
+        config = hybrid_config(
+            sim.info, tmp_path / "state", port, otlp_receiver.http_endpoint, gap_fill_after="5s"
+        )
         path = write_config(tmp_path / "config.yaml", config)
         with running_collector(path, tmp_path / "collector.log", port) as collector:
             # While the stream is healthy the poller leaves the Management API alone.
