@@ -16,6 +16,7 @@ import feedparser
 import httpx
 
 from otel_auth0.pipeline.queue import PersistentQueue
+from otel_auth0.receivers.base import Services
 
 _TAGS = re.compile(r"<[^>]+>")
 _SPACES = re.compile(r"\s+")
@@ -79,6 +80,17 @@ async def conditional_get(client: httpx.AsyncClient, validators: Validators) -> 
     validators.etag = response.headers.get("etag")
     validators.last_modified = response.headers.get("last-modified")
     return response.content
+
+
+async def fetch_if_changed(
+    client: httpx.AsyncClient, services: Services, receiver: str, checkpoint: str, url: str
+) -> tuple[Validators, bytes | None]:
+    """The persisted validators of ``url`` and its content, or ``None`` when unchanged (304); counts the
+    request in ``otel_auth0.receiver.requests``."""
+    validators = await asyncio.to_thread(Validators.load, services.intake.queue, checkpoint, url)
+    content = await conditional_get(client, validators)
+    services.instruments.receiver_requests.add(1, {"otel_auth0.receiver": receiver})
+    return validators, content
 
 
 @dataclass(frozen=True)

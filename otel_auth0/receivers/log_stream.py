@@ -299,4 +299,3 @@ class LogStreamReceiver:
                 newest = min(newest, now)
                 progress.newest_event_at = max(progress.newest_event_at or 0.0, newest)
         progress.changed.set()
-

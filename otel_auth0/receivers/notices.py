@@ -25,7 +25,7 @@ from otel_auth0.convert.attributes import cap
 from otel_auth0.convert.mapping import Converted
 from otel_auth0.pipeline.worker import Backoff
 from otel_auth0.receivers.base import Services, poll_periodically
-from otel_auth0.receivers.feed_fetch import FeedEntry, FetchError, Validators, conditional_get, parse_feed
+from otel_auth0.receivers.feed_fetch import FeedEntry, FetchError, fetch_if_changed, parse_feed
 from otel_auth0.receivers.records import log_record, submit
 
 log = logging.getLogger(__name__)
@@ -114,10 +114,9 @@ class NoticesReceiver:
         return queued
 
     async def _changelog(self, client: httpx.AsyncClient) -> int:
-        queue = self._services.intake.queue
-        validators = await asyncio.to_thread(Validators.load, queue, CHANGELOG_CHECKPOINT, self.changelog_url)
-        content = await conditional_get(client, validators)
-        self._services.instruments.receiver_requests.add(1, {"otel_auth0.receiver": self.name})
+        validators, content = await fetch_if_changed(
+            client, self._services, self.name, CHANGELOG_CHECKPOINT, self.changelog_url
+        )
         if content is None:
             return 0
         items = [changelog_record(entry, self.changelog_url) for entry in await parse_feed(content)]
@@ -125,10 +124,9 @@ class NoticesReceiver:
         return await submit(self._services, self.name, items, SCOPE, checkpoint) or 0
 
     async def _ip_ranges(self, client: httpx.AsyncClient) -> int:
-        queue = self._services.intake.queue
-        validators = await asyncio.to_thread(Validators.load, queue, IP_RANGES_CHECKPOINT, self.ip_ranges_url)
-        content = await conditional_get(client, validators)
-        self._services.instruments.receiver_requests.add(1, {"otel_auth0.receiver": self.name})
+        validators, content = await fetch_if_changed(
+            client, self._services, self.name, IP_RANGES_CHECKPOINT, self.ip_ranges_url
+        )
         if content is None:
             return 0
         try:
@@ -141,7 +139,7 @@ class NoticesReceiver:
         checkpoint = (IP_RANGES_CHECKPOINT, validators.dump())
         change = diff(baseline, ranges).get(self._config.region)
         if change is None:
-            await asyncio.to_thread(queue.set_checkpoint, *checkpoint)
+            await asyncio.to_thread(self._services.intake.queue.set_checkpoint, *checkpoint)
             return 0
         log.warning(
             "notices: Auth0 outbound IP ranges for %s changed: +%s -%s",

@@ -16,7 +16,7 @@ from otel_auth0.config import Auth0Config, StatusConfig
 from otel_auth0.convert.mapping import Converted
 from otel_auth0.pipeline.worker import Backoff
 from otel_auth0.receivers.base import Services, poll_periodically
-from otel_auth0.receivers.feed_fetch import FeedEntry, FetchError, Validators, conditional_get, parse_feed
+from otel_auth0.receivers.feed_fetch import FeedEntry, FetchError, Validators, fetch_if_changed, parse_feed
 from otel_auth0.receivers.records import log_record, submit
 
 log = logging.getLogger(__name__)
@@ -89,11 +89,10 @@ class StatusReceiver:
 
     async def poll_once(self) -> int:
         """One conditional fetch; returns how many new records were queued."""
-        queue = self._services.intake.queue
-        validators = await asyncio.to_thread(Validators.load, queue, CHECKPOINT, self.url)
         async with async_client(self._auth0.ca_file, self._auth0.timeout) as client:
-            content = await conditional_get(client, validators)
-        self._services.instruments.receiver_requests.add(1, {"otel_auth0.receiver": self.name})
+            validators, content = await fetch_if_changed(
+                client, self._services, self.name, CHECKPOINT, self.url
+            )
         if content is None:
             self._record_open(validators)
             return 0
