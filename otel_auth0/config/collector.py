@@ -1,58 +1,19 @@
-"""Configuration: one YAML file with ``${VAR}`` / ``${VAR:-default}`` substitution, validated by pydantic.
-
-Every error names the offending key (``receivers.logs_api.take``) and the problem; the CLI turns a
-:class:`ConfigError` into exit code 2.
-"""
+"""The collector's sections (tenant, receivers, processors, exporters, queue, telemetry) and the file."""
 
 from __future__ import annotations
 
-import os
-import re
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Literal
 
-import yaml
 from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
     Field,
-    ValidationError,
     field_validator,
     model_validator,
 )
 
-_ENV_PATTERN = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
-_DURATION_PATTERN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
-_DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
-
-
-class ConfigError(Exception):
-    """A configuration problem; ``str()`` names the key and what is wrong."""
-
-
-def parse_duration(value: object) -> float:
-    """Parse ``10s``, ``500ms``, ``5m``, ``2h``, ``7d`` or a plain number of seconds."""
-    if isinstance(value, bool):
-        raise ValueError("expected a duration such as 10s, 5m or 2h")
-    if isinstance(value, int | float):
-        seconds = float(value)
-    else:
-        match = _DURATION_PATTERN.match(str(value))
-        if not match:
-            raise ValueError(f"{value!r} is not a duration; use e.g. 500ms, 10s, 5m, 2h, 7d")
-        seconds = float(match.group(1)) * _DURATION_UNITS[match.group(2)]
-    if seconds < 0:
-        raise ValueError("a duration cannot be negative")
-    return seconds
-
-
-Duration = Annotated[float, BeforeValidator(parse_duration)]
-
-
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+from otel_auth0.config.base import Duration, _Section
+from otel_auth0.config.readiness import ReadinessConfig
 
 
 class Auth0Config(_Section):
@@ -304,71 +265,6 @@ class TelemetryConfig(_Section):
     cardinality_limit: int = Field(default=200, ge=1)
 
 
-class InboundTargetConfig(_Section):
-    """A service Auth0 must reach (custom DB API, SMTP server, webhook / Log Stream receiver)."""
-
-    name: str = Field(min_length=1)
-    host: str = Field(min_length=1)
-    port: int = Field(ge=1, le=65535)
-    tls: Literal["none", "tls", "starttls"] = "none"
-    timeout: Duration = 5.0
-    ca_file: Path | None = None
-
-
-class ReadinessSmtpConfig(_Section):
-    """The SMTP server the tenant's email provider uses; ``local: true`` starts a test mailbox instead."""
-
-    host: str | None = None
-    port: int = Field(default=587, ge=1, le=65535)
-    username: str | None = None
-    password: str | None = None
-    from_address: str | None = Field(default=None, alias="from")
-    test_recipient: str | None = None
-    test_user_id: str | None = None
-    tls: Literal["starttls", "tls", "none"] = "starttls"
-    ca_file: Path | None = None
-    timeout: Duration = 10.0
-    delivery_timeout: Duration = 15.0
-    local: bool = False
-
-    @model_validator(mode="after")
-    def _host_unless_local(self) -> ReadinessSmtpConfig:
-        if not self.local and not self.host:
-            raise ValueError("host: required unless local is true (a test mailbox started by the suite)")
-        return self
-
-
-class ReadinessThresholds(_Section):
-    """Limits the readiness gates and ``otel-auth0 scan`` compare against."""
-
-    probe_p95_s: float = Field(default=2.0, gt=0)
-    log_lag_s: float = Field(default=300.0, gt=0)
-    rate_limit_window_h: float = Field(default=24.0, gt=0)
-    rate_limit_events: int = Field(default=0, ge=0)
-    rate_limit_headroom: float = Field(default=0.2, ge=0, le=1)
-    auth_failures: int | None = Field(default=None, ge=0)
-    management_failures: int | None = Field(default=None, ge=0)
-
-
-class ReadinessConfig(_Section):
-    """Production-readiness suite settings (``otel-auth0 readiness``, ``pytest features/``, ``scan``)."""
-
-    region: str = "US"
-    allowlist_file: Path | None = None
-    ip_ranges_file: Path | None = None
-    ip_ranges_refresh: bool = False
-    inbound_targets: list[InboundTargetConfig] = Field(default_factory=list)
-    smtp: ReadinessSmtpConfig | None = None
-    attestations_file: Path | None = None
-    max_age_days: int = Field(default=90, ge=1)
-    thresholds: ReadinessThresholds = Field(default_factory=ReadinessThresholds)
-    required_retention_days: int = Field(default=30, ge=1)
-    plan_retention_days: int | None = Field(default=None, ge=1)
-    required_email_templates: list[str] = Field(default_factory=lambda: ["verify_email", "reset_email"])
-    external_idps: list[str] | None = None
-    recommended_node_runtimes: list[str] = Field(default_factory=lambda: ["node22"])
-
-
 class Config(_Section):
     """The whole configuration file."""
 
@@ -405,103 +301,3 @@ class Config(_Section):
                         "(a machine-to-machine app with read:logs)"
                     )
         return self
-
-
-def substitute_env(text: str, environ: dict[str, str] | None = None, key: str = "") -> str:
-    """Replace ``${VAR}`` and ``${VAR:-default}``; an unset variable without default is an error."""
-    env = os.environ if environ is None else environ
-    missing: list[str] = []
-
-    def replace(match: re.Match[str]) -> str:
-        name, default = match.group(1), match.group(2)
-        value = env.get(name)
-        if value is None or (value == "" and default is not None):
-            if default is None:
-                missing.append(name)
-                return ""
-            return default
-        return value
-
-    result = _ENV_PATTERN.sub(replace, text)
-    if missing:
-        where = f"{key}: " if key else ""
-        raise ConfigError(
-            f"{where}environment variable {missing[0]} is not set (used as ${{{missing[0]}}}); "
-            f"set it or write ${{{missing[0]}:-default}}"
-        )
-    return result
-
-
-_PLACEHOLDER = "__otel_auth0_env_{}__"
-_PLACEHOLDER_PATTERN = re.compile(r"__otel_auth0_env_(\d+)__")
-
-
-def _resolve_placeholders(
-    node: object, references: list[str], environ: dict[str, str] | None, key: str
-) -> object:
-    """Put the substituted values into string values of the parsed tree (comments never count)."""
-    if isinstance(node, str):
-        return _PLACEHOLDER_PATTERN.sub(
-            lambda match: substitute_env(references[int(match.group(1))], environ, key), node
-        )
-    if isinstance(node, dict):
-        return {
-            k: _resolve_placeholders(v, references, environ, f"{key}.{k}" if key else str(k))
-            for k, v in node.items()
-        }
-    if isinstance(node, list):
-        return [_resolve_placeholders(v, references, environ, f"{key}.{i}") for i, v in enumerate(node)]
-    return node
-
-
-def _parse_yaml_with_env(text: str, environ: dict[str, str] | None) -> object:
-    """Parse YAML where ``${VAR}`` may stand anywhere a value does, even inside ``{flow: mappings}``.
-
-    References are swapped for YAML-safe placeholders before parsing and resolved afterwards, so a
-    value containing ``:`` or ``#`` (a password) cannot change the document's structure."""
-    references: list[str] = []
-
-    def placeholder(match: re.Match[str]) -> str:
-        references.append(match.group(0))
-        return _PLACEHOLDER.format(len(references) - 1)
-
-    data = yaml.safe_load(_ENV_PATTERN.sub(placeholder, text))
-    return _resolve_placeholders(data, references, environ, "")
-
-
-def _format_validation_error(error: ValidationError) -> str:
-    lines = []
-    for item in error.errors():
-        key = ".".join(str(part) for part in item["loc"])
-        message = item["msg"].removeprefix("Value error, ")
-        if item["type"] == "extra_forbidden":
-            message = "unknown key (check the spelling; see docs/configuration.md)"
-        elif item["type"] == "missing":
-            message = "required key is missing"
-        # Model-level checks already start their message with the key they are about.
-        lines.append(f"{key}: {message}" if key else message)
-    return "; ".join(lines)
-
-
-def parse_config(data: object) -> Config:
-    """Validate an already-loaded mapping."""
-    if not isinstance(data, dict):
-        raise ConfigError("(top level): the configuration must be a mapping of keys to values")
-    try:
-        return Config.model_validate(data)
-    except ValidationError as exc:
-        raise ConfigError(_format_validation_error(exc)) from None
-
-
-def load_config(path: Path | str, environ: dict[str, str] | None = None) -> Config:
-    """Read, substitute and validate a YAML configuration file."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"cannot read configuration file {path}: {exc.strerror or exc}") from None
-    try:
-        data = _parse_yaml_with_env(text, environ)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path} is not valid YAML: {exc}") from None
-    return parse_config(data)
