@@ -91,6 +91,11 @@ class Instruments:
         self.receiver_events = meter.create_counter(
             "otel_auth0.receiver.events", unit="{event}", description="Events a receiver enqueued"
         )
+        self.receiver_rejected_events = meter.create_counter(
+            "otel_auth0.receiver.rejected_events",
+            unit="{event}",
+            description="Events a receiver could not convert, parked in the queue's dead_letters table",
+        )
         self.receiver_duplicates = meter.create_counter(
             "otel_auth0.receiver.duplicates", unit="{event}", description="Events skipped as already emitted"
         )

@@ -138,6 +138,11 @@ class ManagementClient:
     ) -> ApiResponse:
         """Send one Management API request with the cached token (refreshed once on 401)."""
         url = path_or_url if "://" in path_or_url else f"{self.base_url}{path_or_url}"
+        if httpx.URL(url).join("/") != httpx.URL(self.base_url).join("/"):
+            # A Link header (or any URL) elsewhere never gets the tenant's token.
+            raise Auth0Error(
+                f"refusing {method} to {httpx.URL(url).host}: not {self.base_url}", retryable=False
+            )
         for attempt in range(2):
             token = await self.token()
             try:

@@ -85,6 +85,10 @@ class LogStreamConfig(_Section):
     token: str | None = None
     max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     retry_after: Duration = 10.0
+    header_timeout: Duration = 10.0
+    body_timeout: Duration = 30.0
+    max_connections: int = Field(default=512, ge=8)
+    max_in_flight_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)
 
     @field_validator("listen")
     @classmethod
@@ -207,6 +211,8 @@ class QueueConfig(_Section):
     """The persistent queue between receivers and exporters."""
 
     max_items: int = Field(default=2_000_000, ge=1)
+    # About 2.5 GB of queue file, the documented disk budget for the default max_items (docs/operations.md).
+    max_bytes: int = Field(default=2 * 1024**3, ge=1024 * 1024)
     max_age: Duration = 7 * 86400.0
     full_policy: Literal["refuse", "drop_oldest"] = "refuse"
     batch_size: int = Field(default=512, ge=1, le=10_000)

@@ -37,6 +37,29 @@ def normalize_event(item: object) -> Event:
     return event
 
 
+INT64_MAX = 2**63 - 1
+
+
+def sanitize(value: object) -> Any:
+    """``value`` with what cannot be encoded made encodable: lone surrogates (``"\\ud800"`` in JSON)
+    become U+FFFD, integers beyond 64 bits become their decimal text, keys become strings."""
+    if isinstance(value, str):
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+        return value
+    if isinstance(value, bool) or value is None or isinstance(value, float):
+        return value
+    if isinstance(value, int):
+        return value if -INT64_MAX - 1 <= value <= INT64_MAX else str(value)
+    if isinstance(value, dict):
+        return {sanitize(str(key)): sanitize(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [sanitize(item) for item in value]
+    return sanitize(str(value))
+
+
 def loads(text: str) -> Any:
     """Parse JSON with orjson (several times faster); what orjson refuses but the standard library
     accepts (``NaN``, ``Infinity``) is parsed by ``json``, so no payload the standard library takes is
@@ -80,4 +103,6 @@ def parse_time_ns(value: object) -> int | None:
         return None
     if moment.tzinfo is None:
         return None
-    return int(moment.timestamp()) * 1_000_000_000 + moment.microsecond * 1000
+    nanos = int(moment.timestamp()) * 1_000_000_000 + moment.microsecond * 1000
+    # OTLP timestamps are unsigned 64-bit nanoseconds since 1970: a date outside that range is no date.
+    return nanos if 0 < nanos < 2**64 else None

@@ -13,7 +13,7 @@ from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord
 from otel_auth0.config import TelemetryConfig
 from otel_auth0.convert.attributes import cap, cap_attributes, log_attributes
 from otel_auth0.convert.catalog import LogType, lookup
-from otel_auth0.convert.events import Event, parse_time_ns
+from otel_auth0.convert.events import Event, parse_time_ns, sanitize
 from otel_auth0.convert.spans import SpanBuilder, event_duration, w3c_trace_id
 from otel_auth0.convert.wire import (
     LOG_ATTRIBUTES_FIELD,
@@ -71,7 +71,14 @@ class EventConverter:
         self._redactor = redactor
 
     def convert(self, event: Event, observed_ns: int | None = None) -> Converted:
-        """Map one normalised event (see :func:`otel_auth0.convert.events.normalize_event`)."""
+        """Map one normalised event (see :func:`otel_auth0.convert.events.normalize_event`); values that
+        cannot be encoded as they are (lone surrogates, integers beyond 64 bits) are normalised first."""
+        try:
+            return self._convert(event, observed_ns)
+        except (ValueError, OverflowError, TypeError):
+            return self._convert(sanitize(event), observed_ns)
+
+    def _convert(self, event: Event, observed_ns: int | None) -> Converted:
         log_type = lookup(str(event["type"]))
         observed = observed_ns if observed_ns is not None else time.time_ns()
         event_ns = parse_time_ns(event.get("date"))

@@ -1,8 +1,15 @@
 """The front door every receiver uses: normalised events → conversion → dedupe + persistent queue,
-with the event metrics counted once per event actually enqueued."""
+with the event metrics counted once per event actually enqueued.
+
+An event that cannot be converted (or that a receiver found malformed) never stops its batch: it is
+parked in the queue's ``dead_letters`` table with its reason, in the transaction that enqueues the
+rest, counted in ``otel_auth0.receiver.rejected_events`` and logged once at WARNING with its log id.
+"""
 
 from __future__ import annotations
 
+import json
+import logging
 import time
 from collections.abc import Callable, Sequence
 
@@ -10,9 +17,21 @@ from otel_auth0.convert.events import Event
 from otel_auth0.convert.mapping import Converted, EventConverter
 from otel_auth0.instruments import Instruments
 from otel_auth0.pipeline.event_metrics import EventMetrics
-from otel_auth0.pipeline.queue import EnqueueResult, PersistentQueue
+from otel_auth0.pipeline.queue import EnqueueResult, ParkedEvent, PersistentQueue
+
+log = logging.getLogger(__name__)
 
 LOGS_SCOPE = "otel_auth0.auth0_logs"
+CONVERSION_FAILED = "conversion_failed"
+
+
+def park(receiver: str, item: object, reason: str, detail: str) -> ParkedEvent:
+    """A :class:`ParkedEvent` for ``item`` (kept as JSON; lone surrogates escaped)."""
+    log_id = item.get("log_id") if isinstance(item, dict) else None
+    if log_id is None and isinstance(item, dict) and isinstance(item.get("data"), dict):
+        log_id = item["data"].get("log_id")
+    text = json.dumps(item, default=str, ensure_ascii=True)
+    return ParkedEvent(receiver, str(log_id) if log_id is not None else None, reason, detail, text)
 
 
 class Intake:
@@ -38,24 +57,49 @@ class Intake:
         events: Sequence[Event],
         receiver: str,
         checkpoint: tuple[str, str] | None = None,
+        parked: Sequence[ParkedEvent] = (),
     ) -> EnqueueResult:
-        """Convert ``events`` and enqueue them (with ``checkpoint``) in one transaction."""
+        """Convert ``events`` and enqueue them (with ``checkpoint``) in one transaction; events that fail
+        to convert are parked with ``parked`` (the receiver's malformed items) in that transaction."""
         observed = time.time_ns()
-        converted = [self.converter.convert(event, observed) for event in events]
-        result = self.submit_converted(converted, LOGS_SCOPE, checkpoint)
+        converted: list[Converted] = []
+        rejected = list(parked)
+        for event in events:
+            try:
+                converted.append(self.converter.convert(event, observed))
+            except Exception as error:  # one bad event must never stop the others
+                rejected.append(park(receiver, event, CONVERSION_FAILED, f"{type(error).__name__}: {error}"))
+        result = self.submit_converted(converted, LOGS_SCOPE, checkpoint, rejected)
         self._count(converted, result, receiver, observed)
+        self._report_parked(rejected)
         return result
 
     def submit_converted(
-        self, converted: Sequence[Converted], scope: str, checkpoint: tuple[str, str] | None = None
+        self,
+        converted: Sequence[Converted],
+        scope: str,
+        checkpoint: tuple[str, str] | None = None,
+        parked: Sequence[ParkedEvent] = (),
     ) -> EnqueueResult:
         """Enqueue already converted telemetry (probe, status and notices receivers)."""
-        result = self.queue.enqueue(converted, scope, checkpoint)
+        result = self.queue.enqueue(converted, scope, checkpoint, parked)
         self.accepted_total += result.accepted
         self.duplicates_total += result.duplicates
         if result.accepted:
             self._on_enqueued()
         return result
+
+    def _report_parked(self, parked: Sequence[ParkedEvent]) -> None:
+        for event in parked:
+            attributes = {"otel_auth0.receiver": event.receiver, "otel_auth0.reason": event.reason}
+            self.instruments.receiver_rejected_events.add(1, attributes)
+            log.warning(
+                "%s: event %s parked in the queue's dead_letters table (%s): %s",
+                event.receiver,
+                event.log_id or "(no log_id)",
+                event.reason,
+                event.detail[:200],
+            )
 
     def _count(
         self, converted: Sequence[Converted], result: EnqueueResult, receiver: str, observed_ns: int

@@ -1,9 +1,17 @@
 """Auth0 custom-webhook Log Stream receiver (Starlette served by uvicorn inside the collector's loop).
 
 A POST carries items ``{"log_id": …, "data": {…}}`` (bare events too) as a JSON array, JSON lines or
-one JSON object, optionally gzip-encoded. The answer is 200 only once the whole batch is durably in
-the persistent queue; a malformed batch gets 400 with a JSON reason and nothing of it is enqueued.
-Auth0 retries anything but 2xx, so 503 (queue full, shutting down) loses nothing.
+one JSON object, optionally gzip-encoded. The token is checked before the body is read. The body is
+then parsed, converted and stored one body at a time, in chunks of ``CHUNK_ITEMS`` items (each chunk
+committed with the stream's position), so memory stays bounded whatever the concurrency.
+
+What Auth0 sees: 200 once every item is durably in the persistent queue, items that are not Auth0
+events or cannot be converted included: those are parked in the queue's ``dead_letters`` table with
+their reason (``{"rejected": n}`` in the answer), because redelivering them would never help and
+would hold back the rest of the batch. A body that is not JSON at all, or fails authentication,
+gets 4xx (Auth0 keeps retrying it; nothing of it is stored). 503 with ``Retry-After`` (queue full,
+storage failing, shutting down, too busy) loses nothing: Auth0 retries, and chunks stored before the
+503 are recognised as duplicates then.
 """
 
 from __future__ import annotations
@@ -11,28 +19,35 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
+import itertools
 import logging
 import math
 import socket
-import sqlite3
 import time
 import zlib
-from collections.abc import Generator
+from collections.abc import Generator, Iterable, Iterator
+from dataclasses import dataclass
 
 import uvicorn
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from otel_auth0.config import LogStreamConfig
-from otel_auth0.convert.events import Event, EventFormatError, iter_json_items, normalize_event, parse_time_ns
-from otel_auth0.pipeline.queue import QueueFull
+from otel_auth0.convert.events import Event, EventFormatError, loads, normalize_event, parse_time_ns
+from otel_auth0.incidents import Incidents
+from otel_auth0.pipeline.intake import park
+from otel_auth0.pipeline.queue import ParkedEvent, QueueFull, StorageError
 from otel_auth0.receivers.base import Services, StreamProgress, log_id_order
+from otel_auth0.receivers.listener import ByteBudget, bounded_protocol, raise_open_files_limit
+from otel_auth0.receivers.log_ids import is_cursor_log_id
 
 log = logging.getLogger(__name__)
 
 CHECKPOINT = "log_stream.highest_log_id"
+RECEIVER = "log_stream"
+CHUNK_ITEMS = 2000
 JSON_CONTENT_TYPES = frozenset(
     {
         "application/json",
@@ -57,6 +72,24 @@ class RejectedRequest(Exception):
         self.headers = headers or {}
 
 
+@dataclass(frozen=True, slots=True)
+class _BadLine:
+    """A JSON-lines line that is not JSON (parked; the other lines go on)."""
+
+    number: int
+    text: str
+    problem: str
+
+
+@dataclass(frozen=True, slots=True)
+class Ingested:
+    """What one body gave."""
+
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+
+
 def token_matches(header: str | None, token: str) -> bool:
     """Constant-time check of an ``Authorization`` value: the token verbatim, or ``Bearer <token>``."""
     presented = (header or "").encode("latin-1", "replace")
@@ -67,8 +100,10 @@ def token_matches(header: str | None, token: str) -> bool:
     return verbatim or (bearer and scheme.lower() == b"bearer")
 
 
-def parse_events(body: bytes) -> list[Event]:
-    """Every item of a JSONARRAY / JSONLINES / JSONOBJECT body as a normalised event with a log_id."""
+def iter_items(body: bytes) -> Iterator[object]:
+    """The items of a JSONARRAY / JSONLINES / JSONOBJECT body. A body that is not JSON at all raises
+    :class:`RejectedRequest` before the first item; a later JSON-lines line that is not JSON comes
+    as a ``_BadLine`` item (to be parked)."""
     try:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -76,21 +111,63 @@ def parse_events(body: bytes) -> list[Event]:
     if not text.strip():
         raise RejectedRequest(400, "empty_body", "empty body; expected a JSON array, JSON lines or an object")
     try:
-        items = list(iter_json_items(text))
+        document = loads(text)
     except RecursionError:
         raise RejectedRequest(400, "bad_json", "JSON nested too deeply") from None
-    except ValueError as error:
-        raise RejectedRequest(400, "bad_json", f"body is not JSON: {error}") from None
+    except ValueError:
+        return _iter_lines(text)
+    if isinstance(document, list):
+        return iter(document)
+    if isinstance(document, dict) and isinstance(document.get("logs"), list):
+        return iter(document["logs"])
+    return iter([document])
+
+
+def _iter_lines(text: str) -> Iterator[object]:
+    start, number, first = 0, 0, True
+    while start < len(text):
+        end = text.find("\n", start)
+        end = len(text) if end == -1 else end
+        line, start, number = text[start:end], end + 1, number + 1
+        if not line.strip():
+            continue
+        try:
+            item: object = loads(line)
+        except (ValueError, RecursionError) as error:
+            problem = getattr(error, "msg", None) or type(error).__name__
+            if first:
+                raise RejectedRequest(
+                    400, "bad_json", f"body is not JSON: line {number}: {problem}"
+                ) from None
+            item = _BadLine(number, line[:1000], problem)
+        first = False
+        yield item
+
+
+def split_items(items: Iterable[object], first_index: int = 0) -> tuple[list[Event], list[ParkedEvent]]:
+    """Normalised events with a ``log_id``, and the items that are not Auth0 events (parked)."""
     events: list[Event] = []
-    for index, item in enumerate(items):
+    parked: list[ParkedEvent] = []
+    for index, item in enumerate(items, start=first_index):
+        if isinstance(item, _BadLine):
+            raw = {"line": item.number, "text": item.text}
+            parked.append(park(RECEIVER, raw, "bad_item", f"line {item.number}: not JSON ({item.problem})"))
+            continue
         try:
             event = normalize_event(item)
         except EventFormatError as error:
-            raise RejectedRequest(400, "bad_item", f"item {index}: {error}") from None
+            parked.append(park(RECEIVER, item, "bad_item", f"item {index}: {error}"))
+            continue
         if not isinstance(event.get("log_id"), str) or not event["log_id"]:
-            raise RejectedRequest(400, "bad_item", f"item {index}: no `log_id`")
+            parked.append(park(RECEIVER, item, "bad_item", f"item {index}: no `log_id`"))
+            continue
         events.append(event)
-    return events
+    return events, parked
+
+
+def parse_events(body: bytes) -> tuple[list[Event], list[ParkedEvent]]:
+    """Every item of a body: the events, and the items to park."""
+    return split_items(iter_items(body))
 
 
 class _EmbeddedServer(uvicorn.Server):
@@ -118,7 +195,7 @@ def _bind(listen: str) -> socket.socket:
 class LogStreamReceiver:
     """Receives Auth0 Log Stream deliveries and enqueues them; binds its socket at construction."""
 
-    name = "log_stream"
+    name = RECEIVER
 
     def __init__(self, services: Services) -> None:
         config = services.config.receivers.log_stream
@@ -131,12 +208,15 @@ class LogStreamReceiver:
         self._in_flight = 0
         self._idle = asyncio.Event()
         self._submit_lock = asyncio.Lock()
+        self._budget = ByteBudget(config.max_in_flight_bytes)
+        self._incidents = Incidents(log)
         self._server: _EmbeddedServer | None = None
         self._serving: asyncio.Task[None] | None = None
         self._attributes = {"otel_auth0.receiver": self.name}
         saved = services.intake.queue.get_checkpoint(CHECKPOINT)
-        if saved is not None and self._progress.highest_log_id is None:
+        if saved is not None and self._progress.highest_log_id is None and is_cursor_log_id(saved.value):
             self._progress.highest_log_id = saved.value
+        self._max_connections = raise_open_files_limit(config.max_connections)
         self._socket = _bind(config.listen)
         host, port = self._socket.getsockname()[:2]
         self.address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
@@ -161,6 +241,7 @@ class LogStreamReceiver:
         """Serve until ``stop``; then answer 503 to new requests and return once none is in flight."""
         config = uvicorn.Config(
             self.app(),
+            http=bounded_protocol(self._max_connections, self._config.header_timeout),
             log_level="warning",
             access_log=False,
             lifespan="off",
@@ -214,6 +295,11 @@ class LogStreamReceiver:
         )
         return response
 
+    def _unavailable(self, error: str, reason: str) -> RejectedRequest:
+        """A 503 (Auth0 retries later), logged once per incident class with counts."""
+        self._incidents.report(error, logging.WARNING, "log_stream: answering 503 (%s): %s", error, reason)
+        return RejectedRequest(503, error, reason, self._retry_after())
+
     async def _handle(self, request: Request) -> JSONResponse:
         if self._closing:
             raise RejectedRequest(503, "shutting_down", "shutting down; retry later", self._retry_after())
@@ -225,15 +311,49 @@ class LogStreamReceiver:
             raise RejectedRequest(
                 415, "unsupported_media_type", f"Content-Type {media_type or '(none)'!r} is not JSON"
             )
-        events = parse_events(await self._read_body(request))
-        if self._closing:
-            raise RejectedRequest(503, "shutting_down", "shutting down; retry later", self._retry_after())
-        accepted, duplicates = await self._submit(events)
+        reserved = await self._reserve(request)
+        try:
+            body = await self._read_body(request)
+            if self._closing:
+                raise RejectedRequest(503, "shutting_down", "shutting down; retry later", self._retry_after())
+            ingested = await self._submit(body)
+        finally:
+            await self._budget.release(reserved)
         self._services.instruments.receiver_last_success.set(time.time(), self._attributes)
-        return JSONResponse({"accepted": accepted, "duplicates": duplicates})
+        return JSONResponse(
+            {"accepted": ingested.accepted, "duplicates": ingested.duplicates, "rejected": ingested.rejected}
+        )
+
+    async def _reserve(self, request: Request) -> int:
+        """Reserve the body's bytes in ``max_in_flight_bytes`` (503 when no room within ``body_timeout``)."""
+        declared = request.headers.get("content-length", "")
+        identity = request.headers.get("content-encoding", "identity").strip().lower() in ("identity", "")
+        size = int(declared) if declared.isdigit() and identity else self._config.max_body_bytes
+        size = min(size, self._config.max_body_bytes)
+        try:
+            async with asyncio.timeout(self._config.body_timeout):
+                return await self._budget.acquire(size)
+        except TimeoutError:
+            raise self._unavailable("busy", "too many bodies in flight (max_in_flight_bytes)") from None
 
     async def _read_body(self, request: Request) -> bytes:
-        """The body, decompressed, refusing anything over ``max_body_bytes`` before or after gzip."""
+        """The body within ``body_timeout`` (408 otherwise), decompressed, refusing anything over
+        ``max_body_bytes`` before or after gzip."""
+        try:
+            async with asyncio.timeout(self._config.body_timeout):
+                return await self._read_limited(request)
+        except TimeoutError:
+            reason = f"the body did not arrive within {self._config.body_timeout:g}s (body_timeout)"
+            self._incidents.report("request_timeout", logging.WARNING, "log_stream: %s", reason)
+            raise RejectedRequest(408, "request_timeout", reason) from None
+        except ClientDisconnect:
+            # Expected client behaviour (an abandoned upload): counted, one line a minute, no traceback.
+            self._incidents.report(
+                "client_disconnect", logging.INFO, "log_stream: a client went away mid-body; nothing stored"
+            )
+            raise RejectedRequest(400, "client_disconnect", "client disconnected") from None
+
+    async def _read_limited(self, request: Request) -> bytes:
         limit = self._config.max_body_bytes
         too_large = RejectedRequest(413, "too_large", f"body exceeds {limit} bytes (max_body_bytes)")
         encoding = request.headers.get("content-encoding", "identity").strip().lower()
@@ -260,41 +380,66 @@ class LogStreamReceiver:
             raise RejectedRequest(400, "bad_gzip", f"body is not valid gzip: {error}") from None
         return bytes(body)
 
-    async def _submit(self, events: list[Event]) -> tuple[int, int]:
-        """Enqueue the whole batch durably (with the stream's highest log_id) and record progress."""
-        ids = [str(event["log_id"]) for event in events if str(event["log_id"]).isdigit()]
+    async def _submit(self, body: bytes) -> Ingested:
+        """Parse, convert and store ``body`` in a worker thread, one body at a time."""
+        loop = asyncio.get_running_loop()
         async with self._submit_lock:
-            highest = self._progress.highest_log_id
-            if ids:
-                newest = max(ids, key=log_id_order)
-                if highest is None or log_id_order(newest) > log_id_order(highest):
-                    highest = newest
-            checkpoint = (CHECKPOINT, highest) if highest is not None else None
             try:
-                result = await asyncio.to_thread(
-                    self._services.intake.submit_events, events, self.name, checkpoint
-                )
+                ingested = await asyncio.to_thread(self._ingest, body, loop)
+            except StorageError as error:
+                raise self._unavailable("storage", str(error)) from None
             except QueueFull as full:
                 self._services.instruments.queue_refused.add(1, self._attributes)
-                log.warning("log_stream: answering 503: %s", full)
-                raise RejectedRequest(503, "queue_full", str(full), self._retry_after()) from None
-            except (sqlite3.Error, OSError) as error:
-                log.error("log_stream: cannot store the batch: %s", error)
-                reason = f"cannot store the batch: {error}"
-                raise RejectedRequest(503, "storage", reason, self._retry_after()) from None
-            except Exception as error:  # a conversion bug must not become a 500 that Auth0 retries forever
-                log.exception("log_stream: cannot convert a batch of %d events", len(events))
-                raise RejectedRequest(400, "bad_event", f"cannot convert the batch: {error}") from None
-            self._record_progress(events, highest)
-        return result.accepted, result.duplicates
+                raise self._unavailable("queue_full", str(full)) from None
+            except RejectedRequest:
+                raise
+            except Exception as error:  # a bug: Auth0 retries, nothing is lost
+                self._incidents.report(
+                    "internal", logging.ERROR, "log_stream: cannot store a batch: %r", error, exc_info=True
+                )
+                raise RejectedRequest(
+                    503, "internal", "internal error; retry later", self._retry_after()
+                ) from None
+        self._incidents.resolve("queue_full", "log_stream: the queue takes batches again")
+        self._incidents.resolve("storage", "log_stream: the queue file can be written again")
+        return ingested
 
-    def _record_progress(self, events: list[Event], highest: str | None) -> None:
+    def _ingest(self, body: bytes, loop: asyncio.AbstractEventLoop) -> Ingested:
+        """(Worker thread.) Store every chunk of ``body`` with the stream's position; raises
+        :class:`QueueFull` / :class:`StorageError` when a chunk cannot be stored (earlier chunks stay
+        and are duplicates on redelivery)."""
+        items = iter_items(body)
+        del body
+        highest = self._progress.highest_log_id
+        total = Ingested()
+        first_index = 0
+        while chunk := list(itertools.islice(items, CHUNK_ITEMS)):
+            events, parked = split_items(chunk, first_index)
+            first_index += len(chunk)
+            del chunk
+            now = time.time()
+            for log_id in (str(event["log_id"]) for event in events):
+                if is_cursor_log_id(log_id, now) and (
+                    highest is None or log_id_order(log_id) > log_id_order(highest)
+                ):
+                    highest = log_id
+            checkpoint = (CHECKPOINT, highest) if highest is not None else None
+            result = self._services.intake.submit_events(events, self.name, checkpoint, parked)
+            newest = max((parse_time_ns(event.get("date")) or 0) for event in events) / 1e9 if events else 0.0
+            loop.call_soon_threadsafe(self._record_progress, bool(events), newest, highest)
+            total = Ingested(
+                total.accepted + result.accepted,
+                total.duplicates + result.duplicates,
+                total.rejected + result.parked,
+            )
+        return total
+
+    def _record_progress(self, delivered: bool, newest: float, highest: str | None) -> None:
         now = time.time()
         progress = self._progress
         progress.highest_log_id = highest
-        if events:
+        if delivered:
             progress.last_received = now
-            newest = max((parse_time_ns(event.get("date")) or 0) for event in events) / 1e9
             if newest:
                 newest = min(newest, now)
                 progress.newest_event_at = max(progress.newest_event_at or 0.0, newest)

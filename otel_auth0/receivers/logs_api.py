@@ -21,14 +21,19 @@ import random
 import time
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from otel_auth0.auth0.management import Auth0Error, ManagementClient
 from otel_auth0.auth0.ratelimit import RateLimit
 from otel_auth0.config import LogsApiConfig
 from otel_auth0.convert.events import Event, EventFormatError, normalize_event
-from otel_auth0.pipeline.queue import EnqueueResult, QueueFull
+from otel_auth0.incidents import Incidents
+from otel_auth0.pipeline.intake import park
+from otel_auth0.pipeline.queue import EnqueueResult, ParkedEvent, QueueFull
 from otel_auth0.pipeline.worker import Backoff
 from otel_auth0.receivers.base import Services, log_id_order, sleep_or_stop
+from otel_auth0.receivers.log_ids import is_cursor_log_id
+from otel_auth0.receivers.log_ids import log_id_time as log_id_time
 
 log = logging.getLogger(__name__)
 
@@ -38,16 +43,9 @@ QUEUE_FULL_WAIT = 5.0
 EDGE_PAGE = 100
 # An empty cursor means "from the beginning of retention".
 START_OF_RETENTION = ""
-
-
-def log_id_time(log_id: str) -> datetime | None:
-    """The UTC second embedded in an Auth0 log id (when it was logged), or ``None`` for another shape."""
-    if len(log_id) < 17 or not log_id.isdigit():
-        return None
-    try:
-        return datetime.strptime(log_id[3:17], "%Y%m%d%H%M%S").replace(tzinfo=UTC)
-    except ValueError:
-        return None
+# A rate-limit reset is honoured (plus up to this much jitter) when it is within MAX_ANNOUNCED_WAIT.
+RESET_JITTER = 1.0
+MAX_ANNOUNCED_WAIT = 3600.0
 
 
 def log_id_before(sample: str, instant: datetime) -> str:
@@ -82,6 +80,7 @@ class LogsApiReceiver:
         self._started = time.time()
         self._filled = False
         self._gap_filling = False
+        self._incidents = Incidents(log)
         self.pages = 0
         self.rate_limited = 0
 
@@ -121,6 +120,20 @@ class LogsApiReceiver:
                     log.warning("logs_api: %s; retrying in %.1fs", error, wait)
                     if error.status == 429:
                         self.rate_limited += 1
+                except Exception as error:  # one failing step must never stop the poller
+                    next_url, wait = None, self._backoff.next_delay()
+                    self._services.instruments.receiver_errors.add(
+                        1, {**self._attributes, "error.type": "internal"}
+                    )
+                    self._incidents.report(
+                        "step_failed",
+                        logging.ERROR,
+                        "logs_api: a poll step failed (%s: %s); retrying in %.1fs from the saved cursor",
+                        type(error).__name__,
+                        error,
+                        wait,
+                        exc_info=True,
+                    )
                 if wait > 0 and await sleep_or_stop(stop, wait):
                     break
         finally:
@@ -135,11 +148,16 @@ class LogsApiReceiver:
         return max(silent, behind)
 
     def _failure_wait(self, error: Auth0Error) -> float:
+        """The announced reset (plus jitter) when there is a plausible one; exponential backoff when it
+        is absent or wrong (past, or beyond ``MAX_ANNOUNCED_WAIT``); ``max_backoff`` when retrying
+        cannot help soon."""
         if not error.retryable:
             # A configuration problem (scope, client) will not fix itself quickly: try again slowly.
             return self._config.max_backoff
-        delay = self._backoff.next_delay()
-        return max(delay, error.retry_after or 0.0)
+        announced = error.retry_after
+        if announced is not None and 0 < announced <= MAX_ANNOUNCED_WAIT:
+            return announced + random.uniform(0, RESET_JITTER)
+        return self._backoff.next_delay()
 
     async def _step(self, next_url: str | None, stop: asyncio.Event) -> tuple[str | None, float]:
         """One request; returns the URL to request next and how long to wait before it."""
@@ -149,9 +167,9 @@ class LogsApiReceiver:
         self._services.instruments.receiver_requests.add(1, self._attributes)
         self._services.instruments.receiver_last_success.set(time.time(), self._attributes)
         self._backoff.reset()
-        events = self._events(response.body)
-        following = response.next_link()
-        if not events:
+        events, parked = self._events(response.body)
+        following = self._same_origin(response.next_link())
+        if not events and not parked:
             self._services.instruments.ingest_lag.set(0.0, self._attributes)
             if self._hybrid:
                 # Caught up: end this fill; the next one starts from the stream's position.
@@ -160,8 +178,13 @@ class LogsApiReceiver:
                 self._filled = False
                 return None, wait * random.uniform(0.9, 1.1)
             return following or url, self._config.interval * random.uniform(0.9, 1.1)
-        cursor = max((str(event["log_id"]) for event in events), key=log_id_order)
-        result = await self._submit(events, cursor, stop)
+        now = time.time()
+        ids = [str(event["log_id"]) for event in events] + [p.log_id for p in parked if p.log_id]
+        cursors = [log_id for log_id in ids if is_cursor_log_id(log_id, now)]
+        cursor = max(cursors, key=log_id_order) if cursors else None
+        if cursor is None:
+            following = None  # nothing here may move the cursor: start again from the saved one
+        result = await self._submit(events, cursor, stop, parked)
         if result is None:
             return None, 0.0
         self._filled = self._filled or result.accepted > 0
@@ -170,39 +193,68 @@ class LogsApiReceiver:
             wait = response.rate_limit.seconds_until_reset() or 1.0
         return following, wait
 
-    async def _submit(self, events: list[Event], cursor: str, stop: asyncio.Event) -> EnqueueResult | None:
-        """Enqueue with the cursor; while the queue is full, wait (the poller pauses, nothing is dropped)."""
+    def _same_origin(self, url: str | None) -> str | None:
+        """``url`` when it points at the configured tenant; a ``Link`` elsewhere is never followed."""
+        if url is None:
+            return None
+        target, tenant = urlsplit(url), urlsplit(self._client.base_url)
+        if (target.scheme, target.netloc) == (tenant.scheme, tenant.netloc):
+            return url
+        self._incidents.report(
+            "foreign_link",
+            logging.WARNING,
+            "logs_api: ignoring a Link next URL outside %s (%s://%s); continuing from the saved cursor",
+            self._client.base_url,
+            target.scheme,
+            target.netloc,
+        )
+        return None
+
+    async def _submit(
+        self, events: list[Event], cursor: str | None, stop: asyncio.Event, parked: list[ParkedEvent]
+    ) -> EnqueueResult | None:
+        """Enqueue with the cursor; while the queue is full or cannot be written, wait (the poller
+        pauses, nothing is dropped)."""
+        checkpoint = (CHECKPOINT, cursor) if cursor is not None else None
         while True:
             try:
-                return await asyncio.to_thread(
-                    self._services.intake.submit_events, events, self.name, (CHECKPOINT, cursor)
+                result = await asyncio.to_thread(
+                    self._services.intake.submit_events, events, self.name, checkpoint, parked
                 )
             except QueueFull as full:
                 self._services.instruments.queue_refused.add(1, self._attributes)
-                log.warning("logs_api paused: %s", full)
+                self._incidents.report("paused", logging.WARNING, "logs_api paused: %s", full)
                 if await sleep_or_stop(stop, QUEUE_FULL_WAIT):
                     return None
+                continue
+            self._incidents.resolve("paused", "logs_api resumed: the queue takes events again")
+            return result
 
-    def _events(self, body: Any) -> list[Event]:
+    def _events(self, body: Any) -> tuple[list[Event], list[ParkedEvent]]:
+        """The page's events, and its entries that are not Auth0 events (to be parked)."""
         if not isinstance(body, list):
             raise Auth0Error("logs endpoint did not return a JSON array", retryable=True)
         events: list[Event] = []
+        parked: list[ParkedEvent] = []
         for item in body:
             try:
                 event = normalize_event(item)
             except EventFormatError as error:
-                errors = self._services.instruments.receiver_errors
-                errors.add(1, {**self._attributes, "error.type": "bad_event"})
-                log.error("logs_api: skipping malformed log entry: %s", error)
+                parked.append(park(self.name, item, "bad_item", str(error)))
                 continue
             if isinstance(event.get("log_id"), str):
                 events.append(event)
-        return events
+            else:
+                parked.append(park(self.name, item, "bad_item", "no `log_id`"))
+        return events, parked
 
     async def _cursor(self) -> str:
-        """The persisted cursor, resolved from ``start_from`` (and persisted) on first start."""
+        """The persisted cursor, resolved from ``start_from`` (and persisted) on first start or when the
+        persisted one is not a sane log id."""
         checkpoint = self._services.intake.queue.get_checkpoint(CHECKPOINT)
-        if checkpoint is not None:
+        if checkpoint is not None and (
+            checkpoint.value == START_OF_RETENTION or is_cursor_log_id(checkpoint.value)
+        ):
             return checkpoint.value
         cursor = await self._resolve_start()
         await asyncio.to_thread(self._services.intake.queue.set_checkpoint, CHECKPOINT, cursor)
@@ -212,6 +264,8 @@ class LogsApiReceiver:
         """``/api/v2/logs?from=<cursor>&take=N``; in hybrid mode from the stream's position when later."""
         cursor = await self._cursor()
         stream_position = self._services.stream_progress.highest_log_id
+        if stream_position is not None and not is_cursor_log_id(stream_position):
+            stream_position = None
         if self._hybrid and not self._gap_filling:
             log.info("logs_api: log stream silent or behind for %.0fs; filling gaps", self.stream_lag())
             self._gap_filling = True
@@ -257,7 +311,11 @@ class LogsApiReceiver:
         """The highest log_id among the newest events (events of one instant come in any order)."""
         params: dict[str, str | int] = {"sort": "date:-1", "per_page": EDGE_PAGE, "page": 0}
         rows = self._rows((await self._client.get(LOGS_PATH, params)).body)
-        ids = [log_id for row in rows if (log_id := str(row.get("log_id") or row.get("_id") or ""))]
+        ids = [
+            log_id
+            for row in rows
+            if is_cursor_log_id(log_id := str(row.get("log_id") or row.get("_id") or ""))
+        ]
         return max(ids) if ids else None
 
     @staticmethod
