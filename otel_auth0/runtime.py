@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import sqlite3
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -128,6 +129,11 @@ class Pipeline:
         # Added even when 0, so the series exists and shows that nothing was dropped.
         dropped, self.queue.dropped = self.queue.dropped, 0
         self.instruments.queue_dropped.add(dropped)
+        if dropped:
+            log.warning(
+                "queue: full_policy drop_oldest discarded %d records (the oldest) to make room for new input",
+                dropped,
+            )
 
     def drain_and_close(self, deadline_seconds: float) -> bool:
         """Flush the queue to every exporter within the deadline, flush metrics, close; True when empty."""
@@ -221,4 +227,12 @@ class Collector:
             try:
                 await asyncio.wait_for(stop.wait(), HOUSEKEEPING_INTERVAL)
             except TimeoutError:
-                await asyncio.to_thread(self.pipeline.queue.prune_seen)
+                await asyncio.to_thread(self._maintain_queue)
+
+    def _maintain_queue(self) -> None:
+        """Prune the dedupe window and give space back after a large drain (skipped while storage fails)."""
+        try:
+            self.pipeline.queue.prune_seen()
+            self.pipeline.queue.compact()
+        except sqlite3.Error as error:
+            log.warning("queue maintenance skipped: %s", error)

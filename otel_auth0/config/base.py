@@ -28,7 +28,7 @@ def parse_duration(value: object) -> float:
     else:
         match = _DURATION_PATTERN.match(str(value))
         if not match:
-            raise ValueError(f"{value!r} is not a duration; use e.g. 500ms, 10s, 5m, 2h, 7d")
+            raise ValueError("not a duration; use e.g. 500ms, 10s, 5m, 2h, 7d")
         seconds = float(match.group(1)) * _DURATION_UNITS[match.group(2)]
     if seconds < 0:
         raise ValueError("a duration cannot be negative")

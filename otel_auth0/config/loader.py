@@ -83,6 +83,13 @@ def _parse_yaml_with_env(text: str, environ: dict[str, str] | None) -> object:
     return _resolve_placeholders(data, references, environ, "")
 
 
+def _yaml_problem(error: yaml.YAMLError) -> str:
+    """What is wrong and where (line, column), never the text around it: it may hold a secret."""
+    problem = getattr(error, "problem", None) or "syntax error"
+    mark = getattr(error, "problem_mark", None)
+    return f"{problem} at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else problem
+
+
 def _format_validation_error(error: ValidationError) -> str:
     lines = []
     for item in error.errors():
@@ -117,5 +124,5 @@ def load_config(path: Path | str, environ: dict[str, str] | None = None) -> Conf
     try:
         data = _parse_yaml_with_env(text, environ)
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path} is not valid YAML: {exc}") from None
+        raise ConfigError(f"{path} is not valid YAML: {_yaml_problem(exc)}") from None
     return parse_config(data)

@@ -1,8 +1,13 @@
 """Export workers: one thread per exporter drains the persistent queue, acknowledging only what the
-backend accepted; failures back off exponentially (with jitter) and are retried, never dropped."""
+backend accepted; failures back off exponentially (with jitter) and are retried, never dropped.
+
+When an acknowledgement cannot be written (a full disk), the worker keeps it in memory with the last
+acknowledged row per signal: it goes on with the rows after it, never sends an acknowledged row again,
+and writes the kept acknowledgements as soon as the queue file can be written again."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import random
 import threading
@@ -11,8 +16,9 @@ from collections import defaultdict
 
 from otel_auth0.convert.wire import Signal, build_request, encode_scope
 from otel_auth0.exporters.base import ExportOutcome, SignalExporter
+from otel_auth0.incidents import Incidents
 from otel_auth0.instruments import Instruments
-from otel_auth0.pipeline.queue import PersistentQueue, QueuedBatch
+from otel_auth0.pipeline.queue import PersistentQueue, QueuedBatch, StorageError
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +69,11 @@ class ExportWorker:
         self._scopes: dict[str, bytes] = {}
         # Per signal: while set, rows up to this id are sent one per request (after a rejection).
         self._isolate: dict[Signal, int] = {}
+        # Per signal: the last row the backend acknowledged; rows up to it are never sent again.
+        self._acknowledged: dict[Signal, int] = {}
+        # Acknowledged rows whose acknowledgement is not yet on disk (payloads dropped).
+        self._unrecorded: list[QueuedBatch] = []
+        self._incidents = Incidents(log)
         self._thread = threading.Thread(target=self._run, name=f"export-{exporter.name}", daemon=True)
         self.consecutive_failures = 0
 
@@ -94,8 +105,15 @@ class ExportWorker:
         while not self._stop.is_set():
             try:
                 sent = self.export_once()
-            except Exception:  # a bug or an unexpected backend answer must not kill the worker
-                log.exception("export to %s failed unexpectedly", self._exporter.name)
+            except Exception as error:  # a bug or an unexpected backend answer must not kill the worker
+                self._incidents.report(
+                    "export_failed",
+                    logging.ERROR,
+                    "export to %s failed unexpectedly: %r",
+                    self._exporter.name,
+                    error,
+                    exc_info=not isinstance(error, StorageError),
+                )
                 sent = None
             if sent is None:
                 self._instruments.export_retries.add(1, {"otel_auth0.exporter": self._exporter.name})
@@ -107,10 +125,11 @@ class ExportWorker:
     def export_once(self) -> int | None:
         """Send at most one batch per signal; records sent, or ``None`` when an export failed."""
         total = 0
+        self._record_acknowledgements()
         for signal in Signal:
             isolating = self._isolate.get(signal)
             limit = 1 if isolating is not None else self._batch_size
-            batches = self._queue.peek(signal, self._exporter.bit, limit)
+            batches = self._queue.peek(signal, self._exporter.bit, limit, self._acknowledged.get(signal, 0))
             if not batches:
                 continue
             if isolating is not None and batches[0].row_id > isolating:
@@ -143,12 +162,35 @@ class ExportWorker:
                 self.consecutive_failures += 1
                 self._instruments.export_failures.add(1, attributes)
                 return None
-            self._queue.ack(batches, self._exporter.bit)
+            self._acknowledged[signal] = batches[-1].row_id
+            self._unrecorded.extend(dataclasses.replace(batch, payload=b"") for batch in batches)
+            self._record_acknowledgements()
             self._instruments.export_records.add(records, attributes)
             self._backoff.reset()
             self.consecutive_failures = 0
             total += records
         return total
+
+    def _record_acknowledgements(self) -> None:
+        """Write the acknowledgements kept in memory; keep them when the queue file cannot be written."""
+        if not self._unrecorded:
+            return
+        try:
+            self._queue.ack(self._unrecorded, self._exporter.bit)
+        except StorageError as error:
+            self._incidents.report(
+                "ack_unrecorded",
+                logging.WARNING,
+                "export to %s: %d acknowledged records kept in memory (%s); they are not sent again",
+                self._exporter.name,
+                sum(batch.records for batch in self._unrecorded),
+                error,
+            )
+            return
+        self._unrecorded.clear()
+        self._incidents.resolve(
+            "ack_unrecorded", "export to %s: acknowledgements written again", self._exporter.name
+        )
 
     def _group_by_scope(self, batches: list[QueuedBatch]) -> list[tuple[bytes, bytes]]:
         grouped: dict[str, list[bytes]] = defaultdict(list)

@@ -6,13 +6,16 @@ are replaced in place (``hash``: keyed HMAC-SHA256, hex, stable for a given salt
 can still be counted; ``mask``: ``****``; ``drop``: the attribute is removed), and every occurrence
 of those values elsewhere, in other attributes, the body and ``auth0.details`` (also in its
 JSON-escaped form), is replaced by the same replacement (``[redacted]`` for ``drop``). With
-``user.email`` selected, every e-mail address found in the event is redacted as a ``user.email``.
+``user.email`` selected, every e-mail address found in the event is redacted as a ``user.email``;
+with ``client.address`` selected, every IP address (IPv4, IPv6, IPv4-mapped) found anywhere in it
+(``details.request.ip``, forwarded-for chains, response bodies, free text) as a ``client.address``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import re
 from collections.abc import Iterator, Mapping
@@ -29,6 +32,12 @@ DROPPED: Final = "[redacted]"
 MIN_SCRUB_LENGTH: Final = 3
 _USER_ID_KEYS: Final = frozenset({"user.id", "enduser.id"})
 _EMAIL_KEY: Final = "user.email"
+_IP_KEY: Final = "client.address"
+# IP-shaped text; every candidate is confirmed by the ipaddress module.
+_IP_CANDIDATES: Final = re.compile(
+    r"(?<![0-9A-Fa-f:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{1,4})?(?![0-9A-Fa-f:])"
+    r"|(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?!\.?\d)"
+)
 # E-mail addresses anywhere in an event (Management API request bodies, ``details.to`` of e-mail events),
 # found around each "@": the local part (at most 64 characters) before it, the domain after it.
 _LOCAL_PART: Final = re.compile(r"(?<![\w.%+'-])[\w.%+'-]{1,64}$")
@@ -44,6 +53,18 @@ def email_addresses(text: str) -> Iterator[str]:
         if local is not None and domain is not None:
             yield text[local.start() : domain.end()]
         at = text.find("@", at + 1)
+
+
+def ip_addresses(text: str) -> Iterator[str]:
+    """The IP addresses in ``text``, as written."""
+    for match in _IP_CANDIDATES.finditer(text):
+        candidate = match.group(0)
+        try:
+            ipaddress.ip_address(candidate)
+        except ValueError:
+            continue
+        if len(candidate) >= MIN_SCRUB_LENGTH:
+            yield candidate
 
 
 class Redactor:
@@ -74,10 +95,14 @@ class Redactor:
         """Collect the values of the selected attributes of one event (and, when ``user.email`` is
         selected, every e-mail address in its attributes and body)."""
         values: dict[str, str] = {}
+        texts = [value for value in attributes.values() if isinstance(value, str)] + [body or ""]
         if self.selects(_EMAIL_KEY):
-            texts = [value for value in attributes.values() if isinstance(value, str)]
-            for text in [*texts, body or ""]:
+            for text in texts:
                 for address in email_addresses(text):
+                    values.setdefault(address, self.replacement(address))
+        if self.selects(_IP_KEY):
+            for text in texts:
+                for address in ip_addresses(text):
                     values.setdefault(address, self.replacement(address))
         for key, value in attributes.items():
             if not self.selects(key):

@@ -76,7 +76,7 @@ def bounded_protocol(max_connections: int, header_timeout: float) -> type[H11Pro
         _opened_at = 0.0
         _header_timer: asyncio.TimerHandle | None = None
 
-        def connection_made(self, transport: asyncio.BaseTransport) -> None:  # type: ignore[override]
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
             self._opened_at = self.loop.time()
             if len(self.connections) > max_connections and not self._evict_idle():

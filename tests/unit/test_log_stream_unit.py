@@ -54,16 +54,22 @@ def test_a_configured_bearer_value_matches_itself() -> None:
     assert token_matches("Bearer abc", "Bearer abc")
 
 
+def events(body: bytes) -> list[dict[str, Any]]:
+    parsed, parked = parse_events(body)
+    assert parked == []
+    return parsed
+
+
 def test_all_three_formats_and_bare_events_parse() -> None:
     array = json.dumps([item(1), item(2)]).encode()
     lines = b"\n".join(json.dumps(i).encode() for i in (item(1), item(2))) + b"\n"
     single = json.dumps(item(1)).encode()
     bare = json.dumps([item(1)["data"] | {"log_id": log_id(1)}]).encode()
-    assert [e["log_id"] for e in parse_events(array)] == [log_id(1), log_id(2)]
-    assert [e["log_id"] for e in parse_events(lines)] == [log_id(1), log_id(2)]
-    assert [e["log_id"] for e in parse_events(b"\xef\xbb\xbf" + single)] == [log_id(1)]
-    assert parse_events(bare)[0]["type"] == "s"
-    assert parse_events(b"[]") == []
+    assert [e["log_id"] for e in events(array)] == [log_id(1), log_id(2)]
+    assert [e["log_id"] for e in events(lines)] == [log_id(1), log_id(2)]
+    assert [e["log_id"] for e in events(b"\xef\xbb\xbf" + single)] == [log_id(1)]
+    assert events(bare)[0]["type"] == "s"
+    assert events(b"[]") == []
 
 
 @pytest.mark.parametrize(
@@ -74,16 +80,30 @@ def test_all_three_formats_and_bare_events_parse() -> None:
         (b"[1, 2", "not JSON"),
         (b"[" * 100_000 + b"]" * 100_000, "JSON"),
         (b"[" + b"9" * 5000 + b"]", "not JSON"),
-        (json.dumps([{"data": {"type": "s"}}]).encode(), "item 0: no `log_id`"),
-        (json.dumps([item(1), {"log_id": 5, "data": {"type": "s"}}]).encode(), "item 1"),
-        (b'{"log_id": "1", "data": {"type": 3}}\nnot json', "line 2"),
+        (b"not json\n" + json.dumps(item(1)).encode(), "line 1"),
     ],
 )
-def test_malformed_bodies_are_rejected_with_a_reason(body: bytes, fragment: str) -> None:
+def test_bodies_that_are_not_json_at_all_are_rejected_with_a_reason(body: bytes, fragment: str) -> None:
     with pytest.raises(RejectedRequest) as caught:
         parse_events(body)
     assert caught.value.status == 400
     assert fragment in caught.value.reason
+
+
+@pytest.mark.parametrize(
+    ("body", "fragment"),
+    [
+        (json.dumps([item(1), {"data": {"type": "s"}}]).encode(), "item 1: no `log_id`"),
+        (json.dumps([item(1), {"log_id": 5, "data": {"type": "s"}}]).encode(), "item 1"),
+        (json.dumps([item(1), 7]).encode(), "item 1: expected a JSON object"),
+        (json.dumps(item(1)).encode() + b"\nnot json", "line 2: not JSON"),
+    ],
+)
+def test_items_that_are_not_events_are_parked_and_the_rest_kept(body: bytes, fragment: str) -> None:
+    parsed, parked = parse_events(body)
+    assert [event["log_id"] for event in parsed] == [log_id(1)]
+    assert len(parked) == 1 and parked[0].reason == "bad_item"
+    assert fragment in parked[0].detail
 
 
 def make_receiver(tmp_path: Path, **queue: Any) -> tuple[LogStreamReceiver, Pipeline]:
@@ -117,7 +137,7 @@ def test_full_queue_answers_503_with_retry_after_and_keeps_nothing(
 ) -> None:
     test_client, receiver, pipeline = client
     accepted = post(test_client, json.dumps([item(1), item(2)]).encode())
-    assert accepted.json() == {"accepted": 2, "duplicates": 0}
+    assert accepted.json() == {"accepted": 2, "duplicates": 0, "rejected": 0}
     full = post(test_client, json.dumps([item(3), item(4)]).encode())
     assert full.status_code == 503
     assert full.headers["Retry-After"] == "3"
@@ -132,7 +152,7 @@ def test_full_queue_answers_503_with_retry_after_and_keeps_nothing(
 def test_gzip_and_shutdown_answers_503(client: tuple[TestClient, LogStreamReceiver, Pipeline]) -> None:
     test_client, receiver, _ = client
     body = gzip.compress(json.dumps(item(7)).encode())
-    assert post(test_client, body, **{"Content-Encoding": "gzip"}).json() == {"accepted": 1, "duplicates": 0}
+    assert post(test_client, body, **{"Content-Encoding": "gzip"}).json() == {"accepted": 1, "duplicates": 0, "rejected": 0}
     truncated = gzip.compress(json.dumps(item(8)).encode())[:-8]
     assert post(test_client, truncated, **{"Content-Encoding": "gzip"}).status_code == 400
     receiver._closing = True
