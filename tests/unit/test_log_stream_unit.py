@@ -152,7 +152,11 @@ def test_full_queue_answers_503_with_retry_after_and_keeps_nothing(
 def test_gzip_and_shutdown_answers_503(client: tuple[TestClient, LogStreamReceiver, Pipeline]) -> None:
     test_client, receiver, _ = client
     body = gzip.compress(json.dumps(item(7)).encode())
-    assert post(test_client, body, **{"Content-Encoding": "gzip"}).json() == {"accepted": 1, "duplicates": 0, "rejected": 0}
+    assert post(test_client, body, **{"Content-Encoding": "gzip"}).json() == {
+        "accepted": 1,
+        "duplicates": 0,
+        "rejected": 0,
+    }
     truncated = gzip.compress(json.dumps(item(8)).encode())[:-8]
     assert post(test_client, truncated, **{"Content-Encoding": "gzip"}).status_code == 400
     receiver._closing = True
