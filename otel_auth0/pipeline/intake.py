@@ -26,11 +26,16 @@ CONVERSION_FAILED = "conversion_failed"
 
 
 def park(receiver: str, item: object, reason: str, detail: str) -> ParkedEvent:
-    """A :class:`ParkedEvent` for ``item`` (kept as JSON; lone surrogates escaped)."""
+    """A :class:`ParkedEvent` for ``item`` (kept as JSON, lone surrogates escaped; an item that cannot
+    be serialised at all, nested too deeply, keeps its log id and the reason)."""
     log_id = item.get("log_id") if isinstance(item, dict) else None
     if log_id is None and isinstance(item, dict) and isinstance(item.get("data"), dict):
         log_id = item["data"].get("log_id")
-    text = json.dumps(item, default=str, ensure_ascii=True)
+    try:
+        text = json.dumps(item, default=str, ensure_ascii=True)
+    except (ValueError, TypeError, RecursionError) as error:
+        problem = f"{type(error).__name__}: {error}"
+        text = json.dumps({"log_id": log_id, "unserialisable": problem}, default=str)
     return ParkedEvent(receiver, str(log_id) if log_id is not None else None, reason, detail, text)
 
 

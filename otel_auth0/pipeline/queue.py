@@ -320,6 +320,7 @@ class PersistentQueue:
                     )
             except sqlite3.Error as error:
                 raise self._storage_failed("record an acknowledgement", error) from None
+            self.storage_error = None
             self._size -= sum(row[0] for row in done)
             self._bytes -= sum(row[1] for row in done)
 
@@ -407,7 +408,8 @@ class PersistentQueue:
             free = int(self._db.execute("PRAGMA freelist_count").fetchone()[0]) * page_size
             if free < COMPACT_FREE_BYTES:
                 return 0
-            self._db.execute("PRAGMA incremental_vacuum").fetchall()
+            # executescript steps the pragma to completion (execute() frees a single page).
+            self._db.executescript("PRAGMA incremental_vacuum;")
             self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
         log.info("queue file compacted: %d bytes released after a drain", free)
         return free

@@ -182,8 +182,8 @@ class LogsApiReceiver:
         ids = [str(event["log_id"]) for event in events] + [p.log_id for p in parked if p.log_id]
         cursors = [log_id for log_id in ids if is_cursor_log_id(log_id, now)]
         cursor = max(cursors, key=log_id_order) if cursors else None
-        if cursor is None:
-            following = None  # nothing here may move the cursor: start again from the saved one
+        if len(cursors) < len(ids):
+            following = None  # the Link would start after an absurd id: go on from the saved cursor
         result = await self._submit(events, cursor, stop, parked)
         if result is None:
             return None, 0.0
