@@ -1,9 +1,11 @@
 """Checkpoint-mode poller of ``GET /api/v2/logs``.
 
 The cursor (last log_id) is committed in the same SQLite transaction that enqueues the page, so after a
-restart polling resumes exactly there: no gap, no duplicate. It follows the ``Link`` next URL, waits for
-``x-ratelimit-reset`` when the bucket is empty, backs off exponentially with jitter on 429, 5xx and
-network errors, and never spins.
+restart polling resumes exactly there: no gap, no duplicate. It follows the ``Link`` next URL (only to
+the configured tenant), waits for ``x-ratelimit-reset`` when the bucket is empty and after a 429 (plus
+jitter), backs off exponentially with jitter on 5xx, network errors and 429s without a usable reset,
+and never spins. A page entry that is not an Auth0 event is parked (``dead_letters``), any other
+failing step is retried from the saved cursor, and only sane log ids move the cursor (log_ids.py).
 
 Hybrid mode (``log_stream`` on too): the stream is the primary source and the poller makes no request
 while the stream delivers recent events. Once the stream has been silent, or its newest event older,

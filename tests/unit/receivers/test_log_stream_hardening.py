@@ -60,7 +60,7 @@ def test_an_absurd_log_id_is_delivered_but_never_becomes_the_stream_position(tmp
 
 
 def test_an_absurd_persisted_position_is_ignored_at_start(tmp_path: Path) -> None:
-    receiver, pipeline = make_receiver(tmp_path)
+    _first, pipeline = make_receiver(tmp_path)
     pipeline.queue.set_checkpoint(CHECKPOINT, ABSURD)  # written by an older version
     pipeline.queue.close()
     again, pipeline = make_receiver(tmp_path)
