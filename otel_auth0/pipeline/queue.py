@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 
 # Compact the file once this much of it is free pages (after a large drain).
 COMPACT_FREE_BYTES = 16 * 1024 * 1024
+# An older, non-shrinkable file is converted at start (VACUUM) only when it is smaller than this.
+CONVERT_MAX_BYTES = 256 * 1024 * 1024
 # The WAL file is truncated to this size after checkpoints.
 WAL_SIZE_LIMIT = 64 * 1024 * 1024
 
@@ -156,7 +158,10 @@ class PersistentQueue:
             self._size, self._bytes = int(size), int(stored)
             self._seen_count = int(self._db.execute("SELECT COUNT(*) FROM seen").fetchone()[0])
         if self._db.execute("PRAGMA auto_vacuum").fetchone()[0] != 2 and self._size == 0:
-            self._db.execute("VACUUM")  # a file from an older version: make it shrinkable
+            if path.stat().st_size < CONVERT_MAX_BYTES:
+                self._db.execute("VACUUM")  # a file from an older version: make it shrinkable
+            else:
+                log.info("queue: %s will only shrink after `VACUUM` (written by an older version)", path)
 
     def _transaction(self, synchronous: str = "FULL") -> _Transaction:
         return _Transaction(self._db, synchronous)
@@ -260,17 +265,23 @@ class PersistentQueue:
                 f"records, {self._config.max_bytes} bytes, max age {self._config.max_age:.0f}s); "
                 "waiting for the exporters to catch up"
             )
+        size, stored, dropped = self._size, self._bytes, 0
         with self._transaction():
-            while self._over_limit(incoming, incoming_bytes, now):
+            while (
+                size + incoming > self._config.max_items
+                or stored + incoming_bytes > self._config.max_bytes
+                or self._too_old(now)
+            ):
                 row = self._db.execute(
                     "SELECT id, records, LENGTH(payload) FROM items ORDER BY id LIMIT 1"
                 ).fetchone()
                 if row is None:
                     break
                 self._db.execute("DELETE FROM items WHERE id = ?", (row[0],))
-                self._size -= row[1]
-                self._bytes -= row[2]
-                self.dropped += row[1]
+                size, stored, dropped = size - row[1], stored - row[2], dropped + row[1]
+        # Counted once the deletions are committed.
+        self._size, self._bytes = size, stored
+        self.dropped += dropped
 
     def _too_old(self, now: float) -> bool:
         row = self._db.execute("SELECT MIN(enqueued_at) FROM items").fetchone()

@@ -99,7 +99,10 @@ class ExportWorker:
 
     def pending(self) -> bool:
         """Whether anything waits for this exporter."""
-        return any(self._queue.peek(signal, self._exporter.bit, 1) for signal in Signal)
+        return any(
+            self._queue.peek(signal, self._exporter.bit, 1, self._acknowledged.get(signal, 0))
+            for signal in Signal
+        )
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -121,6 +124,7 @@ class ExportWorker:
             elif sent == 0:
                 self._wake.wait(self._idle_wait)
                 self._wake.clear()
+        self._record_acknowledgements()  # a last try; what stays unrecorded is sent again after a restart
 
     def export_once(self) -> int | None:
         """Send at most one batch per signal; records sent, or ``None`` when an export failed."""
