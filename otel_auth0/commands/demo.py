@@ -94,7 +94,7 @@ def demo_config(simulator: SimulatorHandle, workdir: Path, stream_port: int, str
                 },
             },
             "exporters": {"file": {"path": str(workdir / "otel-auth0-telemetry.jsonl")}},
-            "telemetry": {"metrics_interval": "2s"},
+            "telemetry": {"metrics_interval": "2s", "listen": "127.0.0.1:0"},
         }
     )
 

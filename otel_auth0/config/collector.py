@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import (
+    AfterValidator,
     Field,
     field_validator,
     model_validator,
@@ -255,14 +256,33 @@ class ProcessorsConfig(_Section):
     redact: RedactConfig | None = None
 
 
+class HealthConfig(_Section):
+    """When ``/readyz`` answers 503."""
+
+    exporter_failing_for: Duration = 300.0
+    queue_high_water: float = Field(default=0.8, gt=0, le=1)
+    receiver_stale_after: Duration = 900.0
+
+
+def _listen_address(value: str | None) -> str | None:
+    if value is None:
+        return None
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ValueError("must be HOST:PORT, e.g. 127.0.0.1:8888 (or null to turn the server off)")
+    return value
+
+
 class TelemetryConfig(_Section):
-    """What is derived from events besides log records."""
+    """What is derived from events besides log records, and how the collector shows its own health."""
 
     spans: Literal["transactions", "all", "none"] = "transactions"
     metrics_interval: Duration = 10.0
     metric_dimensions: list[Literal["connection", "client"]] = Field(default_factory=list)
     max_attribute_length: int = Field(default=4096, ge=64)
     cardinality_limit: int = Field(default=200, ge=1)
+    listen: Annotated[str | None, AfterValidator(_listen_address)] = "127.0.0.1:8888"
+    health: HealthConfig = Field(default_factory=HealthConfig)
 
 
 class Config(_Section):
