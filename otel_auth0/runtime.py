@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -12,7 +11,7 @@ from pathlib import Path
 
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
-from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.resources import OTELResourceDetector, Resource
 
 from otel_auth0 import __version__
 from otel_auth0.auth0.probe_errors import KNOWN_ERROR_TYPES
@@ -39,14 +38,15 @@ HOUSEKEEPING_INTERVAL = 5.0
 
 
 def resource_attributes(config: Config) -> dict[str, AttributeValue]:
-    """``service.name`` (config, else ``OTEL_SERVICE_NAME``, else ``auth0``), the tenant, and
-    ``OTEL_RESOURCE_ATTRIBUTES``."""
+    """``OTEL_RESOURCE_ATTRIBUTES`` plus the tenant; ``service.name`` from ``service_name`` when the file
+    sets it, else ``OTEL_SERVICE_NAME``, else ``service.name`` in ``OTEL_RESOURCE_ATTRIBUTES``, else
+    the default ``auth0`` (the OpenTelemetry SDK's order, with the file as the code's value)."""
     attributes: dict[str, AttributeValue] = {}
     if config.auth0 is not None:
         attributes["auth0.tenant.name"] = config.auth0.tenant_name
         attributes["auth0.domain"] = config.auth0.domain
     explicit_name = "service_name" in config.model_fields_set
-    if explicit_name or not os.environ.get("OTEL_SERVICE_NAME"):
+    if explicit_name or "service.name" not in OTELResourceDetector().detect().attributes:
         attributes["service.name"] = config.service_name
     merged = Resource.create(attributes)
     out: dict[str, AttributeValue] = {}
