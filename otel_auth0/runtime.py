@@ -43,7 +43,8 @@ def resource_attributes(config: Config) -> dict[str, AttributeValue]:
     the default ``auth0`` (the OpenTelemetry SDK's order, with the file as the code's value)."""
     attributes: dict[str, AttributeValue] = {}
     if config.auth0 is not None:
-        attributes["auth0.tenant.name"] = config.auth0.tenant_name
+        if config.auth0.tenant_name is not None:
+            attributes["auth0.tenant.name"] = config.auth0.tenant_name
         attributes["auth0.domain"] = config.auth0.domain
     explicit_name = "service_name" in config.model_fields_set
     if explicit_name or "service.name" not in OTELResourceDetector().detect().attributes:
@@ -67,7 +68,7 @@ def build_exporters(config: Config) -> list[SignalExporter]:
 
 def build_converter(config: Config) -> EventConverter:
     """The event converter for this configuration."""
-    tenant = config.auth0.tenant_name if config.auth0 is not None else ""
+    tenant = (config.auth0.tenant_name if config.auth0 is not None else None) or ""
     return EventConverter(
         tenant=tenant, telemetry=config.telemetry, redactor=build_redactor(config.processors.redact)
     )

@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from otel_auth0.auth0.tenant_identity import settle_tenant_name
 from otel_auth0.commands.common import install_stop_signals, setup_logging
 from otel_auth0.config import Config, parse_config
 from otel_auth0.exporters.file import read_otlp_json_lines
@@ -245,6 +246,8 @@ def main(args: argparse.Namespace) -> int:
             f"the log_stream receiver on 127.0.0.1:{stream_port} while logs_api polls as gap-filler"
         )
         config = demo_config(simulator, workdir, stream_port, stream_token)
+        assert config.auth0 is not None
+        asyncio.run(settle_tenant_name(config.auth0))
         collector = Collector(config)
         asyncio.run(_run_collector(collector, args.duration, console))
         generated = _generated(simulator)

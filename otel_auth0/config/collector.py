@@ -21,6 +21,7 @@ class Auth0Config(_Section):
     """How to reach the tenant."""
 
     domain: str = Field(min_length=1)
+    tenant: str | None = Field(default=None, min_length=1)
     client_id: str | None = None
     client_secret: str | None = None
     scheme: Literal["https", "http"] = "https"
@@ -50,9 +51,16 @@ class Auth0Config(_Section):
         return f"{self.scheme}://{self.domain}"
 
     @property
-    def tenant_name(self) -> str:
-        """The tenant's name as Auth0 writes it in ``tenant_name`` (first DNS label)."""
-        return self.domain.split(".", 1)[0].split(":", 1)[0]
+    def tenant_name(self) -> str | None:
+        """The tenant's name as Auth0 writes it in ``tenant_name``: ``tenant`` when set (configured or
+        read from the tenant at start), else the first label of a canonical ``*.auth0.com`` domain;
+        None for a custom domain or an address, whose labels say nothing about the tenant."""
+        if self.tenant:
+            return self.tenant
+        host = self.domain.rsplit(":", 1)[0] if self.domain.count(":") == 1 else self.domain
+        if host.lower().endswith(".auth0.com") and host.count(".") >= 2:
+            return host.split(".", 1)[0]
+        return None
 
 
 class LogsApiConfig(_Section):
