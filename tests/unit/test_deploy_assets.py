@@ -37,6 +37,12 @@ DASHBOARD = GRAFANA_DIR / "dashboards" / "otel-auth0.json"
 TELEMETRY_DOC = ROOT / "docs" / "telemetry.md"
 BACKENDS_DOC = ROOT / "docs" / "backends.md"
 PROJECT_IMAGE = "otel-auth0:local"
+# Compose image -> Dockerfile target it builds.
+PROJECT_TARGETS = {
+    PROJECT_IMAGE: "collector",
+    "otel-auth0-readiness:local": "readiness",
+    "otel-auth0-simulator:local": "simulator",
+}
 
 # Components of the OpenTelemetry Collector contrib distribution at the pinned tag (0.159.0) that
 # deploy/ may use. From v0.144.0 the OTLP exporters are `otlp_grpc` and `otlp_http`; the old names
@@ -127,8 +133,12 @@ def test_every_mounted_file_exists_and_every_named_volume_is_declared(compose: d
 def test_images_are_pinned(compose: dict[str, Any]) -> None:
     for name, service in compose["services"].items():
         image = service["image"]
-        if image == PROJECT_IMAGE:
-            assert service.get("build", {}).get("context") == ".", f"{name} must build the project image"
+        if image in PROJECT_TARGETS:
+            build = service.get("build", {})
+            assert build.get("context") == ".", f"{name} must build the project image"
+            assert build.get("target") == PROJECT_TARGETS[image], (
+                f"{name}: {image} is built from the wrong target"
+            )
             continue
         tag = image.rsplit("/", 1)[-1].partition(":")[2]
         assert tag and tag != "latest" and re.search(r"\d", tag), f"{name}: image {image} is not pinned"
@@ -156,7 +166,7 @@ def _expand_defaults(text: str) -> str:
 def test_project_commands_are_valid_otel_auth0_command_lines(compose: dict[str, Any]) -> None:
     parser = build_parser()
     for service in compose["services"].values():
-        if service["image"] != PROJECT_IMAGE or "entrypoint" in service:
+        if service["image"] not in PROJECT_TARGETS or "entrypoint" in service:
             continue
         command = service["command"]
         argv = shlex.split(command) if isinstance(command, str) else [str(part) for part in command]
@@ -165,7 +175,7 @@ def test_project_commands_are_valid_otel_auth0_command_lines(compose: dict[str, 
 
 def test_smtp_catcher_is_aiosmtpd_from_the_project_image(compose: dict[str, Any]) -> None:
     smtp = compose["services"]["smtp"]
-    assert smtp["image"] == PROJECT_IMAGE
+    assert smtp["image"] == "otel-auth0-readiness:local"
     assert smtp["entrypoint"][:3] == ["python", "-m", "aiosmtpd"]
     assert "0.0.0.0:1025" in smtp["entrypoint"]
 
@@ -216,6 +226,18 @@ def test_demo_firewall_allowlist_is_the_packaged_us_snapshot() -> None:
     allowlist = read_allowlist(RUN_CONFIG.parent / config.readiness.allowlist_file)
     published = [ipaddress.ip_network(cidr) for cidr in load_snapshot()[config.readiness.region]]
     assert sorted(map(str, allowlist)) == sorted(map(str, published))
+
+
+def test_the_collector_image_is_the_default_target_and_holds_no_extra(compose: dict[str, Any]) -> None:
+    text = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    stages = re.findall(r"^FROM \S+ AS (\S+)$", text, re.MULTILINE)
+    assert set(PROJECT_TARGETS.values()) <= set(stages)
+    assert stages[-1] == "collector"  # what a plain `docker build .` produces
+    collector = text[text.index("AS collector") :]
+    assert re.search(r"^RUN pip install \. ", collector, re.MULTILINE)
+    assert "[" not in collector.split("RUN pip install", 1)[1].splitlines()[0]
+    assert compose["services"]["collector-auth0"]["image"] == PROJECT_IMAGE
+    assert compose["services"]["simulator"]["image"] == "otel-auth0-simulator:local"
 
 
 def test_dockerfile_builds_a_non_root_image_with_the_entry_point() -> None:
