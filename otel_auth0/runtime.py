@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 
 SCOPE_VERSION = __version__
 HOUSEKEEPING_INTERVAL = 5.0
+# Receivers whose last success measures the tenant (a login, the monitoring endpoints), not collection.
+TENANT_HEALTH_RECEIVERS = frozenset({"login_probe", "endpoint_check"})
 
 
 def resource_attributes(config: Config) -> dict[str, AttributeValue]:
@@ -210,12 +212,15 @@ class CollectorHealth:
         return [ExporterState(worker.exporter_name, worker.failing_since) for worker in workers]
 
     def receivers(self) -> list[ReceiverState]:
-        """Each receiver's last success; receivers without an ``interval`` (log_stream) are not checked."""
+        """Each receiver's last success. Not checked: log_stream (a quiet tenant sends nothing), and the
+        probes, whose success is the tenant's health, not the collector's (their alerts cover it)."""
         collector = self._collector
         last = collector.pipeline.instruments.receiver_last_success.by_receiver
         states = []
         for receiver in collector.receivers:
-            interval = getattr(getattr(collector.config.receivers, receiver.name, None), "interval", None)
+            settings = getattr(collector.config.receivers, receiver.name, None)
+            checked = receiver.name not in TENANT_HEALTH_RECEIVERS
+            interval = getattr(settings, "interval", None) if checked else None
             stale_after = receiver_stale_after(collector.config.telemetry.health, interval)
             states.append(ReceiverState(receiver.name, last.get(receiver.name), stale_after))
         return states

@@ -137,3 +137,21 @@ def test_readyz_fails_while_the_otlp_endpoint_is_down_and_recovers(tmp_path: Pat
             wait_for(lambda: len(backend.log_records()) >= 5, timeout=60)
             sent = _samples(_get(port, "/metrics").text)["otel_auth0_exporter_sent_log_records_total"]
             assert sent[0] >= 5
+
+
+def test_readyz_names_a_poller_without_success(tmp_path: Path) -> None:
+    port = free_port()
+    closed = f"http://127.0.0.1:{free_port()}"
+    config = {
+        "state_dir": str(tmp_path / "state"),
+        "telemetry": {"listen": f"127.0.0.1:{port}", "health": {"receiver_stale_after": "2s"}},
+        "receivers": {"notices": {"interval": "500ms", "changelog_url": closed, "ip_ranges_url": closed}},
+        "exporters": {"file": {"path": str(tmp_path / "out.jsonl")}},
+    }
+    path = write_config(tmp_path / "config.yaml", config)
+    with running_collector(path, tmp_path / "stderr.log"):
+        down = wait_for(lambda: _answers(port, "/readyz", 503), timeout=120)
+        assert down is not None
+        reasons = down.json()["reasons"]
+        expected = "receiver notices has had no success for"
+        assert any(reason.startswith(expected) for reason in reasons), reasons
