@@ -1,11 +1,7 @@
-# otel-auth0 images, one target each (the last one, `collector`, is the default):
-#   collector   the production image: `otel-auth0 run` and the commands it needs, nothing else
-#               (`docker build -t otel-auth0 .`)
-#   readiness   the collector plus the readiness gates (pytest, pytest-bdd) and an SMTP catcher (aiosmtpd)
-#               (`docker build --target readiness -t otel-auth0-readiness .`)
-#   simulator   the Auth0 tenant simulator, for local verification only
-#               (`docker build --target simulator -t otel-auth0-simulator .`)
-# docker-compose.yml builds all three.
+# Two images from one file. The default (last) target is the collector alone: `docker build -t otel-auth0 .`
+# The `tools` target adds the tenant simulator and the readiness suite (otel-auth0[readiness]: pytest,
+# pytest-bdd, aiosmtpd) for local verification (`docker build --target tools -t otel-auth0-tools .`);
+# docker-compose.yml builds both.
 FROM python:3.11.13-slim-bookworm AS base
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -20,20 +16,14 @@ WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY otel_auth0 ./otel_auth0
 
-FROM base AS simulator
-RUN pip install ".[simulator]" && rm -rf /src
+FROM base AS tools
+COPY simulator ./simulator
+RUN pip install .[readiness] ./simulator && rm -rf /src
 WORKDIR /var/lib/otel-auth0
-USER otel-auth0:otel-auth0
-EXPOSE 8443
-ENTRYPOINT ["otel-auth0"]
-CMD ["simulate", "--help"]
-
-FROM base AS readiness
-RUN pip install ".[readiness]" && rm -rf /src
-WORKDIR /var/lib/otel-auth0
+VOLUME ["/var/lib/otel-auth0"]
 USER otel-auth0:otel-auth0
 ENTRYPOINT ["otel-auth0"]
-CMD ["readiness", "--help"]
+CMD ["--help"]
 
 FROM base AS collector
 RUN pip install . && rm -rf /src

@@ -8,13 +8,13 @@ import asyncio
 import logging
 import secrets
 import shutil
-import socket
+import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from statistics import median
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.logging import RichHandler
@@ -23,22 +23,20 @@ from rich.table import Table
 
 from otel_auth0.auth0.tenant_identity import settle_tenant_name
 from otel_auth0.commands.common import install_stop_signals, setup_logging
+from otel_auth0.commands.simulate import simulator_missing
 from otel_auth0.config import Config, parse_config
 from otel_auth0.convert.catalog import lookup
 from otel_auth0.exporters.file import read_otlp_json_lines
+from otel_auth0.local_ports import free_port
 from otel_auth0.pipeline.intake import LOGS_SCOPE
 from otel_auth0.runtime import Collector
-from otel_auth0.simulator.process import SimulatorHandle, running_simulator
+
+if TYPE_CHECKING:
+    from otel_auth0_sim.process import SimulatorHandle
 
 STREAM_PATH = "/auth0/logs"
 
 
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -266,6 +264,11 @@ async def _run_collector(
 
 def main(args: argparse.Namespace) -> int:
     """Entry point of ``demo``."""
+    try:
+        from otel_auth0_sim.process import running_simulator
+    except ImportError:
+        print(simulator_missing("demo"), file=sys.stderr)
+        return 2
     setup_logging(args.verbose)
     console = Console()
     # Log lines go through the progress display's console, above the bar, never on top of it.
