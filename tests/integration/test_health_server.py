@@ -8,7 +8,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.collector_process import free_port, running_collector, write_config
+from otel_auth0.local_ports import free_port
+from tests.collector_process import running_collector, write_config
 from tests.integration.log_stream_process import as_array, items, otlp_exporter, post_items, stream_config
 from tests.otlp_receiver import OtlpReceiver, wait_for
 

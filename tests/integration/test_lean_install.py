@@ -14,7 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.collector_process import REPO_ROOT, free_port, write_config
+from otel_auth0.local_ports import free_port
+from tests.collector_process import REPO_ROOT, write_config
 from tests.otlp_receiver import wait_for
 
 pytestmark = pytest.mark.integration
