@@ -180,7 +180,11 @@ class Instruments:
         )
 
     def start_at_zero(
-        self, exporters: Iterable[str], receivers: Iterable[str], probe_error_types: Iterable[str] = ()
+        self,
+        exporters: Iterable[str],
+        receivers: Iterable[str],
+        probe_error_types: Iterable[str] = (),
+        rate_limit_types: Iterable[str] = (),
     ) -> None:
         """Emit every counter whose attribute sets are known up front at 0, so that ``increase()`` and
         ``rate()`` see the first failure instead of a series that appears with it."""
@@ -205,3 +209,5 @@ class Instruments:
         self.queue_dropped.add(0)
         for error_type in probe_error_types:
             self.probe_errors.add(0, {"error.type": error_type})
+        for log_type in rate_limit_types:
+            self.rate_limit_events.add(0, {"auth0.log.type": log_type})

@@ -16,6 +16,7 @@ from opentelemetry.sdk.resources import OTELResourceDetector, Resource
 from otel_auth0 import __version__
 from otel_auth0.auth0.probe_errors import KNOWN_ERROR_TYPES
 from otel_auth0.config import Config
+from otel_auth0.convert.catalog import RATE_LIMIT_CODES
 from otel_auth0.convert.mapping import EventConverter
 from otel_auth0.convert.wire import AttributeValue, encode_resource
 from otel_auth0.exporters.base import SignalExporter
@@ -249,10 +250,12 @@ class Collector:
         probe_error_types = (
             (*KNOWN_ERROR_TYPES, BLOCKED_ERROR_TYPE) if config.receivers.login_probe is not None else ()
         )
+        tenant_logs = config.receivers.logs_api is not None or config.receivers.log_stream is not None
         self.pipeline.instruments.start_at_zero(
             [exporter.name for exporter in self.pipeline.exporters],
             [receiver.name for receiver in self.receivers],
             probe_error_types,
+            sorted(RATE_LIMIT_CODES) if tenant_logs else (),
         )
 
     async def run(self, stop: asyncio.Event) -> bool:
