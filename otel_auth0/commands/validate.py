@@ -48,9 +48,12 @@ def format_problems(path: Path, text: str, problems: list[Problem]) -> list[str]
 
 
 def run_problems(config: Config) -> list[Problem]:
-    """What ``run`` would refuse beyond validation."""
+    """What ``run`` would refuse beyond validation (a file for the readiness gates alone needs no
+    receiver)."""
     receivers = config.receivers
-    if any(getattr(receivers, name) is not None for name in type(receivers).model_fields):
+    if config.readiness is not None or any(
+        getattr(receivers, name) is not None for name in type(receivers).model_fields
+    ):
         return []
     return [Problem("receivers", "no receiver is configured (`run` would refuse to start)")]
 

@@ -72,20 +72,33 @@ _PLACEHOLDER_PATTERN = re.compile(r"__otel_auth0_env_(\d+)__")
 
 
 def _resolve_placeholders(
-    node: object, references: list[str], environ: Mapping[str, str] | None, key: str
+    node: object,
+    references: list[str],
+    environ: Mapping[str, str] | None,
+    key: str,
+    problems: list[ConfigError],
 ) -> object:
-    """Put the substituted values into string values of the parsed tree (comments never count)."""
+    """Put the substituted values into string values of the parsed tree (comments never count); each
+    reference that cannot be resolved is added to ``problems``."""
     if isinstance(node, str):
-        return _PLACEHOLDER_PATTERN.sub(
-            lambda match: substitute_env(references[int(match.group(1))], environ, key), node
-        )
+
+        def resolve(match: re.Match[str]) -> str:
+            try:
+                return substitute_env(references[int(match.group(1))], environ, key)
+            except ConfigError as error:
+                problems.append(error)
+                return ""
+
+        return _PLACEHOLDER_PATTERN.sub(resolve, node)
     if isinstance(node, dict):
         return {
-            k: _resolve_placeholders(v, references, environ, f"{key}.{k}" if key else str(k))
+            k: _resolve_placeholders(v, references, environ, f"{key}.{k}" if key else str(k), problems)
             for k, v in node.items()
         }
     if isinstance(node, list):
-        return [_resolve_placeholders(v, references, environ, f"{key}.{i}") for i, v in enumerate(node)]
+        return [
+            _resolve_placeholders(v, references, environ, f"{key}.{i}", problems) for i, v in enumerate(node)
+        ]
     return node
 
 
@@ -107,7 +120,14 @@ def _parse_yaml_with_env(text: str, environ: Mapping[str, str] | None) -> object
     value containing ``:`` or ``#`` (a password) cannot change the document's structure."""
     swapped, references = _swap_references(text)
     data = yaml.safe_load(swapped)
-    return _resolve_placeholders(data, references, environ, "")
+    problems: list[ConfigError] = []
+    resolved = _resolve_placeholders(data, references, environ, "", problems)
+    if problems:
+        raise ConfigError(
+            "; ".join(str(problem) for problem in problems),
+            [item for problem in problems for item in problem.problems],
+        )
+    return resolved
 
 
 def fill_auth0_from_env(

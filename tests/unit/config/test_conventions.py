@@ -198,3 +198,29 @@ def test_validate_reports_what_run_would_refuse(tmp_path: Path, capsys: pytest.C
     path = _write(tmp_path, "service_name: x\n")
     assert cli_main(["validate", "--config", str(path)]) == 2
     assert "receivers: no receiver is configured" in capsys.readouterr().err
+
+
+def test_validate_lists_every_unresolved_reference(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TEST_VALIDATE_A", raising=False)
+    monkeypatch.delenv("TEST_VALIDATE_B", raising=False)
+    path = _write(
+        tmp_path,
+        "auth0:\n  domain: ${env:TEST_VALIDATE_A}\n  client_id: ${file:/x}\n"
+        "service_name: ${TEST_VALIDATE_B}\n",
+    )
+    assert cli_main(["validate", "--config", str(path)]) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert [line.split(": ", 2)[:2] for line in lines] == [
+        [f"{path}:2", "auth0.domain"],
+        [f"{path}:3", "auth0.client_id"],
+        [f"{path}:4", "service_name"],
+    ]
+
+
+def test_a_readiness_only_file_is_valid(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _write(
+        tmp_path, "auth0: {domain: t.us.auth0.com, client_id: a, client_secret: b}\nreadiness: {}\n"
+    )
+    assert cli_main(["validate", "--config", str(path)]) == 0
