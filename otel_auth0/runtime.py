@@ -22,7 +22,7 @@ from otel_auth0.convert.wire import AttributeValue, encode_resource
 from otel_auth0.exporters.base import SignalExporter
 from otel_auth0.exporters.file import FileExporter
 from otel_auth0.exporters.otlp import OtlpExporter
-from otel_auth0.health import ExporterState, HealthModel, QueueState, ReceiverState, receiver_stale_after
+from otel_auth0.health import HealthModel
 from otel_auth0.instruments import Instruments
 from otel_auth0.pipeline.intake import Intake
 from otel_auth0.pipeline.queue import PersistentQueue
@@ -30,14 +30,13 @@ from otel_auth0.pipeline.worker import ExportWorker
 from otel_auth0.processors.redact import build_redactor
 from otel_auth0.receivers.base import Receiver, Services
 from otel_auth0.receivers.probe_guard import BLOCKED_ERROR_TYPE
+from otel_auth0.runtime_health import CollectorHealth
 from otel_auth0.telemetry_server import TelemetryServer, prometheus_reader
 
 log = logging.getLogger(__name__)
 
 SCOPE_VERSION = __version__
 HOUSEKEEPING_INTERVAL = 5.0
-# Receivers whose last success measures the tenant (a login, the monitoring endpoints), not collection.
-TENANT_HEALTH_RECEIVERS = frozenset({"login_probe", "endpoint_check"})
 
 
 def resource_attributes(config: Config) -> dict[str, AttributeValue]:
@@ -199,36 +198,6 @@ def build_receivers(services: Services) -> list[Receiver]:
 
         receivers.append(NoticesReceiver(services))
     return receivers
-
-
-class CollectorHealth:
-    """The running collector's facts for :class:`~otel_auth0.health.HealthModel`."""
-
-    def __init__(self, collector: Collector) -> None:
-        self._collector = collector
-
-    def exporters(self) -> list[ExporterState]:
-        """Each export worker's failure state."""
-        workers = self._collector.pipeline.workers
-        return [ExporterState(worker.exporter_name, worker.failing_since) for worker in workers]
-
-    def receivers(self) -> list[ReceiverState]:
-        """Each receiver's last success. Not checked: log_stream (a quiet tenant sends nothing), and the
-        probes, whose success is the tenant's health, not the collector's (their alerts cover it)."""
-        collector = self._collector
-        last = collector.pipeline.instruments.receiver_last_success.by_receiver
-        states = []
-        for receiver in collector.receivers:
-            settings = getattr(collector.config.receivers, receiver.name, None)
-            checked = receiver.name not in TENANT_HEALTH_RECEIVERS
-            interval = getattr(settings, "interval", None) if checked else None
-            stale_after = receiver_stale_after(collector.config.telemetry.health, interval)
-            states.append(ReceiverState(receiver.name, last.get(receiver.name), stale_after))
-        return states
-
-    def queue(self) -> QueueState:
-        """The persistent queue's fill."""
-        return QueueState(self._collector.pipeline.queue.size, self._collector.config.queue.max_items)
 
 
 class Collector:
