@@ -102,3 +102,17 @@ def test_readiness_names_the_missing_extra(tmp_path: Path) -> None:
     assert process.returncode == 2
     assert "pip install 'otel-auth0[readiness]'" in stderr
     assert "pytest" in stderr
+
+
+def test_scan_and_validate_work_without_the_extras(tmp_path: Path) -> None:
+    saved = tmp_path / "logs.json"
+    saved.write_text('[{"log_id": "1", "type": "s", "date": "2026-11-29T22:00:00Z"}]', encoding="utf-8")
+    scan = _cli("scan", "--since", "100000d", "--json", str(saved))
+    stdout, stderr = scan.communicate(timeout=60)
+    assert scan.returncode == 0, stderr
+    assert '"events": 1' in stdout
+    config = write_config(tmp_path / "config.yaml", {"receivers": {"log_stream": {}}})
+    validate = _cli("validate", "--config", str(config))
+    stdout, stderr = validate.communicate(timeout=60)
+    assert validate.returncode == 0, stderr
+    assert stdout.strip() == f"{config}: valid"
