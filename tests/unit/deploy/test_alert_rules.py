@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from otel_auth0.config import load_config
+
 PROMETHEUS_DIR = Path(__file__).resolve().parents[3] / "deploy" / "prometheus"
 RULES = PROMETHEUS_DIR / "alerts.yml"
 RULE_TESTS = PROMETHEUS_DIR / "alerts_test.yml"
@@ -74,3 +76,15 @@ def test_promtool_test_rules_fails_when_a_rule_no_longer_fires(tmp_path: Path) -
     )
     assert done.returncode != 0
     assert "OtelAuth0NothingExported" in done.stdout + done.stderr
+
+
+def test_the_stack_scrapes_otel_auth0_as_the_job_the_rules_read() -> None:
+    root = PROMETHEUS_DIR.parents[1]
+    prometheus = yaml.safe_load((PROMETHEUS_DIR / "prometheus.yml").read_text(encoding="utf-8"))
+    jobs = {job["job_name"]: job for job in prometheus["scrape_configs"]}
+    targets = [target for config in jobs["otel-auth0"]["static_configs"] for target in config["targets"]]
+    config = load_config(root / "deploy" / "otel-auth0" / "config.yaml", {"AUTH0_LOG_STREAM_TOKEN": "t"})
+    assert config.telemetry.listen is not None
+    host, _, port = config.telemetry.listen.rpartition(":")
+    assert host == "0.0.0.0" and targets == [f"collector-auth0:{port}"]
+    assert 'job="otel-auth0"' in RULES.read_text(encoding="utf-8")
