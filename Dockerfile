@@ -32,7 +32,7 @@ WORKDIR /var/lib/otel-auth0
 VOLUME ["/var/lib/otel-auth0"]
 USER otel-auth0:otel-auth0
 # 8383: receivers.log_stream (when configured to listen on 0.0.0.0:8383);
-# 8888: telemetry.listen (/healthz, /readyz, /metrics; when configured on 0.0.0.0:8888).
-EXPOSE 8383 8888
+# 9464: telemetry.listen (/healthz, /readyz, /metrics; when configured on 0.0.0.0:9464).
+EXPOSE 8383 9464
 ENTRYPOINT ["otel-auth0"]
 CMD ["--help"]

@@ -277,7 +277,7 @@ def _listen_address(value: str | None) -> str | None:
         return None
     host, sep, port = value.rpartition(":")
     if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
-        raise ValueError("must be HOST:PORT, e.g. 127.0.0.1:8888 (or null to turn the server off)")
+        raise ValueError("must be HOST:PORT, e.g. 127.0.0.1:9464 (or null to turn the server off)")
     return value
 
 
@@ -289,7 +289,7 @@ class TelemetryConfig(_Section):
     metric_dimensions: list[Literal["connection", "client"]] = Field(default_factory=list)
     max_attribute_length: int = Field(default=4096, ge=64)
     cardinality_limit: int = Field(default=200, ge=1)
-    listen: Annotated[str | None, AfterValidator(_listen_address)] = "127.0.0.1:8888"
+    listen: Annotated[str | None, AfterValidator(_listen_address)] = "127.0.0.1:9464"
     health: HealthConfig = Field(default_factory=HealthConfig)
 
 
