@@ -9,6 +9,7 @@ from otel_auth0.readiness.monitoring import check_synthetic_login, check_telemet
 from otel_auth0.readiness.notifications import check_watchers
 from otel_auth0.readiness.service_status import check_idps, check_status_feed
 from otel_auth0.readiness.steps.assertions import expect
+from otel_auth0.readiness.steps.common import require_reads
 from otel_auth0.readiness.target import ReadinessTarget
 
 
@@ -39,6 +40,7 @@ def status_feed(target: ReadinessTarget) -> None:
 @then("every external identity provider is reachable")
 def idps(readiness_target: ReadinessTarget, snapshot: TenantSnapshot) -> None:
     """External IdP gate."""
+    require_reads(snapshot, "connections")
     expect(
         check_idps(readiness_target.config, snapshot.connections, readiness_target.readiness.external_idps)
     )
