@@ -144,7 +144,16 @@ def test_good_passes_critical_gates_and_misconfigured_fails_with_fixes(
         junit = ET.parse(reports / "junit.xml").getroot()
         suite = junit if junit.tag == "testsuite" else junit[0]
         assert suite.get("failures") == "0" and suite.get("errors") == "0"
-        assert "0 failed (0 critical)" in (reports / "summary.md").read_text()
+        summary_md = (reports / "summary.md").read_text()
+        assert "0 failed (0 critical)" in summary_md
+        evidence = "3 applications checked, none with localhost URLs"
+        assert evidence in summary_md and evidence in (reports / "summary.html").read_text()
+        assert evidence in json.dumps(json.loads((reports / "cucumber.json").read_text()))
+        properties = {p.get("value") for p in junit.iter("property") if p.get("name") == "evidence"}
+        assert any(evidence in (value or "") for value in properties)
+        checks = [name for name in found if name.startswith(("Critical production", "Recommended production"))]
+        assert len(checks) >= 61  # auth0-checkmate's validators
+        assert {name: s["message"] for name, s in found.items() if s["status"] == "failed"} == {}
         assert "<table>" in (reports / "summary.html").read_text()
         assert any(s.span.name == "auth0.readiness.telemetry_check" for s in otlp_receiver.spans())
 
@@ -187,7 +196,14 @@ def test_good_passes_critical_gates_and_misconfigured_fails_with_fixes(
             "Critical production check legacy_ro_grants_off": "legacy ro grants enabled (tenant flag True",
             "Critical production check no_localhost_urls": "http://localhost:3000/callback",
             "Critical production check rules_migrated": "enabled rules: old-rule. Fix: migrate",
-            "Recommended production check log_streaming": "no log streams. Fix: create a log stream",
+            "Recommended production check log_streaming": "otel-auth0=suspended. Fix: create a log stream",
+            "Critical production check log_streams_healthy": "not delivering: otel-auth0=suspended. Fix:",
+            "Critical production check mfa_policy": "factors enabled but policy is never",
+            "Critical production check db_custom_scripts_secrets": "hard-coded secrets in Username-Pass",
+            "Critical production check mgmt_api_backend_only": "granted to user-facing applications: Exam",
+            "Recommended production check canonical_domain_blocked": "the canonical domain still accepts",
+            "Recommended production check actions_password_reset_mfa": "has no action challenging MFA",
+            "Recommended production check bot_detection": "challenge_password_policy=never",
             "Manual notification duty dashboard_admins is attested": "stale: attested 400 days ago",
         }
         for name, text in expected.items():
