@@ -151,7 +151,9 @@ def test_good_passes_critical_gates_and_misconfigured_fails_with_fixes(
         assert evidence in json.dumps(json.loads((reports / "cucumber.json").read_text()))
         properties = {p.get("value") for p in junit.iter("property") if p.get("name") == "evidence"}
         assert any(evidence in (value or "") for value in properties)
-        checks = [name for name in found if name.startswith(("Critical production", "Recommended production"))]
+        checks = [
+            name for name in found if name.startswith(("Critical production", "Recommended production"))
+        ]
         assert len(checks) >= 61  # auth0-checkmate's validators
         assert {name: s["message"] for name, s in found.items() if s["status"] == "failed"} == {}
         assert "<table>" in (reports / "summary.html").read_text()
