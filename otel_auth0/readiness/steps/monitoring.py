@@ -5,11 +5,12 @@ from __future__ import annotations
 from pytest_bdd import then
 
 from otel_auth0.auth0.management_reads import TenantSnapshot
-from otel_auth0.readiness.monitoring import check_synthetic_login, check_telemetry_export, check_testall
+from otel_auth0.readiness.monitoring import check_telemetry_export, check_testall
 from otel_auth0.readiness.notifications import check_watchers
 from otel_auth0.readiness.service_status import check_idps, check_status_feed
 from otel_auth0.readiness.steps.assertions import expect
 from otel_auth0.readiness.steps.common import require_reads
+from otel_auth0.readiness.synthetic_login import check_synthetic_login
 from otel_auth0.readiness.target import ReadinessTarget
 
 
