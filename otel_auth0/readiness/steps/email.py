@@ -49,9 +49,10 @@ def smtp_server(readiness_target: ReadinessTarget) -> ReadinessTarget:
 
 
 @then("EHLO, STARTTLS and AUTH succeed with the configured credentials")
-def handshake(target: ReadinessTarget) -> None:
-    """SMTP session gate."""
-    expect(check_smtp_handshake(target))
+def handshake(target: ReadinessTarget, snapshot: TenantSnapshot) -> None:
+    """SMTP session gate, against the tenant's own provider."""
+    require_reads(snapshot, "email_provider")
+    expect(check_smtp_handshake(target, snapshot))
 
 
 @when("a verification email is triggered through the Management API", target_fixture="delivery")
