@@ -366,6 +366,7 @@ class ReadinessConfig(_Section):
     plan_retention_days: int | None = Field(default=None, ge=1)
     required_email_templates: list[str] = Field(default_factory=lambda: ["verify_email", "reset_email"])
     external_idps: list[str] | None = None
+    provider_endpoints: dict[str, str] = Field(default_factory=dict)
     recommended_node_runtimes: list[str] = Field(default_factory=lambda: ["node22"])
 
 

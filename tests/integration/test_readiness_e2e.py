@@ -41,6 +41,7 @@ def write_config(path: Path, sim: SimulatorHandle, otlp: str, *, broken: bool) -
         yaml.safe_dump({"attestations": dict.fromkeys(items, attest)})
     )
     port = int(info["domain"].rsplit(":", 1)[1])
+    google = f"{sim.base_url}/.well-known/openid-configuration"  # loopback stand-in for Google
     targets = [
         {"name": "tenant-https", "host": "127.0.0.1", "port": port, "tls": "tls", "ca_file": info["ca_file"]}
     ]
@@ -48,6 +49,7 @@ def write_config(path: Path, sim: SimulatorHandle, otlp: str, *, broken: bool) -
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             targets.append({"name": "custom-db-api", "host": "127.0.0.1", "port": sock.getsockname()[1]})
+            google = f"http://127.0.0.1:{sock.getsockname()[1]}/.well-known/openid-configuration"
     config = {
         "auth0": {
             "domain": info["domain"],
@@ -84,6 +86,7 @@ def write_config(path: Path, sim: SimulatorHandle, otlp: str, *, broken: bool) -
                 "test_user_id": user["user_id"],
             },
             "thresholds": {"probe_p95_s": 5, "log_lag_s": 300, "rate_limit_window_h": 24},
+            "provider_endpoints": {"google-oauth2": google},
         },
     }
     path.write_text(yaml.safe_dump(config))
@@ -199,6 +202,7 @@ def test_good_passes_critical_gates_and_misconfigured_fails_with_fixes(
             "Critical production check no_localhost_urls": "http://localhost:3000/callback",
             "Critical production check rules_migrated": "enabled rules: old-rule. Fix: migrate",
             "Recommended production check log_streaming": "otel-auth0=suspended. Fix: create a log stream",
+            "External identity providers are reachable": "unreachable: google-oauth2 (ConnectError",
             "Critical production check log_streams_healthy": "not delivering: otel-auth0=suspended. Fix:",
             "Critical production check mfa_policy": "factors enabled but policy is never",
             "Critical production check db_custom_scripts_secrets": "hard-coded secrets in Username-Pass",
