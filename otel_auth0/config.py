@@ -356,7 +356,7 @@ class ReadinessConfig(_Section):
     region: str = "US"
     allowlist_file: Path | None = None
     ip_ranges_file: Path | None = None
-    ip_ranges_refresh: bool = False
+    ip_ranges_refresh: bool = True
     inbound_targets: list[InboundTargetConfig] = Field(default_factory=list)
     smtp: ReadinessSmtpConfig | None = None
     attestations_file: Path | None = None
