@@ -70,6 +70,9 @@ def write_config(path: Path, sim: SimulatorHandle, otlp: str, *, broken: bool) -
             "notices": {
                 "changelog_url": f"{sim.base_url}/feeds/changelog.rss",
                 "ip_ranges_url": f"{sim.base_url}/ip-ranges.json",
+                "security_bulletins_url": f"{sim.base_url}/security-bulletins",
+                "sdks": ["auth0/nextjs-auth0"],
+                "sdk_advisories_url": f"{sim.base_url}/sdk-advisories/{{sdk}}",
             },
         },
         "exporters": {"otlp": {"endpoint": otlp, "protocol": "http/protobuf"}},

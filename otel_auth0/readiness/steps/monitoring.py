@@ -6,7 +6,7 @@ from pytest_bdd import then
 
 from otel_auth0.auth0.management_reads import TenantSnapshot
 from otel_auth0.readiness.monitoring import check_telemetry_export, check_testall
-from otel_auth0.readiness.notifications import check_watchers
+from otel_auth0.readiness.notifications import check_bulletin_watcher, check_watchers
 from otel_auth0.readiness.service_status import check_idps, check_status_feed
 from otel_auth0.readiness.steps.assertions import expect
 from otel_auth0.readiness.steps.common import require_reads
@@ -51,3 +51,9 @@ def idps(readiness_target: ReadinessTarget, snapshot: TenantSnapshot) -> None:
 def watchers(target: ReadinessTarget) -> None:
     """Watcher gate."""
     expect(check_watchers(target.config))
+
+
+@then("security bulletins and SDK advisories are watched")
+def bulletins(target: ReadinessTarget) -> None:
+    """Bulletin watcher gate."""
+    expect(check_bulletin_watcher(target.config))
