@@ -1,6 +1,6 @@
-"""Tenant configuration profiles the readiness suite reads: ``good`` passes Auth0's production checks,
-``misconfigured`` fails the typical ones (built-in email provider, localhost callbacks, legacy grants,
-no log stream, rules and hooks still enabled, HS256, Auth0's phone provider, ...).
+"""Tenant configuration profiles the readiness suite reads: ``good`` passes every production check,
+``misconfigured`` fails each check it can on one tenant (built-in email provider, localhost callbacks,
+legacy grants, weak password policy, hard-coded secrets, no MFA policy, suspended log stream, ...).
 
 :func:`tenant_config` returns fresh JSON-ready data each time, so callers may modify it.
 """
