@@ -13,8 +13,8 @@ import httpx
 import pytest
 import yaml
 
-from otel_auth0.simulator.auth_state import BRUTE_FORCE_THRESHOLD
-from otel_auth0.simulator.process import SimulatorHandle, running_simulator
+from otel_auth0_sim.auth_state import BRUTE_FORCE_THRESHOLD
+from otel_auth0_sim.process import SimulatorHandle, running_simulator
 from tests.integration.test_readiness_e2e import run, scenarios
 
 pytestmark = pytest.mark.integration

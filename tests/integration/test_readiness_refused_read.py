@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from otel_auth0.readiness.checks import CHECKS
-from otel_auth0.simulator.process import running_simulator
+from otel_auth0_sim.process import running_simulator
 from tests.integration.test_readiness_e2e import run, scenarios
 
 pytestmark = pytest.mark.integration

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from otel_auth0.simulator.process import SimulatorHandle, running_simulator
+from otel_auth0_sim.process import SimulatorHandle, running_simulator
 from tests.collector_process import running_collector, write_config
 from tests.otlp_receiver import OtlpReceiver, wait_for
 

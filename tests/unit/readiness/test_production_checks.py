@@ -17,7 +17,7 @@ from otel_auth0.readiness.checks import CHECKS, READS, run_check
 from otel_auth0.readiness.checks.actions import dependency_problem
 from otel_auth0.readiness.checks.common import secret_literals, unsafe_url
 from otel_auth0.readiness.checks.tenant import unescaped_outputs
-from otel_auth0.simulator.profiles import tenant_config
+from otel_auth0_sim.profiles import tenant_config
 
 REPO = Path(__file__).resolve().parents[3]
 FEATURE = REPO / "otel_auth0" / "readiness" / "features" / "production_checks.feature"
