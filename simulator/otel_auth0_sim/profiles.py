@@ -364,6 +364,14 @@ def _good(base_url: str) -> dict[str, Any]:
                 "      && !event.request.query.code_challenge) { api.access.deny('PKCE required'); }\n};",
             ),
             _action(
+                "act_0000000000000004",
+                "signup-domain-policy",
+                "pre-user-registration",
+                "exports.onExecutePreUserRegistration = async (event, api) => {\n"
+                "  if (!event.user.email.endsWith('@example-sim.test')) {\n"
+                "    api.access.deny('domain_not_allowed', 'We could not create your account.');\n  }\n};",
+            ),
+            _action(
                 "act_0000000000000003",
                 "password-reset-mfa",
                 PASSWORD_RESET,
@@ -485,6 +493,10 @@ def _misconfigured(base_url: str) -> dict[str, Any]:
     add_roles["runtime"] = "node16"
     add_roles["code"] = add_roles["code"].replace(
         "event.secrets.ROLES_API_TOKEN", '"rk_live_0a1b2c3d4e5f6g7h8i9j"'
+    )
+    signup = next(a for a in config["actions"] if a["name"] == "signup-domain-policy")
+    signup["code"] = signup["code"].replace(
+        "'We could not create your account.'", "'An account with this email already exists.'"
     )
     add_roles["dependencies"] = [
         {"name": "axios", "version": "0.21.1"},

@@ -31,6 +31,9 @@ VULNERABLE_BELOW = {
     "minimist": (1, 2, 6),
 }
 PASSWORD_RESET_TRIGGER = "password-reset-post-challenge"
+SIGNUP_TRIGGER = "pre-user-registration"
+DENY_CALL = re.compile(r"api\.access\.deny\s*\(([^)]*)\)", re.S)
+ENUMERATING = re.compile(r"already|exist|registered|in use|taken|duplicate", re.I)
 MFA_CALLS = ("api.authentication.challengeWith", "api.multifactor.enable")
 
 
@@ -131,6 +134,34 @@ def actions_password_reset_mfa(snapshot: TenantSnapshot, config: ReadinessConfig
         found = ", ".join(names(bound)) or "no action"
         return bad(f"{PASSWORD_RESET_TRIGGER} has {found} challenging MFA")
     return ok(f"{', '.join(challenging)} challenges MFA on password reset")
+
+
+def enumerating_denials(code: str) -> list[str]:
+    """``api.access.deny(...)`` calls whose message tells whether an account exists."""
+    return [" ".join(args.split())[:80] for args in DENY_CALL.findall(code) if ENUMERATING.search(args)]
+
+
+@check(
+    "actions_no_user_enumeration",
+    "Signup Actions do not reveal whether an account exists",
+    "recommended",
+    reads=("actions",),
+    fix='deny signups with a neutral message ("We could not create your account") and log the reason instead',
+    anchor="checkUserEnumeration",
+)
+def actions_no_user_enumeration(snapshot: TenantSnapshot, config: ReadinessConfig) -> Verdict:
+    """No pre-user-registration Action denies with a message about an existing account."""
+    signup = [
+        a
+        for a in snapshot.actions
+        if any(t.get("id") == SIGNUP_TRIGGER for t in a.get("supported_triggers") or [])
+    ]
+    found = [
+        f"{name(a)}: deny({hit})" for a in signup for hit in enumerating_denials(str(a.get("code") or ""))
+    ]
+    if found:
+        return bad(f"signup denial reveals existing accounts: {listing(found)}")
+    return ok(f"{len(signup)} {SIGNUP_TRIGGER} Actions checked, no enumerating denial")
 
 
 def _none_enabled(rows: list[dict[str, Any]], kind: str) -> Verdict:

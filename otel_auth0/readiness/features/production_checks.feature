@@ -56,6 +56,7 @@ Feature: Production checks
       | default_directory            |
       | universal_login              |
       | actions_dependencies         |
+      | actions_no_user_enumeration  |
       | actions_password_reset_mfa   |
       | api_signing_alg              |
       | api_token_lifetime           |

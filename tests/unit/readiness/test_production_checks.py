@@ -14,7 +14,7 @@ import pytest
 from otel_auth0.auth0.management_reads import TenantSnapshot
 from otel_auth0.config import ReadinessConfig
 from otel_auth0.readiness.checks import CHECKS, READS, run_check
-from otel_auth0.readiness.checks.actions import dependency_problem
+from otel_auth0.readiness.checks.actions import dependency_problem, enumerating_denials
 from otel_auth0.readiness.checks.common import secret_literals, unsafe_url
 from otel_auth0.readiness.checks.tenant import unescaped_outputs
 from otel_auth0_sim.profiles import tenant_config
@@ -77,6 +77,7 @@ MISCONFIGURED = {
     "actions_node_runtime": "outdated runtimes: add-roles=node16",
     "actions_no_hardcoded_secrets": "hard-coded secrets in add-roles",
     "actions_dependencies": "add-roles: axios@0.21.1 has a known advisory (fixed in 1.6.0)",
+    "actions_no_user_enumeration": "signup-domain-policy: deny('domain_not_allowed', 'An account with this",
     "actions_password_reset_mfa": "password-reset-post-challenge has no action challenging MFA",
     "rules_migrated": "enabled rules: old-rule",
     "hooks_migrated": "enabled hooks: pre-registration",
@@ -288,3 +289,16 @@ def test_dependency_problem(dep: dict[str, str], problem: str | None) -> None:
 )
 def test_unsafe_url(url: str, native: bool, why: str | None) -> None:
     assert unsafe_url(url, allow_custom_scheme=native) == why
+
+
+def test_enumerating_denials() -> None:
+    code = """
+    if (taken) { api.access.deny('exists', 'This email is already registered'); }
+    api.access.deny("invalid_domain", "We could not create your account.");
+    api.access.deny(
+        'dup', `Account ${email} exists`);
+    """
+    assert enumerating_denials(code) == [
+        "'exists', 'This email is already registered'",
+        "'dup', `Account ${email} exists`",
+    ]
