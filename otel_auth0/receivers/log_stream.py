@@ -17,15 +17,13 @@ storage failing, shutting down, too busy) loses nothing: Auth0 retries, and chun
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hmac
 import itertools
 import logging
 import math
-import socket
 import time
 import zlib
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import uvicorn
@@ -36,6 +34,7 @@ from starlette.routing import Route
 
 from otel_auth0.config import LogStreamConfig
 from otel_auth0.convert.events import Event, EventFormatError, loads, normalize_event, parse_time_ns
+from otel_auth0.http_listen import EmbeddedServer, bind, bound_address
 from otel_auth0.incidents import Incidents
 from otel_auth0.pipeline.intake import park
 from otel_auth0.pipeline.queue import ParkedEvent, QueueFull, StorageError
@@ -79,6 +78,15 @@ class _BadLine:
     number: int
     text: str
     problem: str
+
+
+class _Refused(Exception):
+    """The queue refused a chunk (full, or its file cannot be written); ``records`` items went unstored."""
+
+    def __init__(self, cause: QueueFull, records: int) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+        self.records = records
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,28 +178,6 @@ def parse_events(body: bytes) -> tuple[list[Event], list[ParkedEvent]]:
     return split_items(iter_items(body))
 
 
-class _EmbeddedServer(uvicorn.Server):
-    """uvicorn without its own signal handlers: the collector owns SIGINT/SIGTERM."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Generator[None, None, None]:
-        yield
-
-
-def _bind(listen: str) -> socket.socket:
-    host, _, port = listen.rpartition(":")
-    host = host.strip("[]")
-    try:
-        sock = socket.create_server(
-            (host, int(port)), family=socket.AF_INET6 if ":" in host else socket.AF_INET, backlog=128
-        )
-    except OSError as error:
-        reason = error.strerror or error
-        raise ValueError(f"receivers.log_stream.listen: cannot listen on {listen}: {reason}") from None
-    sock.setblocking(False)
-    return sock
-
-
 class LogStreamReceiver:
     """Receives Auth0 Log Stream deliveries and enqueues them; binds its socket at construction."""
 
@@ -210,16 +196,15 @@ class LogStreamReceiver:
         self._submit_lock = asyncio.Lock()
         self._budget = ByteBudget(config.max_in_flight_bytes)
         self._incidents = Incidents(log)
-        self._server: _EmbeddedServer | None = None
+        self._server: EmbeddedServer | None = None
         self._serving: asyncio.Task[None] | None = None
         self._attributes = {"otel_auth0.receiver": self.name}
         saved = services.intake.queue.get_checkpoint(CHECKPOINT)
         if saved is not None and self._progress.highest_log_id is None and is_cursor_log_id(saved.value):
             self._progress.highest_log_id = saved.value
         self._max_connections = raise_open_files_limit(config.max_connections)
-        self._socket = _bind(config.listen)
-        host, port = self._socket.getsockname()[:2]
-        self.address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        self._socket = bind(config.listen, "receivers.log_stream.listen")
+        self.address = bound_address(self._socket)
         if not config.token:
             log.warning("log_stream: no token configured; any client reaching %s can post logs", self.address)
 
@@ -248,7 +233,7 @@ class LogStreamReceiver:
             timeout_graceful_shutdown=5,
             server_header=False,
         )
-        self._server = _EmbeddedServer(config)
+        self._server = EmbeddedServer(config)
         self._serving = asyncio.create_task(self._server.serve(sockets=[self._socket]))
         log.info("log_stream listening on %s", self.url)
         stopping = asyncio.create_task(stop.wait())
@@ -386,11 +371,13 @@ class LogStreamReceiver:
         async with self._submit_lock:
             try:
                 ingested = await asyncio.to_thread(self._ingest, body, loop)
-            except StorageError as error:
-                raise self._unavailable("storage", str(error)) from None
-            except QueueFull as full:
-                self._services.instruments.queue_refused.add(1, self._attributes)
-                raise self._unavailable("queue_full", str(full)) from None
+            except _Refused as refused:
+                instruments = self._services.instruments
+                instruments.receiver_refused_log_records.add(refused.records, self._attributes)
+                if isinstance(refused.cause, StorageError):
+                    raise self._unavailable("storage", str(refused.cause)) from None
+                instruments.queue_refused.add(1, self._attributes)
+                raise self._unavailable("queue_full", str(refused.cause)) from None
             except RejectedRequest:
                 raise
             except Exception as error:  # a bug: Auth0 retries, nothing is lost
@@ -406,8 +393,8 @@ class LogStreamReceiver:
 
     def _ingest(self, body: bytes, loop: asyncio.AbstractEventLoop) -> Ingested:
         """(Worker thread.) Store every chunk of ``body`` with the stream's position; raises
-        :class:`QueueFull` / :class:`StorageError` when a chunk cannot be stored (earlier chunks stay
-        and are duplicates on redelivery)."""
+        :class:`_Refused` when a chunk cannot be stored (earlier chunks stay and are duplicates on
+        redelivery)."""
         items = iter_items(body)
         del body
         highest = self._progress.highest_log_id
@@ -424,7 +411,10 @@ class LogStreamReceiver:
                 ):
                     highest = log_id
             checkpoint = (CHECKPOINT, highest) if highest is not None else None
-            result = self._services.intake.submit_events(events, self.name, checkpoint, parked)
+            try:
+                result = self._services.intake.submit_events(events, self.name, checkpoint, parked)
+            except QueueFull as full:
+                raise _Refused(full, len(events) + sum(1 for _ in items)) from None
             newest = max((parse_time_ns(event.get("date")) or 0) for event in events) / 1e9 if events else 0.0
             loop.call_soon_threadsafe(self._record_progress, bool(events), newest, highest)
             total = Ingested(

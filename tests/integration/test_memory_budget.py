@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from otel_auth0.simulator.log_ids import LogIdGenerator
+from otel_auth0_sim.log_ids import LogIdGenerator
 from tests.integration.log_stream_process import (
     TOKEN,
     free_port,

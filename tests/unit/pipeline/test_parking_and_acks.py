@@ -121,3 +121,13 @@ def test_acknowledgements_that_cannot_be_written_are_kept_and_nothing_is_sent_tw
     disk_full = False
     assert worker.export_once() == 0
     assert queue.size == 0 and sorted(exporter.delivered) == [f"e{n}" for n in range(6)]
+
+
+def test_rejected_events_start_at_zero_for_every_reason() -> None:
+    reader = InMemoryMetricReader()
+    instruments = Instruments(MeterProvider(metric_readers=[reader]).get_meter("test"))
+    instruments.start_at_zero(["otlp"], ["log_stream"])
+    assert counter_points(reader, "otel_auth0.receiver.rejected_events") == {
+        (("otel_auth0.reason", reason), ("otel_auth0.receiver", "log_stream")): 0
+        for reason in ("bad_item", "conversion_failed")
+    }

@@ -12,7 +12,7 @@ from otel_auth0.config import RedactConfig
 from otel_auth0.convert.events import normalize_event
 from otel_auth0.convert.mapping import EventConverter
 from otel_auth0.processors.redact import MASK, build_redactor, ip_addresses
-from tests.unit.decoded import attrs, log_of, spans_of
+from tests.support.decoded import attrs, log_of, spans_of
 
 ADDRESSES = [
     "203.0.113.77",
