@@ -36,10 +36,12 @@ class ReceiverState:
 
 @dataclass(frozen=True)
 class QueueState:
-    """Records in the persistent queue and its capacity (``queue.max_items``)."""
+    """Records in the persistent queue and its capacity (``queue.max_items``); why its file cannot be
+    written (a full disk), if it cannot."""
 
     size: int
     capacity: int
+    storage_error: str | None = None
 
 
 class HealthFacts(Protocol):
@@ -89,6 +91,8 @@ class HealthModel:
                 f"queue holds {queue.size} of {queue.capacity} records, above the high-water mark "
                 f"({self._config.queue_high_water:.0%})"
             )
+        if queue.storage_error is not None:
+            reasons.append(f"queue file cannot be written: {queue.storage_error}")
         for receiver in self._facts.receivers():
             if receiver.stale_after is None:
                 continue

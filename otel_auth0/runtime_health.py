@@ -41,4 +41,5 @@ class CollectorHealth:
 
     def queue(self) -> QueueState:
         """The persistent queue's fill."""
-        return QueueState(self._collector.pipeline.queue.size, self._collector.config.queue.max_items)
+        queue = self._collector.pipeline.queue
+        return QueueState(queue.size, self._collector.config.queue.max_items, queue.storage_error)
