@@ -49,6 +49,11 @@ class Instruments:
         self.mgmt_rate_limit_reset = meter.create_gauge(
             "auth0.management_api.rate_limit.reset", unit="s", description="Seconds until x-ratelimit-reset"
         )
+        self.detections = meter.create_counter(
+            "auth0.detections",
+            unit="{detection}",
+            description="Detections by rule id and severity (docs/detections.md)",
+        )
         # Synthetic login probe, monitoring endpoints and the status feed.
         self.probe_duration = meter.create_histogram(
             "auth0.probe.duration",
@@ -75,6 +80,11 @@ class Instruments:
             "auth0.status.incidents.open", unit="{incident}", description="Unresolved status-feed incidents"
         )
         # The collector's own health.
+        self.detections_shed = meter.create_counter(
+            "otel_auth0.detections.shed",
+            unit="{group}",
+            description="Detection window states shed at processors.detections.max_groups",
+        )
         self.receiver_errors = meter.create_counter(
             "otel_auth0.receiver.errors",
             unit="{error}",

@@ -18,6 +18,7 @@ from otel_auth0 import __version__
 from otel_auth0.config import Config
 from otel_auth0.convert.mapping import EventConverter
 from otel_auth0.convert.wire import AttributeValue, encode_resource
+from otel_auth0.detections.processor import build_processor
 from otel_auth0.exporters.base import SignalExporter
 from otel_auth0.exporters.file import FileExporter
 from otel_auth0.exporters.otlp import OtlpExporter
@@ -113,7 +114,13 @@ class Pipeline:
             )
             for exporter in exporters
         ]
-        intake = Intake(queue, build_converter(config), instruments, on_enqueued=lambda: _notify(workers))
+        intake = Intake(
+            queue,
+            build_converter(config),
+            instruments,
+            on_enqueued=lambda: _notify(workers),
+            detector=build_processor(config, instruments),
+        )
         return cls(config, queue, exporters, workers, meter_provider, instruments, intake)
 
     def start(self) -> None:
@@ -122,7 +129,8 @@ class Pipeline:
             worker.start()
 
     def record_health(self) -> None:
-        """Queue gauges; prune the dedupe window."""
+        """Queue gauges; absence detections; prune the dedupe window."""
+        self.intake.tick_detections()
         self.instruments.queue_size.set(self.queue.size)
         self.instruments.queue_oldest_age.set(self.queue.oldest_age())
         # Added even when 0, so the series exists and shows that nothing was dropped.
@@ -132,6 +140,8 @@ class Pipeline:
     def drain_and_close(self, deadline_seconds: float) -> bool:
         """Flush the queue to every exporter within the deadline, flush metrics, close; True when empty."""
         deadline = time.monotonic() + deadline_seconds
+        if self.intake.detector is not None:
+            self.intake.detector.close()
         drained = all(worker.drain(deadline) for worker in self.workers)
         for worker in self.workers:
             worker.stop(timeout=max(0.1, deadline - time.monotonic()))
