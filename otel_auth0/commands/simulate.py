@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from otel_auth0.simulator.log_stream_push import FORMATS, StreamTarget
+from otel_auth0.simulator.scenarios import NAMES as SCENARIOS
 from otel_auth0.simulator.server import SimulatorOptions, run
 from otel_auth0.simulator.state import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, PROFILES
 
@@ -69,6 +70,18 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--client-secret", default=DEFAULT_CLIENT_SECRET, help="M2M client secret (default: %(default)s)"
     )
     parser.add_argument("--profile", choices=PROFILES, default="good", help="tenant configuration profile")
+    parser.add_argument(
+        "--scenario",
+        choices=SCENARIOS,
+        help="start this attack or failure scenario (docs/simulator.md) --scenario-after seconds after start-up",
+    )
+    parser.add_argument(
+        "--scenario-after",
+        type=_number(float, 0),
+        default=5.0,
+        metavar="SECONDS",
+        help="(default: %(default)s)",
+    )
     stream = parser.add_argument_group("Log Stream push (custom webhook)")
     stream.add_argument("--log-stream-url", help="POST generated events to this webhook URL")
     stream.add_argument("--log-stream-token", default="", help="Authorization header value, sent verbatim")
@@ -108,5 +121,7 @@ def _run(args: argparse.Namespace) -> int:
             client_secret=args.client_secret,
             profile=args.profile,
             log_stream=stream,
+            scenario=args.scenario,
+            scenario_after=args.scenario_after,
         )
     )

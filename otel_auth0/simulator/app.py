@@ -13,6 +13,7 @@ from otel_auth0.simulator.management_api import logs_routes
 from otel_auth0.simulator.management_extra import extra_routes
 from otel_auth0.simulator.middleware import FaultsAndCounters
 from otel_auth0.simulator.oauth import DEFAULT_GRANTS, token_routes
+from otel_auth0.simulator.scenarios import scenario_routes
 from otel_auth0.simulator.state import TenantState
 from otel_auth0.simulator.traffic import TrafficGenerator
 
@@ -25,6 +26,7 @@ def create_app(state: TenantState, generator: TrafficGenerator | None = None) ->
         *token_routes(state, {**DEFAULT_GRANTS, **password_grants(auth)}),
         *logs_routes(state),
         *control_routes(state, generator),
+        *scenario_routes(state, generator),
         *auth_routes(state, auth),
         *feed_routes(state, FeedsState.for_tenant(state)),
         *extra_routes(state),

@@ -19,6 +19,7 @@ import uvicorn
 from otel_auth0.simulator.app import create_app
 from otel_auth0.simulator.auth_state import startup_info as probe_startup_info
 from otel_auth0.simulator.log_stream_push import LogStreamPusher, StreamTarget
+from otel_auth0.simulator.scenarios import run_scenario
 from otel_auth0.simulator.state import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, M2MClient, TenantState
 from otel_auth0.simulator.tls import TlsFiles, ensure_certificates
 from otel_auth0.simulator.traffic import TrafficGenerator, generate_forever
@@ -40,6 +41,8 @@ class SimulatorOptions:
     client_secret: str = DEFAULT_CLIENT_SECRET
     profile: str = "good"
     log_stream: StreamTarget | None = None
+    scenario: str | None = None
+    scenario_after: float = 5.0
 
 
 class _Server(uvicorn.Server):
@@ -123,11 +126,20 @@ async def serve(options: SimulatorOptions) -> int:
         ]
         if options.log_stream is not None:
             background.append(asyncio.create_task(LogStreamPusher(state, options.log_stream, client).run()))
+        if options.scenario is not None:
+            background.append(asyncio.create_task(_scenario_later(state, generator, options)))
         await serving
         for task in background:
             task.cancel()
         await asyncio.gather(*background, return_exceptions=True)
     return 0
+
+
+async def _scenario_later(state: TenantState, generator: TrafficGenerator, options: SimulatorOptions) -> None:
+    """``--scenario``: start it ``scenario_after`` seconds after start-up."""
+    await asyncio.sleep(options.scenario_after)
+    assert options.scenario is not None
+    run_scenario(state, generator, options.scenario, {})
 
 
 def run(options: SimulatorOptions) -> int:
