@@ -73,7 +73,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--scenario",
         choices=SCENARIOS,
-        help="start this attack or failure scenario (docs/simulator.md) --scenario-after seconds after start-up",
+        help="start this attack or failure scenario (docs/simulator.md) after --scenario-after seconds",
     )
     parser.add_argument(
         "--scenario-after",
