@@ -21,10 +21,12 @@ from rich.table import Table
 
 from otel_auth0.commands.common import install_stop_signals, setup_logging
 from otel_auth0.config import Config, parse_config
+from otel_auth0.detections.output import SCOPE as DETECTIONS_SCOPE
 from otel_auth0.exporters.file import read_otlp_json_lines
 from otel_auth0.pipeline.intake import LOGS_SCOPE
 from otel_auth0.runtime import Collector
 from otel_auth0.simulator.process import SimulatorHandle, running_simulator
+from otel_auth0.simulator.scenarios import NAMES as SCENARIOS
 
 STREAM_PATH = "/auth0/logs"
 
@@ -50,6 +52,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--dir", type=Path, default=Path(".otel-auth0-demo"), help="working directory, recreated each run"
     )
     parser.add_argument("--events-per-second", type=float, default=20.0, help="simulated traffic rate")
+    parser.add_argument(
+        "--scenario",
+        choices=SCENARIOS,
+        help="start this attack or failure scenario a third of the way in; the summary lists the detections",
+    )
     parser.add_argument("--verbose", "-v", action="store_true", help="debug logging")
     parser.set_defaults(func=main)
 
@@ -108,6 +115,7 @@ class Summary:
     spans: int = 0
     metric_names: set[str] = field(default_factory=set)
     lags: list[float] = field(default_factory=list)
+    detections: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def log_records(self) -> int:
@@ -129,6 +137,8 @@ def summarise(path: Path) -> Summary:
         for resource in line.get("resourceLogs", []):
             for scope in resource.get("scopeLogs", []):
                 scope_name = scope.get("scope", {}).get("name", "")
+                if scope_name == DETECTIONS_SCOPE:
+                    summary.detections.extend(scope.get("logRecords", []))
                 if scope_name != LOGS_SCOPE:
                     summary.other_records[scope_name] += len(scope.get("logRecords", []))
                     continue
@@ -179,11 +189,54 @@ def print_summary(console: Console, summary: Summary, path: Path, generated: int
             f"ingest lag (observed - event time): median {median(summary.lags):.2f}s, "
             f"max {max(summary.lags):.2f}s"
         )
+    print_detections(console, summary.detections)
     console.print(f"metrics: {', '.join(sorted(summary.metric_names)) or 'none yet'}")
     console.print(f"telemetry file (OTLP-JSON lines): [bold]{path.resolve()}[/bold]")
     console.print(
         "next: point `exporters.otlp` at your backend (docs/backends.md) and run `otel-auth0 run --config`"
     )
+
+
+def print_detections(console: Console, records: list[dict[str, Any]]) -> None:
+    """The ``auth0.detection.*`` records: rule, severity, group and how many events contributed."""
+    if not records:
+        console.print("detections: none")
+        return
+    table = Table(title="Detections (auth0.detection.* log records, docs/detections.md)")
+    for column in ("rule", "severity", "group", "events", "log ids"):
+        table.add_column(column)
+    for record in records:
+        attributes = record.get("attributes", [])
+        group = ", ".join(
+            f"{item['key'].removeprefix('auth0.detection.group.')}={_attribute(attributes, item['key'])}"
+            for item in attributes
+            if item.get("key", "").startswith("auth0.detection.group.")
+        )
+        log_ids: list[Any] = next(
+            (
+                item["value"].get("arrayValue", {}).get("values", [])
+                for item in attributes
+                if item.get("key") == "auth0.detection.log_ids"
+            ),
+            [],
+        )
+        table.add_row(
+            _attribute(attributes, "auth0.detection.rule.id"),
+            str(record.get("severityText", "")),
+            group,
+            _attribute(attributes, "auth0.detection.count"),
+            str(len(log_ids)),
+        )
+    console.print(table)
+
+
+async def _start_scenario(simulator: SimulatorHandle, name: str, console: Console) -> None:
+    import httpx
+
+    async with httpx.AsyncClient(verify=simulator.verify, timeout=10) as client:
+        response = await client.post(f"{simulator.base_url}/_sim/scenarios/{name}", json={})
+    response.raise_for_status()
+    console.print(f"scenario [bold]{name}[/bold] started in the simulated tenant")
 
 
 def _generated(simulator: SimulatorHandle) -> int | None:
@@ -197,7 +250,12 @@ def _generated(simulator: SimulatorHandle) -> int | None:
     return int(value) if isinstance(value, int) else None
 
 
-async def _run_collector(collector: Collector, duration: float, console: Console) -> None:
+async def _run_collector(
+    collector: Collector,
+    duration: float,
+    console: Console,
+    scenario: tuple[SimulatorHandle, str] | None = None,
+) -> None:
     stop = asyncio.Event()
     install_stop_signals(stop)
     intake = collector.pipeline.intake
@@ -214,6 +272,9 @@ async def _run_collector(collector: Collector, duration: float, console: Console
         started = time.monotonic()
         while not stop.is_set() and (elapsed := time.monotonic() - started) < duration:
             progress.update(task, completed=elapsed, events=intake.accepted_total)
+            if scenario is not None and elapsed >= duration / 3:
+                await _start_scenario(*scenario, console)
+                scenario = None
             await asyncio.sleep(0.25)
         progress.update(task, completed=duration, events=intake.accepted_total)
         stop.set()
@@ -246,7 +307,8 @@ def main(args: argparse.Namespace) -> int:
         )
         config = demo_config(simulator, workdir, stream_port, stream_token)
         collector = Collector(config)
-        asyncio.run(_run_collector(collector, args.duration, console))
+        scenario = (simulator, args.scenario) if args.scenario else None
+        asyncio.run(_run_collector(collector, args.duration, console, scenario))
         generated = _generated(simulator)
     assert config.exporters.file is not None
     print_summary(console, summarise(config.exporters.file.path), config.exporters.file.path, generated)

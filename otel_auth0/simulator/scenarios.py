@@ -32,6 +32,11 @@ def _attacker(ip: str) -> Client:
     return Client(ip, ATTACK_AGENT, False, None)
 
 
+def _transaction(gen: TrafficGenerator) -> str:
+    """A login transaction id (failed logins carry one, so their spans can be linked)."""
+    return f"{gen.rng.getrandbits(128):032x}"
+
+
 def _spread(now: datetime, count: int, seconds: float) -> list[datetime]:
     """``count`` instants evenly spread over the ``seconds`` before ``now``, oldest first."""
     step = seconds / max(count, 1)
@@ -46,7 +51,7 @@ def credential_stuffing(gen: TrafficGenerator, now: datetime) -> list[Event]:
     for ip in STUFFING_IPS:
         for index in range(15):
             name = f"stuffed{index}.{ip.rsplit('.', 1)[1]}@example.com"
-            details = {"error": {"message": "Wrong email or password."}}
+            details = {"error": {"message": "Wrong email or password."}, "transaction_id": _transaction(gen)}
             events.append(
                 gen.event(
                     "fu",
@@ -76,7 +81,7 @@ def brute_force(gen: TrafficGenerator, now: datetime) -> list[Event]:
             when,
             app,
             _attacker(BRUTE_FORCE_IP),
-            details={"error": {"message": "Wrong email or password."}},
+            details={"error": {"message": "Wrong email or password."}, "transaction_id": _transaction(gen)},
             **gen.user_fields(user),
         )
         for when in _spread(now, 25, 50)
