@@ -4,6 +4,7 @@ the probe and notices receivers; it returns the detections' telemetry to enqueue
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -11,12 +12,15 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from otel_auth0.config import Config
+from otel_auth0.convert.attributes import STRING_FIELDS
 from otel_auth0.convert.mapping import Converted
+from otel_auth0.convert.wire import AttributeValue
 from otel_auth0.detections.engine import Detection, DetectionEngine, Observed
 from otel_auth0.detections.loader import load_rules
 from otel_auth0.detections.output import to_telemetry
 from otel_auth0.detections.store import StateStore
 from otel_auth0.instruments import Instruments
+from otel_auth0.processors.redact import Redactor, build_redactor
 
 log = logging.getLogger(__name__)
 
@@ -33,12 +37,14 @@ class DetectionProcessor:
         store: StateStore | None = None,
         save_interval: float = 5.0,
         with_spans: bool = True,
+        redactor: Redactor | None = None,
     ) -> None:
         self.engine = engine
         self._instruments = instruments
         self._store = store
         self._save_interval = save_interval
         self._with_spans = with_spans
+        self._redactor = redactor
         self._lock = threading.Lock()
         self._last_save = time.monotonic()
         self._shed_reported = engine.stats.shed
@@ -78,7 +84,20 @@ class DetectionProcessor:
         if shed:
             self._instruments.detections_shed.add(shed)
             self._shed_reported = self.engine.stats.shed
-        return [to_telemetry(detection, self._with_spans) for detection in detections]
+        return [to_telemetry(self._redacted(detection), self._with_spans) for detection in detections]
+
+    def _redacted(self, detection: Detection) -> Detection:
+        """Group values redacted as ``processors.redact`` redacts the attributes they come from."""
+        if self._redactor is None or not detection.group:
+            return detection
+        values: dict[str, AttributeValue] = {}
+        for name, value in detection.group.items():
+            for field, attribute in STRING_FIELDS:
+                if field == name:
+                    values[attribute] = value
+        redaction = self._redactor.begin(values, " ".join(detection.group.values()))
+        group = {name: redaction.text(value) for name, value in detection.group.items()}
+        return dataclasses.replace(detection, group=group)
 
     def _maybe_save(self) -> None:
         if self._store is not None and time.monotonic() - self._last_save >= self._save_interval:
@@ -109,5 +128,10 @@ def build_processor(config: Config, instruments: Instruments) -> DetectionProces
     engine = DetectionEngine(rules, settings.max_groups, settings.max_log_ids)
     store = StateStore(Path(config.state_dir) / STATE_FILE)
     return DetectionProcessor(
-        engine, instruments, store, settings.save_interval, config.telemetry.spans != "none"
+        engine,
+        instruments,
+        store,
+        settings.save_interval,
+        config.telemetry.spans != "none",
+        build_redactor(config.processors.redact),
     )
