@@ -24,6 +24,7 @@ from otel_auth0.simulator.state import Event, Fault, TenantState
 from otel_auth0.simulator.traffic import Client, TrafficGenerator
 
 STUFFING_IPS = ("203.0.113.201", "203.0.113.202", "203.0.113.203")
+STUFFING_ATTEMPTS = 40
 BRUTE_FORCE_IP = "203.0.113.66"
 ATTACK_AGENT = "python-requests/2.32.3"
 
@@ -44,12 +45,12 @@ def _spread(now: datetime, count: int, seconds: float) -> list[datetime]:
 
 
 def credential_stuffing(gen: TrafficGenerator, now: datetime) -> list[Event]:
-    """15 failed logins for 15 different user names from each of three IPs within a minute."""
+    """40 failed logins for 40 different user names from each of three IPs within 90 seconds."""
     events = []
     app, connection = gen.apps[0], gen.database
-    times = iter(_spread(now, 15 * len(STUFFING_IPS), 60))
+    times = iter(_spread(now, STUFFING_ATTEMPTS * len(STUFFING_IPS), 90))
     for ip in STUFFING_IPS:
-        for index in range(15):
+        for index in range(STUFFING_ATTEMPTS):
             name = f"stuffed{index}.{ip.rsplit('.', 1)[1]}@example.com"
             details = {"error": {"message": "Wrong email or password."}, "transaction_id": _transaction(gen)}
             events.append(
