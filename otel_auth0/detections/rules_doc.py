@@ -49,8 +49,8 @@ def _threshold(rule: Rule) -> str:
     elif rule.baseline is not None:
         b = rule.baseline
         text = (
-            f"at least {b.min_count} events within {_seconds(b.window)} and {b.factor:g} times what the trailing "
-            f"{_seconds(b.period)} predicts, per {by}"
+            f"at least {b.min_count} events within {_seconds(b.window)} and {b.factor:g} times what "
+            f"the trailing {_seconds(b.period)} predicts, per {by}"
         )
     elif rule.absence is not None:
         a = rule.absence
