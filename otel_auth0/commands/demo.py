@@ -239,6 +239,19 @@ async def _start_scenario(simulator: SimulatorHandle, name: str, console: Consol
     console.print(f"scenario [bold]{name}[/bold] started in the simulated tenant")
 
 
+def save_tenant_logs(simulator: SimulatorHandle, path: Path) -> bool:
+    """Write every event the simulated tenant logged (``GET /_sim/events``) to ``path``."""
+    import httpx
+
+    try:
+        response = httpx.get(f"{simulator.base_url}/_sim/events", verify=simulator.verify, timeout=30)
+        response.raise_for_status()
+    except httpx.HTTPError:
+        return False
+    path.write_bytes(response.content)
+    return True
+
+
 def _generated(simulator: SimulatorHandle) -> int | None:
     import httpx
 
@@ -310,6 +323,10 @@ def main(args: argparse.Namespace) -> int:
         scenario = (simulator, args.scenario) if args.scenario else None
         asyncio.run(_run_collector(collector, args.duration, console, scenario))
         generated = _generated(simulator)
+        logs = workdir / "auth0-logs.json"
+        saved = save_tenant_logs(simulator, logs)
     assert config.exporters.file is not None
     print_summary(console, summarise(config.exporters.file.path), config.exporters.file.path, generated)
+    if saved:
+        console.print(f"the tenant's logs: {logs.resolve()} (replay: otel-auth0 detect {logs})")
     return 0

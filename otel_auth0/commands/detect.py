@@ -24,7 +24,6 @@ from otel_auth0.detections.engine import Detection, DetectionEngine, Observed, e
 from otel_auth0.detections.loader import RuleFileError, load_rules
 
 EXIT_RULES_ERROR = 2
-SHOWN_LOG_IDS = 3
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -86,19 +85,16 @@ def detect(events: list[Event], engine: DetectionEngine) -> list[Detection]:
 
 
 def _when(seconds: float) -> str:
-    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def print_table(console: Console, detections: list[Detection], events: int) -> None:
-    """The detections as a table."""
+    """The detections as a table (the contributing log ids are in ``--json``)."""
     table = Table(title=f"Detections in {events} events")
-    for column in ("time", "rule", "severity", "group", "count", "window", "log ids"):
-        table.add_column(column, justify="right" if column in ("count", "window") else "left")
+    for column in ("time (UTC)", "rule", "severity", "group", "count", "window", "log ids"):
+        numeric = column in ("count", "window", "log ids")
+        table.add_column(column, justify="right" if numeric else "left", overflow="fold")
     for detection in detections:
-        ids = detection.log_ids
-        shown = ", ".join(ids[:SHOWN_LOG_IDS]) + (
-            f" (+{len(ids) - SHOWN_LOG_IDS})" if len(ids) > SHOWN_LOG_IDS else ""
-        )
         table.add_row(
             _when(detection.time),
             detection.rule.id,
@@ -106,7 +102,7 @@ def print_table(console: Console, detections: list[Detection], events: int) -> N
             ", ".join(f"{k}={v}" for k, v in detection.group.items()),
             str(detection.count),
             f"{detection.window:g}s" if detection.window else "",
-            shown,
+            str(len(detection.log_ids)),
         )
     console.print(table)
     console.print(f"{len(detections)} detections")

@@ -5,7 +5,8 @@
   reset ``reset_after`` seconds ahead, default 1); ``"status": 0`` drops the connection mid-response.
   ``GET`` lists pending faults, ``DELETE`` clears them.
 - ``POST /_sim/events``: ``{"generate": N}`` generates N events now; ``{"events": [...]}`` (or a bare
-  list) stores the given events, assigning log ids. Answers ``{"log_ids": [...]}``.
+  list) stores the given events, assigning log ids. Answers ``{"log_ids": [...]}``. ``GET`` answers
+  every stored event (a JSON array in log id order, a format ``otel-auth0 import`` and ``detect`` read).
 - ``GET /_sim/stats``: requests by path and status, 429s sent, token requests, generated and stored
   counts, stream status, profile.
 - ``GET /_sim/log-ids``: ``{"log_ids": [...]}``, every stored log id in order.
@@ -77,6 +78,8 @@ def control_routes(state: TenantState, generator: TrafficGenerator) -> list[Rout
         return JSONResponse({"faults": [asdict(f) for f in state.faults]})
 
     async def events(request: Request) -> JSONResponse:
+        if request.method == "GET":
+            return JSONResponse(state.events)
         body = await _json_body(request)
         if isinstance(body, dict) and "generate" in body:
             stored = emit(state, generator, _positive_int(body, "generate"))
@@ -129,7 +132,7 @@ def control_routes(state: TenantState, generator: TrafficGenerator) -> list[Rout
 
     return [
         Route("/_sim/faults", faults, methods=["GET", "POST", "DELETE"]),
-        Route("/_sim/events", events, methods=["POST"]),
+        Route("/_sim/events", events, methods=["GET", "POST"]),
         Route("/_sim/stats", stats, methods=["GET"]),
         Route("/_sim/log-ids", log_ids, methods=["GET"]),
         Route("/_sim/stream", stream, methods=["GET", "POST"]),
