@@ -7,36 +7,31 @@ import argparse
 import asyncio
 import secrets
 import shutil
-import socket
+import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from statistics import median
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from otel_auth0.commands.common import install_stop_signals, setup_logging
+from otel_auth0.commands.simulate import simulator_missing
 from otel_auth0.config import Config, parse_config
 from otel_auth0.detections.output import SCOPE as DETECTIONS_SCOPE
 from otel_auth0.exporters.file import read_otlp_json_lines
+from otel_auth0.local_ports import free_port
 from otel_auth0.pipeline.intake import LOGS_SCOPE
 from otel_auth0.runtime import Collector
-from otel_auth0.simulator.process import SimulatorHandle, running_simulator
-from otel_auth0.simulator.scenarios import NAMES as SCENARIOS
+
+if TYPE_CHECKING:
+    from otel_auth0_sim.process import SimulatorHandle
 
 STREAM_PATH = "/auth0/logs"
-
-
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -54,8 +49,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--events-per-second", type=float, default=20.0, help="simulated traffic rate")
     parser.add_argument(
         "--scenario",
-        choices=SCENARIOS,
-        help="start this attack or failure scenario a third of the way in; the summary lists the detections",
+        metavar="NAME",
+        help="start this attack or failure scenario of the simulator (docs/simulator.md, e.g. "
+        "credential_stuffing, brute_force) a third of the way in; the summary lists the detections",
     )
     parser.add_argument("--verbose", "-v", action="store_true", help="debug logging")
     parser.set_defaults(func=main)
@@ -230,6 +226,18 @@ def print_detections(console: Console, records: list[dict[str, Any]]) -> None:
     console.print(table)
 
 
+def unknown_scenario(simulator: SimulatorHandle, name: str) -> str | None:
+    """Why the simulator cannot run scenario ``name`` (``None`` when it can)."""
+    import httpx
+
+    try:
+        names = httpx.get(f"{simulator.base_url}/_sim/scenarios", verify=simulator.verify, timeout=10).json()
+    except (httpx.HTTPError, ValueError) as error:
+        return f"cannot list the simulator's scenarios: {error}"
+    known = names.get("scenarios", []) if isinstance(names, dict) else []
+    return None if name in known else f"unknown scenario {name!r}; one of {', '.join(known)}"
+
+
 async def _start_scenario(simulator: SimulatorHandle, name: str, console: Console) -> None:
     import httpx
 
@@ -296,6 +304,11 @@ async def _run_collector(
 
 def main(args: argparse.Namespace) -> int:
     """Entry point of ``demo``."""
+    try:
+        from otel_auth0_sim.process import running_simulator
+    except ImportError:
+        print(simulator_missing("demo"), file=sys.stderr)
+        return 2
     setup_logging(args.verbose)
     console = Console()
     workdir: Path = args.dir
@@ -318,6 +331,9 @@ def main(args: argparse.Namespace) -> int:
             f"simulated tenant at {simulator.base_url} (TLS with its own CA), streaming its logs to "
             f"the log_stream receiver on 127.0.0.1:{stream_port} while logs_api polls as gap-filler"
         )
+        if args.scenario and (problem := unknown_scenario(simulator, args.scenario)):
+            print(f"otel-auth0 demo: {problem}", file=sys.stderr)
+            return 2
         config = demo_config(simulator, workdir, stream_port, stream_token)
         collector = Collector(config)
         scenario = (simulator, args.scenario) if args.scenario else None

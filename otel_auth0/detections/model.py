@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from otel_auth0.config import Duration
+from otel_auth0.config.base import Duration
 
 Scalar = str | int | float | bool
 Severity = Literal["info", "warn", "error", "fatal"]

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from otel_auth0.exporters.file import read_otlp_json_lines
-from otel_auth0.simulator.scenarios import STUFFING_IPS
+from otel_auth0_sim.scenarios import STUFFING_IPS
 from tests.collector_process import run_cli
 
 pytestmark = pytest.mark.integration

@@ -15,7 +15,7 @@ import pytest
 
 from otel_auth0.detections.processor import STATE_FILE
 from otel_auth0.exporters.file import read_otlp_json_lines
-from otel_auth0.simulator.scenarios import brute_force
+from otel_auth0_sim.scenarios import brute_force
 from tests.collector_process import run_cli
 from tests.integration.log_stream_process import (
     as_array,

@@ -14,7 +14,7 @@ from otel_auth0.auth0.probe import LoginProbe, ProbeSettings
 from otel_auth0.detections.engine import DetectionEngine
 from otel_auth0.detections.loader import default_rules
 from otel_auth0.receivers.login_probe import probe_observation
-from otel_auth0.simulator.process import running_simulator
+from otel_auth0_sim.process import running_simulator
 
 pytestmark = pytest.mark.integration
 

@@ -9,8 +9,8 @@ import pytest
 
 from otel_auth0.detections.engine import Detection, DetectionEngine, Observed
 from otel_auth0.detections.loader import default_rules
-from otel_auth0.simulator.scenarios import DEFAULT_PAUSE_SECONDS, EVENT_SCENARIOS
-from otel_auth0.simulator.traffic import TrafficGenerator
+from otel_auth0_sim.scenarios import DEFAULT_PAUSE_SECONDS, EVENT_SCENARIOS
+from otel_auth0_sim.traffic import TrafficGenerator
 from tests.unit.detections.builders import T0
 from tests.unit.detections.cases import CASES
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from otel_auth0.simulator.scenarios import brute_force, credential_stuffing, security_setting_change
+from otel_auth0_sim.scenarios import brute_force, credential_stuffing, security_setting_change
 from tests.collector_process import REPO_ROOT
 from tests.unit.detections.builders import T0
 from tests.unit.detections.pipeline import detection_records, live_intake, summary

@@ -10,7 +10,7 @@ from typing import Any
 from otel_auth0.auth0.probe import ProbeResult
 from otel_auth0.convert.mapping import Converted
 from otel_auth0.receivers.login_probe import probe_observation
-from otel_auth0.simulator.scenarios import brute_force, credential_stuffing
+from otel_auth0_sim.scenarios import brute_force, credential_stuffing
 from tests.unit.detections.builders import T0
 from tests.unit.detections.pipeline import (
     detection_records,
@@ -20,7 +20,7 @@ from tests.unit.detections.pipeline import (
     summary,
 )
 from tests.unit.detections.test_default_rules import generator
-from tests.unit.test_event_metrics import collect
+from tests.unit.pipeline.test_event_metrics import collect
 
 
 def _events(builder: Any) -> list[dict[str, Any]]:

@@ -11,10 +11,11 @@ import pytest
 
 from otel_auth0.detections.engine import DetectionEngine, Observed
 from otel_auth0.detections.loader import default_rules
-from otel_auth0.simulator.app import create_app
-from otel_auth0.simulator.scenarios import EVENT_SCENARIOS, NAMES
-from otel_auth0.simulator.state import TenantState
-from otel_auth0.simulator.traffic import TrafficGenerator, emit
+from otel_auth0_sim.app import create_app
+from otel_auth0_sim.middleware import ControlAccess
+from otel_auth0_sim.scenarios import EVENT_SCENARIOS, NAMES
+from otel_auth0_sim.state import TenantState
+from otel_auth0_sim.traffic import TrafficGenerator, emit
 
 DOMAIN = "127.0.0.1:8443"
 EXPECTED = {
@@ -58,7 +59,7 @@ def generator(state: TenantState) -> TrafficGenerator:
 
 @pytest.fixture
 async def client(state: TenantState, generator: TrafficGenerator) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(create_app(state, generator))
+    transport = httpx.ASGITransport(create_app(state, generator, ControlAccess(enabled=True)))
     async with httpx.AsyncClient(transport=transport, base_url=f"http://{DOMAIN}") as test_client:
         yield test_client
 
