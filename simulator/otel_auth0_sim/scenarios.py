@@ -4,7 +4,8 @@ them), ``otel-auth0 simulate --scenario NAME`` and ``otel-auth0 demo --scenario 
 Event scenarios store the events Auth0 would log for the pattern, dated over the last minutes; the
 ``stream_pause`` scenario silences the tenant (no events generated, Log Stream paused) for
 ``seconds`` (body, default 360); ``login_outage`` answers the next ``count`` (default 10) token
-requests with 503. docs/simulator.md lists which detection rule each one triggers.
+requests with 503; ``login_slow`` answers the next ``count`` (default 3) token requests ``seconds``
+(default 6) late. docs/simulator.md lists which detection rule each one triggers.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from otel_auth0_sim.control import ControlError
-from otel_auth0_sim.state import Event, Fault, TenantState
+from otel_auth0_sim.state import Event, Fault, Slowdown, TenantState
 from otel_auth0_sim.traffic import Client, TrafficGenerator
 
 STUFFING_IPS = ("203.0.113.201", "203.0.113.202", "203.0.113.203")
@@ -344,7 +345,7 @@ EVENT_SCENARIOS: dict[str, Callable[[TrafficGenerator, datetime], list[Event]]] 
     "dynamic_clients": dynamic_clients,
     "deprecated_feature": deprecated_feature,
 }
-ACTION_SCENARIOS = ("stream_pause", "login_outage")
+ACTION_SCENARIOS = ("stream_pause", "login_outage", "login_slow")
 NAMES = (*EVENT_SCENARIOS, *ACTION_SCENARIOS)
 DEFAULT_PAUSE_SECONDS = 360
 TOKEN_PATH = "/oauth/token"
@@ -365,6 +366,10 @@ def run_scenario(
     if builder is not None:
         stored = [state.add_event(event) for event in builder(generator, datetime.now(UTC))]
         return {"scenario": name, "log_ids": [event["log_id"] for event in stored]}
+    if name == "login_slow":
+        seconds, count = _number(body, "seconds", 6), _number(body, "count", 3)
+        state.slowdowns.append(Slowdown(TOKEN_PATH, float(seconds), count))
+        return {"scenario": name, "seconds": seconds, "count": count}
     if name == "login_outage":
         count = _number(body, "count", 10)
         state.faults.append(Fault(TOKEN_PATH, 503, count))

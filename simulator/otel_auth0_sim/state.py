@@ -58,6 +58,16 @@ class Fault:
 
 
 @dataclass
+class Slowdown:
+    """The next ``count`` requests whose path starts with ``path_prefix`` are answered ``seconds`` late
+    (the ``login_slow`` scenario)."""
+
+    path_prefix: str
+    seconds: float
+    count: int
+
+
+@dataclass
 class StreamStatus:
     """The Log Stream pusher's position and health, shared with the control endpoints."""
 
@@ -127,6 +137,7 @@ class TenantState:
         self._ids: list[str] = []
         self._by_id: dict[str, Event] = {}
         self.faults: list[Fault] = []
+        self.slowdowns: list[Slowdown] = []
         self.stream = StreamStatus()
         self.counters = Counters()
         self.changed = asyncio.Event()
@@ -174,6 +185,16 @@ class TenantState:
         """Up to ``limit`` events whose log id sorts after ``log_id`` (from the oldest when None)."""
         start = 0 if log_id is None else bisect.bisect_right(self._ids, log_id)
         return self.events[start : start + limit]
+
+    def take_slowdown(self, path: str) -> float:
+        """Consume one use of the first slowdown matching ``path``; its delay in seconds (0 if none)."""
+        for slowdown in self.slowdowns:
+            if path.startswith(slowdown.path_prefix) and slowdown.count > 0:
+                slowdown.count -= 1
+                if slowdown.count == 0:
+                    self.slowdowns.remove(slowdown)
+                return slowdown.seconds
+        return 0.0
 
     def take_fault(self, path: str) -> Fault | None:
         """Consume one use of the first fault matching ``path``."""

@@ -110,6 +110,14 @@ async def test_login_outage_fails_token_requests(client: httpx.AsyncClient) -> N
     assert statuses[:2] == [503, 503] and statuses[2] != 503
 
 
+async def test_login_slow_delays_token_requests(client: httpx.AsyncClient, state: TenantState) -> None:
+    answer = (await client.post("/_sim/scenarios/login_slow", json={"seconds": 1, "count": 1})).json()
+    assert answer == {"scenario": "login_slow", "seconds": 1, "count": 1}
+    assert [(s.path_prefix, s.seconds, s.count) for s in state.slowdowns] == [("/oauth/token", 1.0, 1)]
+    await client.post("/oauth/token", data={"grant_type": "password"})
+    assert state.slowdowns == []
+
+
 def test_good_profile_logs_no_deprecation_notices(state: TenantState, generator: TrafficGenerator) -> None:
     assert state.profile == "good"
     assert "depnote" not in {event["type"] for event in emit(state, generator, 5000)}
