@@ -140,12 +140,12 @@ class Pipeline:
     def drain_and_close(self, deadline_seconds: float) -> bool:
         """Flush the queue to every exporter within the deadline, flush metrics, close; True when empty."""
         deadline = time.monotonic() + deadline_seconds
-        if self.intake.detector is not None:
-            self.intake.detector.close()
         drained = all(worker.drain(deadline) for worker in self.workers)
         for worker in self.workers:
             worker.stop(timeout=max(0.1, deadline - time.monotonic()))
         self.record_health()
+        if self.intake.detector is not None:
+            self.intake.detector.close()
         self.meter_provider.shutdown(timeout_millis=max(1000, (deadline - time.monotonic()) * 1000))
         for exporter in self.exporters:
             exporter.shutdown()

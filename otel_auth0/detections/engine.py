@@ -28,6 +28,7 @@ from otel_auth0.detections.state import (
 )
 
 DEFAULT_MAX_GROUPS = 100_000
+MAX_CACHED_TYPES = 4096
 GroupKey = tuple[str, str]  # (rule id, JSON list of group values)
 
 
@@ -125,6 +126,8 @@ class DetectionEngine:
         event_type = str(observed.event.get("type", ""))
         rules = self._by_type.get(event_type)
         if rules is None:
+            if len(self._by_type) >= MAX_CACHED_TYPES:  # bounded whatever types a stream sends
+                self._by_type.clear()
             rules = [
                 rule for rule in self._by_source.get(AUTH0_LOGS, []) if type_matches(rule.match, event_type)
             ]
@@ -163,12 +166,13 @@ class DetectionEngine:
         return detections
 
     def tick(self, now: float) -> list[Detection]:
-        """Check absence rules at ``now`` (wall clock in the live pipeline) and forget idle groups."""
+        """Check absence rules at ``now`` (wall clock in the live pipeline; silences that began within
+        the rule's ``after`` + ``history``) and forget idle groups."""
         detections: list[Detection] = []
         for key, state in list(self.groups.items()):
             rule = self.rules[key[0]]
             if isinstance(state, AbsenceState):
-                hit = state.silent(now)
+                hit = state.silent(now, recent_only=True)
                 if hit is not None:
                     self.stats.dirty.add(key)
                     detection = self._fire(rule, json.loads(key[1]), state, hit, now)

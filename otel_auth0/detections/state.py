@@ -169,10 +169,14 @@ class AbsenceState:
         """When the group was last seen."""
         return self.last_seen or 0.0
 
-    def silent(self, now: float) -> Hit | None:
+    def silent(self, now: float, recent_only: bool = False) -> Hit | None:
         """A :class:`Hit` when the group has been silent for ``after`` at ``now`` after enough traffic
-        (once per silence)."""
+        (once per silence). With ``recent_only`` (the wall-clock check), a silence that began more than
+        ``after`` + ``history`` ago is not reported: it is an imported archive or the collector's own
+        downtime, not a tenant that just went quiet."""
         if self.fired or self.last_seen is None or now - self.last_seen < self.spec.after:
+            return None
+        if recent_only and now - self.last_seen >= self.spec.after + self.spec.history:
             return None
         last = self.buckets.index(self.last_seen)
         busy = self.buckets.total(last - ABSENCE_BUCKETS + 1, last)

@@ -102,6 +102,15 @@ def test_log_gap_fires_on_the_wall_clock_tick_after_the_silence() -> None:
     assert engine.process(events[-1], T0) == []  # the silence was already reported
 
 
+def test_log_gap_ignores_old_silences_on_the_wall_clock() -> None:
+    """An imported archive (or the collector's own downtime) is not a tenant that just went quiet."""
+    events, _ = CASES["log_gap"]()
+    engine = DetectionEngine(default_rules())
+    for observed in events[:-1]:
+        engine.process(observed, T0)
+    assert engine.tick(T0 + 99 * 6 + 300 + 3600) == []
+
+
 def _scenario_detections(rule_id: str) -> list[Detection]:
     engine = DetectionEngine(default_rules())
     now = datetime.fromtimestamp(T0, UTC)
