@@ -79,7 +79,13 @@ def detect(events: list[Event], engine: DetectionEngine) -> list[Detection]:
     detections: list[Detection] = []
     for event in events:
         converted = converter.convert(event)
-        observed = Observed(event, trace_id=converted.trace_id, span_id=converted.span_id)
+        facts = converted.facts
+        observed = Observed(
+            event,
+            trace_id=converted.trace_id,
+            span_id=converted.span_id,
+            time_ns=facts.time_ns if facts is not None else None,
+        )
         detections.extend(engine.process(observed, now))
     return detections
 

@@ -29,7 +29,7 @@ from otel_auth0.detections.state import (
 
 DEFAULT_MAX_GROUPS = 100_000
 MAX_CACHED_TYPES = 4096
-GroupKey = tuple[str, str]  # (rule id, JSON list of group values)
+GroupKey = tuple[str, tuple[str, ...]]  # (rule id, group values)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +40,7 @@ class Observed:
     source: str = AUTH0_LOGS
     trace_id: bytes = b""
     span_id: bytes = b""
+    time_ns: int | None = None  # the event's ``date`` when the caller parsed it already
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +139,7 @@ class DetectionEngine:
         """Apply every rule to one event (``now``: the time used when it has no ``date``)."""
         detections: list[Detection] = []
         event = observed.event
-        time = event_time(event, now)
+        time = observed.time_ns / 1e9 if observed.time_ns is not None else event_time(event, now)
         self.watermark = max(self.watermark, time)
         for rule in self._candidates(observed):
             if not fields_match(rule.match, event, observed.source):
@@ -152,8 +153,8 @@ class DetectionEngine:
                 if raw is MISSING or raw is None or raw == "":
                     continue
                 distinct = _text(raw)
-            group = [_text(value) for value in values]
-            key = (rule.id, json.dumps(group))
+            group = tuple(_text(value) for value in values)
+            key = (rule.id, group)
             state = self._state(rule, key)
             log_id = event.get("log_id")
             ref = (log_id if isinstance(log_id, str) else "", observed.trace_id.hex(), observed.span_id.hex())
@@ -175,7 +176,7 @@ class DetectionEngine:
                 hit = state.silent(now, recent_only=True)
                 if hit is not None:
                     self.stats.dirty.add(key)
-                    detection = self._fire(rule, json.loads(key[1]), state, hit, now)
+                    detection = self._fire(rule, key[1], state, hit, now)
                     if detection is not None:
                         detections.append(detection)
             elif state.newest < self.watermark - self._horizon(rule):
@@ -189,7 +190,7 @@ class DetectionEngine:
         return max(rule.threshold.window if rule.threshold is not None else 0.0, rule.dedupe)
 
     def _fire(
-        self, rule: Rule, group: list[str], state: GroupState, hit: Hit, time: float
+        self, rule: Rule, group: tuple[str, ...], state: GroupState, hit: Hit, time: float
     ) -> Detection | None:
         if state.last_fired is not None and time - state.last_fired < rule.dedupe:
             return None
@@ -223,14 +224,14 @@ class DetectionEngine:
         self.stats.dirty.discard(key)
         self.stats.removed.add(key)
 
-    def changes(self) -> tuple[list[tuple[str, str, str]], list[GroupKey]]:
+    def changes(self) -> tuple[list[tuple[str, str, str]], list[tuple[str, str]]]:
         """Group states changed and removed since the last call, as rows ``(rule, group, state JSON)``."""
         rows = [
-            (key[0], key[1], json.dumps({"kind": state.kind, **state.dump()}))
+            (key[0], json.dumps(list(key[1])), json.dumps({"kind": state.kind, **state.dump()}))
             for key in self.stats.dirty
             if (state := self.groups.get(key)) is not None
         ]
-        removed = list(self.stats.removed)
+        removed = [(rule, json.dumps(list(group))) for rule, group in self.stats.removed]
         self.stats.dirty.clear()
         self.stats.removed.clear()
         return rows, removed
@@ -250,7 +251,7 @@ class DetectionEngine:
                 state.load(saved)
             except (KeyError, TypeError, ValueError, IndexError):
                 continue
-            self.groups[(rule_id, group)] = state
+            self.groups[(rule_id, tuple(json.loads(group)))] = state
             self.watermark = max(self.watermark, state.newest)
             loaded += 1
         while len(self.groups) > self.max_groups:

@@ -56,7 +56,12 @@ class Intake:
         if self.detector is not None and result.accepted:
             self.detect(
                 [
-                    Observed(events[i], trace_id=converted[i].trace_id, span_id=converted[i].span_id)
+                    Observed(
+                        events[i],
+                        trace_id=converted[i].trace_id,
+                        span_id=converted[i].span_id,
+                        time_ns=facts.time_ns if (facts := converted[i].facts) is not None else None,
+                    )
                     for i in result.accepted_indices
                 ]
             )
