@@ -103,6 +103,17 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
 
 
+def _values(event: Mapping[str, Any], names: tuple[str, ...], source: str) -> tuple[str, ...] | None:
+    """The values of ``names`` as text, or ``None`` when one is missing or empty."""
+    values = []
+    for name in names:
+        value = field_value(event, name, source)
+        if value is MISSING or value is None or value == "":
+            return None
+        values.append(value if isinstance(value, str) else _text(value))
+    return tuple(values)
+
+
 class DetectionEngine:
     """Applies ``rules``; holds at most ``max_groups`` group states (least recently used shed first,
     counted in :attr:`stats`)."""
@@ -119,6 +130,13 @@ class DetectionEngine:
         self._by_source: dict[str, list[Rule]] = {}
         for rule in rules:
             self._by_source.setdefault(rule.match.source, []).append(rule)
+        self._groups = {rule.id: tuple(rule.groups) for rule in rules}
+        # Rules whose match needs more than the type code (checked once per code in _candidates).
+        self._field_rules = {
+            rule.id
+            for rule in rules
+            if rule.match.fields or rule.match.any_of or rule.match.source != AUTH0_LOGS
+        }
         self.watermark = 0.0
 
     def _candidates(self, observed: Observed) -> list[Rule]:
@@ -137,27 +155,35 @@ class DetectionEngine:
 
     def process(self, observed: Observed, now: float) -> list[Detection]:
         """Apply every rule to one event (``now``: the time used when it has no ``date``)."""
+        rules = self._candidates(observed)
+        if not rules:
+            return []
         detections: list[Detection] = []
-        event = observed.event
+        event, source = observed.event, observed.source
         time = observed.time_ns / 1e9 if observed.time_ns is not None else event_time(event, now)
         self.watermark = max(self.watermark, time)
-        for rule in self._candidates(observed):
-            if not fields_match(rule.match, event, observed.source):
+        ref: Ref | None = None
+        for rule in rules:
+            if rule.id in self._field_rules and not fields_match(rule.match, event, source):
                 continue
-            values = [field_value(event, name, observed.source) for name in rule.groups]
-            if any(value is MISSING or value is None or value == "" for value in values):
+            group = _values(event, self._groups[rule.id], source)
+            if group is None:
                 continue
             distinct = ""
             if rule.threshold is not None and rule.threshold.distinct is not None:
-                raw = field_value(event, rule.threshold.distinct, observed.source)
-                if raw is MISSING or raw is None or raw == "":
+                found = _values(event, (rule.threshold.distinct,), source)
+                if found is None:
                     continue
-                distinct = _text(raw)
-            group = tuple(_text(value) for value in values)
+                distinct = found[0]
+            if ref is None:
+                log_id = event.get("log_id")
+                ref = (
+                    log_id if isinstance(log_id, str) else "",
+                    observed.trace_id.hex(),
+                    observed.span_id.hex(),
+                )
             key = (rule.id, group)
             state = self._state(rule, key)
-            log_id = event.get("log_id")
-            ref = (log_id if isinstance(log_id, str) else "", observed.trace_id.hex(), observed.span_id.hex())
             hit = state.add(time, distinct, ref)
             self.stats.dirty.add(key)
             if hit is not None:

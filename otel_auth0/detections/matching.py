@@ -22,7 +22,7 @@ def field_value(event: Mapping[str, Any], path: str, source: str = AUTH0_LOGS) -
         return log_type.category if path == "category" else log_type.outcome
     value: Any = event
     for part in path.split("."):
-        if isinstance(value, Mapping) and part in value:
+        if isinstance(value, dict) and part in value:
             value = value[part]
         else:
             return MISSING

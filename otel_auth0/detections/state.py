@@ -191,8 +191,10 @@ class AbsenceState:
         if self.last_seen is None or time >= self.last_seen:
             self.last_seen = time
             self.fired = False
+        opened = self.buckets.index(time) not in self.buckets.counts
         index = self.buckets.add(time)
-        self.buckets.forget_before(index - ABSENCE_BUCKETS)
+        if opened:  # a new bucket: time to forget the ones out of the history
+            self.buckets.forget_before(index - ABSENCE_BUCKETS)
         self.refs.append(ref)
         return hit
 
