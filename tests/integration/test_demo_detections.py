@@ -52,7 +52,7 @@ def telemetry(path: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]], d
 def test_demo_with_an_attack_scenario_shows_and_links_the_detection(tmp_path: Path) -> None:
     workdir = tmp_path / "demo"
     result = run_cli(
-        "demo", "--duration", "15", "--scenario", "credential_stuffing", "--dir", str(workdir), timeout=300
+        "demo", "--duration", "24", "--scenario", "credential_stuffing", "--dir", str(workdir), timeout=300
     )
     assert result.returncode == 0, result.stderr
     assert "credential_stuffing" in result.stdout and "203.0.113.201" in result.stdout
