@@ -119,6 +119,11 @@ class Instruments:
             unit="{record}",
             description="Records a backend refused for good (HTTP 4xx), parked in the queue's rejected table",
         )
+        self.export_partially_rejected = meter.create_counter(
+            "otel_auth0.export.partially_rejected",
+            unit="{record}",
+            description="Records a backend dropped from a request it accepted (OTLP partial success)",
+        )
         self.export_retries = meter.create_counter(
             "otel_auth0.export.retries",
             unit="{request}",

@@ -65,6 +65,7 @@ class ExportWorker:
         self._isolate: dict[Signal, int] = {}
         self._thread = threading.Thread(target=self._run, name=f"export-{exporter.name}", daemon=True)
         self.consecutive_failures = 0
+        self._retry_after: float | None = None  # the backend's requested wait after the last failure
 
     @property
     def exporter_name(self) -> str:
@@ -99,10 +100,17 @@ class ExportWorker:
                 sent = None
             if sent is None:
                 self._instruments.export_retries.add(1, {"otel_auth0.exporter": self._exporter.name})
-                self._stop.wait(self._backoff.next_delay())
+                self._stop.wait(self.retry_delay())
             elif sent == 0:
                 self._wake.wait(self._idle_wait)
                 self._wake.clear()
+
+    def retry_delay(self) -> float:
+        """The wait before the next attempt: the backoff's, or longer when the backend asked for more
+        (``Retry-After`` / ``RetryInfo``, even beyond the request timeout)."""
+        delay = self._backoff.next_delay()
+        requested, self._retry_after = self._retry_after, None
+        return delay if requested is None else max(delay, requested)
 
     def export_once(self) -> int | None:
         """Send at most one batch per signal; records sent, or ``None`` when an export failed."""
@@ -121,8 +129,8 @@ class ExportWorker:
                 "otel_auth0.exporter": self._exporter.name,
                 "otel_auth0.signal": signal.name.lower(),
             }
-            outcome = self._exporter.export(signal, request, records)
-            if outcome is ExportOutcome.REJECTED:
+            result = self._exporter.export(signal, request, records)
+            if result.outcome is ExportOutcome.REJECTED:
                 self._instruments.export_failures.add(1, attributes)
                 if len(batches) > 1:
                     # Send the rows of the refused request one by one, so only what the backend
@@ -139,12 +147,16 @@ class ExportWorker:
                     batches[0].row_id,
                 )
                 continue
-            if outcome is not ExportOutcome.ACCEPTED:
+            if result.outcome is not ExportOutcome.ACCEPTED:
                 self.consecutive_failures += 1
                 self._instruments.export_failures.add(1, attributes)
+                self._retry_after = result.retry_after
                 return None
             self._queue.ack(batches, self._exporter.bit)
-            self._instruments.export_records.add(records, attributes)
+            dropped = min(result.partially_rejected, records)
+            self._instruments.export_records.add(records - dropped, attributes)
+            if dropped:
+                self._instruments.export_partially_rejected.add(dropped, attributes)
             self._backoff.reset()
             self.consecutive_failures = 0
             total += records

@@ -13,6 +13,7 @@ from otel_auth0.auth0.http import async_client
 from otel_auth0.auth0.probe import LoginProbe
 from otel_auth0.config import Config
 from otel_auth0.convert.wire import Signal, build_request, encode_resource, encode_scope
+from otel_auth0.exporters.base import ExportOutcome
 from otel_auth0.exporters.otlp import OtlpExporter
 from otel_auth0.readiness.result import CheckResult, failed, passed, skipped
 from otel_auth0.receivers.endpoint_check import judge
@@ -126,11 +127,11 @@ def check_telemetry_export(config: Config) -> CheckResult:
     )
     exporter = OtlpExporter(otlp)
     try:
-        accepted = exporter.export(Signal.SPANS, request, 1)
+        result = exporter.export(Signal.SPANS, request, 1)
     finally:
         exporter.shutdown()
     where = otlp.endpoint or "OTEL_EXPORTER_OTLP_ENDPOINT"
-    if not accepted:
+    if result.outcome is not ExportOutcome.ACCEPTED:
         return failed(
             "telemetry_export",
             title,
