@@ -8,12 +8,13 @@ import ssl
 import zlib
 
 import httpx
+from google.protobuf import json_format
 from google.protobuf.message import DecodeError
 from google.rpc import status_pb2
 
 from otel_auth0.convert.wire import Signal
 from otel_auth0.exporters.base import ACCEPTED, FAILED, ExportOutcome, ExportResult
-from otel_auth0.exporters.otlp_outcomes import RESPONSE_TYPES, accepted, http_result
+from otel_auth0.exporters.otlp_outcomes import RESPONSE_TYPES, ExportResponse, accepted, http_result
 from otel_auth0.exporters.otlp_settings import USER_AGENT, SignalSettings
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,23 @@ def _error_message(response: httpx.Response) -> str:
     return response.text[:200] or "(empty body)"
 
 
+def _response(signal: Signal, response: httpx.Response) -> ExportResponse | None:
+    """The OTLP response in a 2xx body (protobuf, or JSON from some backends); None when the body is
+    something else, which still means success."""
+    message = RESPONSE_TYPES[signal]()
+    content_type = response.headers.get("Content-Type", "")
+    try:
+        if content_type.startswith(_PROTOBUF):
+            message.ParseFromString(response.content)
+        elif content_type.startswith("application/json"):
+            json_format.Parse(response.content or b"{}", message, ignore_unknown_fields=True)
+        else:
+            return None
+    except (DecodeError, json_format.ParseError):
+        return None
+    return message
+
+
 class HttpSender:
     """Posts one signal's requests to its URL."""
 
@@ -83,11 +101,8 @@ class HttpSender:
             )
             return FAILED
         if response.is_success:
-            try:
-                answer = RESPONSE_TYPES[self._signal].FromString(response.content)
-            except DecodeError:
-                return ACCEPTED  # a 2xx is a success even when its body is not an OTLP response
-            return accepted(self._signal, answer, self._url)
+            answer = _response(self._signal, response)
+            return ACCEPTED if answer is None else accepted(self._signal, answer, self._url)
         result = http_result(response.status_code, response.headers.get("Retry-After"))
         log.warning(
             "OTLP/HTTP export of %d %s to %s: HTTP %d (%s): %s",

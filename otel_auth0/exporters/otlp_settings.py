@@ -60,6 +60,14 @@ def _env(environ: Mapping[str, str], signal: SignalName, suffix: str) -> tuple[s
     return None
 
 
+def _checked(headers: dict[str, str], source: str) -> dict[str, str]:
+    """HTTP headers and gRPC metadata carry printable ASCII only."""
+    for key, value in headers.items():
+        if not (value.isascii() and value.isprintable()):
+            raise ValueError(f"{source}: the value of {key!r} must be printable ASCII")
+    return headers
+
+
 def parse_headers(text: str, source: str) -> dict[str, str]:
     """``k1=v1,k2=v2`` with URL-encoded keys and values (the W3C Baggage form the specification uses);
     keys are lower-cased, as gRPC metadata requires."""
@@ -72,7 +80,7 @@ def parse_headers(text: str, source: str) -> dict[str, str]:
         if not sep or not key or any(ch.isspace() for ch in key):
             raise ValueError(f"{source}: {item.strip()!r} is not a key=value header")
         headers[key] = unquote(value).strip()
-    return headers
+    return _checked(headers, source)
 
 
 def resolve_protocol(config: OtlpExporterConfig, signal: SignalName, environ: Mapping[str, str]) -> str:
@@ -104,7 +112,9 @@ def _endpoint(
 
 def _headers(config: OtlpExporterConfig, signal: SignalName, environ: Mapping[str, str]) -> dict[str, str]:
     if config.headers is not None:
-        return {key.strip().lower(): value for key, value in config.headers.items()}
+        return _checked(
+            {key.strip().lower(): value for key, value in config.headers.items()}, "exporters.otlp.headers"
+        )
     found = _env(environ, signal, "HEADERS")
     return parse_headers(found[1], found[0]) if found else {}
 

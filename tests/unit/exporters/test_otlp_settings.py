@@ -164,3 +164,10 @@ def test_tls_files_per_signal_then_general_and_the_file_certificate_first() -> N
 def test_the_process_environment_is_read_when_none_is_given(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", "http://from-env:4318/v1/logs")
     assert resolve(EMPTY, "LOGS").endpoint == "http://from-env:4318/v1/logs"
+
+
+def test_header_values_must_be_printable_ascii() -> None:
+    with pytest.raises(ValueError, match="OTEL_EXPORTER_OTLP_LOGS_HEADERS: the value of 'x-key'"):
+        resolve(EMPTY, "LOGS", {"OTEL_EXPORTER_OTLP_LOGS_HEADERS": "x-key=s%C3%A9cret"})
+    with pytest.raises(ValueError, match=r"exporters\.otlp\.headers: the value of 'x-key'"):
+        resolve(OtlpExporterConfig(headers={"X-Key": "line\nbreak"}), "LOGS", {})
