@@ -174,9 +174,13 @@ def resolve(
     """The settings of one signal; raises ``ValueError`` naming the variable for a malformed value."""
     env = os.environ if environ is None else environ
     protocol = resolve_protocol(config, signal, env)
+    endpoint = _endpoint(config, signal, protocol, env)
+    url = urlsplit(endpoint)
+    if protocol == "http/protobuf" and (url.scheme not in ("http", "https") or not url.netloc):
+        raise ValueError(f"OTLP/HTTP endpoint {endpoint!r} for {signal.lower()}: expected an http(s) URL")
     return SignalSettings(
         protocol=protocol,
-        endpoint=_endpoint(config, signal, protocol, env),
+        endpoint=endpoint,
         headers=_headers(config, signal, env),
         compression=_compression(config, signal, env),
         timeout=_timeout(config, signal, env),

@@ -125,18 +125,27 @@ def check_telemetry_export(config: Config) -> CheckResult:
         encode_resource({"service.name": config.service_name}),
         [(encode_scope(TELEMETRY_SCOPE, ""), record)],
     )
-    exporter = OtlpExporter(otlp)
+    where = otlp.endpoint or "OTEL_EXPORTER_OTLP_ENDPOINT"
+    try:
+        exporter = OtlpExporter(otlp)
+    except ValueError as error:
+        return failed(
+            "telemetry_export",
+            title,
+            f"OTLP exporter settings for {where}",
+            str(error),
+            "fix exporters.otlp or the OTEL_EXPORTER_OTLP_* variable the message names",
+        )
     try:
         result = exporter.export(Signal.SPANS, request, 1)
     finally:
         exporter.shutdown()
-    where = otlp.endpoint or "OTEL_EXPORTER_OTLP_ENDPOINT"
     if result.outcome is not ExportOutcome.ACCEPTED:
         return failed(
             "telemetry_export",
             title,
             f"OTLP export of one span to {where}",
-            "the endpoint did not accept the span",
+            f"the endpoint did not accept the span ({result.outcome.value})",
             "check exporters.otlp endpoint, protocol, headers and TLS settings",
         )
     return passed(

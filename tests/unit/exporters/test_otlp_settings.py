@@ -171,3 +171,18 @@ def test_header_values_must_be_printable_ascii() -> None:
         resolve(EMPTY, "LOGS", {"OTEL_EXPORTER_OTLP_LOGS_HEADERS": "x-key=s%C3%A9cret"})
     with pytest.raises(ValueError, match=r"exporters\.otlp\.headers: the value of 'x-key'"):
         resolve(OtlpExporterConfig(headers={"X-Key": "line\nbreak"}), "LOGS", {})
+
+
+@pytest.mark.parametrize("endpoint", ["collector:4318", "ftp://collector", "http://"])
+def test_an_http_endpoint_must_be_an_http_url(endpoint: str) -> None:
+    with pytest.raises(ValueError, match="expected an http"):
+        resolve(OtlpExporterConfig(endpoint=endpoint), "LOGS", {})
+    with pytest.raises(ValueError, match="expected an http"):
+        resolve(EMPTY, "TRACES", {"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": endpoint})
+
+
+def test_a_grpc_endpoint_with_another_scheme_is_refused() -> None:
+    with pytest.raises(ValueError, match="expected http"):
+        resolve(
+            OtlpExporterConfig(endpoint="ftp://collector:4317", protocol="grpc"), "LOGS", {}
+        ).grpc_target()
