@@ -178,6 +178,12 @@ def resolve(
     url = urlsplit(endpoint)
     if protocol == "http/protobuf" and (url.scheme not in ("http", "https") or not url.netloc):
         raise ValueError(f"OTLP/HTTP endpoint {endpoint!r} for {signal.lower()}: expected an http(s) URL")
+    client_key = _path(None, signal, "CLIENT_KEY", env)
+    client_certificate = _path(None, signal, "CLIENT_CERTIFICATE", env)
+    if client_key is not None and client_certificate is None:
+        raise ValueError(f"OTEL_EXPORTER_OTLP_[{signal}_]CLIENT_KEY is set without a CLIENT_CERTIFICATE")
+    if protocol == "grpc" and client_certificate is not None and client_key is None:
+        raise ValueError(f"OTEL_EXPORTER_OTLP_[{signal}_]CLIENT_CERTIFICATE needs a CLIENT_KEY for gRPC")
     return SignalSettings(
         protocol=protocol,
         endpoint=endpoint,
@@ -185,7 +191,7 @@ def resolve(
         compression=_compression(config, signal, env),
         timeout=_timeout(config, signal, env),
         certificate=_path(config.certificate, signal, "CERTIFICATE", env),
-        client_key=_path(None, signal, "CLIENT_KEY", env),
-        client_certificate=_path(None, signal, "CLIENT_CERTIFICATE", env),
+        client_key=client_key,
+        client_certificate=client_certificate,
         insecure=_insecure(config, signal, env),
     )

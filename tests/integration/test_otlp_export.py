@@ -4,29 +4,20 @@ and the SQLite queue on disk are the real ones, export attempts are driven one a
 from __future__ import annotations
 
 import logging
-import ssl
-import threading
 from collections.abc import Callable, Iterator
-from concurrent import futures
-from contextlib import contextmanager
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import grpc
 import pytest
 from google.protobuf.message import Message
-from opentelemetry.proto.collector.logs.v1 import logs_service_pb2, logs_service_pb2_grpc
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader, NumberDataPoint
 
 from otel_auth0.config import OtlpExporterConfig
 from otel_auth0.convert.mapping import EventConverter
-from otel_auth0.convert.wire import Signal, build_request, encode_resource, encode_scope
-from otel_auth0.exporters.base import ExportOutcome
+from otel_auth0.convert.wire import encode_resource
 from otel_auth0.exporters.otlp import OtlpExporter
 from otel_auth0.instruments import Instruments
-from otel_auth0.local_tls import TlsFiles, ensure_certificates
 from otel_auth0.pipeline.queue import PersistentQueue
 from otel_auth0.pipeline.worker import ExportWorker
 from tests.otlp_receiver import OtlpReceiver
@@ -171,67 +162,3 @@ def test_a_partial_success_is_counted_and_logged_once_not_retried(
     assert pipeline.counted("otel_auth0.export.records") == 2
     warnings = [r.getMessage() for r in caplog.records if "older than the retention" in r.getMessage()]
     assert len(warnings) == 1 and "dropped 2 logs" in warnings[0]
-
-
-class _TlsLogs(logs_service_pb2_grpc.LogsServiceServicer):
-    def Export(self, request: logs_service_pb2.ExportLogsServiceRequest, context: object) -> Message:
-        return logs_service_pb2.ExportLogsServiceResponse()
-
-
-class _TlsHandler(BaseHTTPRequestHandler):
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length", "0")))
-        self.send_response(200)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-@contextmanager
-def tls_backend(protocol: str, files: TlsFiles) -> Iterator[str]:
-    """An OTLP endpoint on loopback serving TLS with the local test certificate."""
-    if protocol == "grpc":
-        server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
-        logs_service_pb2_grpc.add_LogsServiceServicer_to_server(_TlsLogs(), server)
-        credentials = grpc.ssl_server_credentials(
-            [(files.key_file.read_bytes(), files.cert_file.read_bytes())]
-        )
-        port = server.add_secure_port("127.0.0.1:0", credentials)
-        server.start()
-        try:
-            yield f"https://localhost:{port}"
-        finally:
-            server.stop(grace=None).wait()
-        return
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _TlsHandler)
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(files.cert_file, files.key_file)
-    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"https://localhost:{httpd.server_address[1]}"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-
-
-@pytest.mark.parametrize("protocol", PROTOCOLS)
-def test_tls_trusts_the_configured_certificate(tmp_path: Path, protocol: str) -> None:
-    files = ensure_certificates(tmp_path / "tls")
-    request = build_request(Signal.LOGS, encode_resource({}), [(encode_scope("s", "1"), b"")])
-    with tls_backend(protocol, files) as endpoint:
-        outcomes = {}
-        for name, certificate in (("trusted", files.ca_file), ("system store", None)):
-            config = OtlpExporterConfig(
-                endpoint=endpoint, protocol=protocol, certificate=certificate, timeout=30
-            )
-            exporter = OtlpExporter(config, environ={})
-            try:
-                outcomes[name] = exporter.export(Signal.LOGS, request, 0).outcome
-            finally:
-                exporter.shutdown()
-    # The test CA is not in the system store: the handshake fails, which is retried, not refused.
-    assert outcomes == {"trusted": ExportOutcome.ACCEPTED, "system store": ExportOutcome.FAILED}

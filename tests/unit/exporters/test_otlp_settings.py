@@ -143,7 +143,8 @@ def test_tls_files_per_signal_then_general_and_the_file_certificate_first() -> N
     env = {
         "OTEL_EXPORTER_OTLP_CERTIFICATE": "/etc/ca.pem",
         "OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE": "/etc/logs-ca.pem",
-        "OTEL_EXPORTER_OTLP_CLIENT_KEY": "/etc/client.key",
+        "OTEL_EXPORTER_OTLP_LOGS_CLIENT_KEY": "/etc/client.key",
+        "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE": "/etc/client.pem",
         "OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE": "/etc/traces-client.pem",
     }
     logs = resolve(EMPTY, "LOGS", env)
@@ -151,7 +152,7 @@ def test_tls_files_per_signal_then_general_and_the_file_certificate_first() -> N
     assert (logs.certificate, logs.client_key, logs.client_certificate) == (
         Path("/etc/logs-ca.pem"),
         Path("/etc/client.key"),
-        None,
+        Path("/etc/client.pem"),
     )
     assert (traces.certificate, traces.client_certificate) == (
         Path("/etc/ca.pem"),
@@ -186,3 +187,12 @@ def test_a_grpc_endpoint_with_another_scheme_is_refused() -> None:
         resolve(
             OtlpExporterConfig(endpoint="ftp://collector:4317", protocol="grpc"), "LOGS", {}
         ).grpc_target()
+
+
+def test_a_client_key_needs_a_client_certificate_and_grpc_needs_both() -> None:
+    with pytest.raises(ValueError, match="CLIENT_KEY is set without a CLIENT_CERTIFICATE"):
+        resolve(EMPTY, "TRACES", {"OTEL_EXPORTER_OTLP_CLIENT_KEY": "/etc/client.key"})
+    combined = {"OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE": "/etc/client-with-key.pem"}
+    assert resolve(EMPTY, "LOGS", combined).client_certificate == Path("/etc/client-with-key.pem")
+    with pytest.raises(ValueError, match="needs a CLIENT_KEY for gRPC"):
+        resolve(OtlpExporterConfig(protocol="grpc"), "LOGS", combined)
