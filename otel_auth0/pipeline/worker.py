@@ -1,5 +1,6 @@
 """Export workers: one thread per exporter drains the persistent queue, acknowledging only what the
-backend accepted; failures back off exponentially (with jitter) and are retried, never dropped."""
+backend accepted; failures back off exponentially (with jitter, or as long as the backend asks) and
+are retried, never dropped."""
 
 from __future__ import annotations
 
