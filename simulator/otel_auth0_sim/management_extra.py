@@ -133,6 +133,10 @@ def extra_routes(state: TenantState, relay: EmailRelay | None = None) -> list[Ro
         settings = _current(state, relay)["attack_protection"].get(part)
         return JSONResponse(settings) if settings is not None else api_error(404, "Not Found")
 
+    async def action_bindings(request: Request) -> Response:
+        bindings = _current(state, relay)["action_bindings"].get(request.path_params["trigger"], [])
+        return JSONResponse({"bindings": bindings, "total": len(bindings), "start": 0, "limit": 50})
+
     async def phone_provider(request: Request) -> Response:
         return JSONResponse(_current(state, relay)["phone_provider"])
 
@@ -218,18 +222,22 @@ def extra_routes(state: TenantState, relay: EmailRelay | None = None) -> list[Ro
     return [
         read("/api/v2/tenants/settings", serve("settings")),
         read("/api/v2/clients", serve("clients")),
+        read("/api/v2/client-grants", serve("client_grants")),
         read("/api/v2/connections", serve("connections")),
         read("/api/v2/resource-servers", serve("resource_servers")),
         read("/api/v2/emails/provider", email_provider),
         read("/api/v2/email-templates/{name}", email_template),
         read("/api/v2/attack-protection/{part}", attack_protection),
         read("/api/v2/log-streams", serve("log_streams")),
+        read("/api/v2/event-streams", serve("event_streams")),
+        read("/api/v2/network-acls", serve("network_acls")),
         read("/api/v2/custom-domains", serve("custom_domains")),
         read("/api/v2/guardian/factors", serve("guardian_factors")),
         read("/api/v2/guardian/policies", serve("guardian_policies")),
         read("/api/v2/guardian/factors/phone/selected-provider", phone_provider),
         read("/api/v2/prompts", serve("prompts")),
         read("/api/v2/actions/actions", serve("actions", "actions")),
+        read("/api/v2/actions/triggers/{trigger}/bindings", action_bindings),
         read("/api/v2/rules", serve("rules")),
         read("/api/v2/hooks", serve("hooks")),
         management_route(state, "/api/v2/jobs/verification-email", verification_email, ["POST"]),
