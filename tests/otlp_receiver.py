@@ -55,6 +55,11 @@ _RESPONSE_TYPES: dict[str, type[Message]] = {
     "traces": trace_service_pb2.ExportTraceServiceResponse,
     "metrics": metrics_service_pb2.ExportMetricsServiceResponse,
 }
+_PARTIAL_FIELDS = {
+    "logs": "rejected_log_records",
+    "traces": "rejected_spans",
+    "metrics": "rejected_data_points",
+}
 _ID_FIELDS = frozenset({"traceId", "spanId", "parentSpanId"})
 
 
@@ -127,6 +132,7 @@ class RequestRecord:
     body_bytes: int
     oldest_record_ns: int | None
     newest_record_ns: int | None
+    content_encoding: str = "identity"
 
 
 class ExportRejected(Exception):
@@ -221,6 +227,8 @@ class OtlpReceiver:
         self._fail_remaining: int | None = None
         self._fail_until: float | None = None
         self._retry_after: float | None = None
+        self._refuse: Callable[[str, Message], bool] | None = None
+        self._partial: tuple[int, str] | None = None
         self.clear()
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -332,6 +340,38 @@ class OtlpReceiver:
         if mode == "ok" and not self.running:
             self.start()
 
+    def set_refusal(self, predicate: Callable[[str, Message], bool] | None) -> None:
+        """Refuse for good (HTTP 400 / gRPC INVALID_ARGUMENT) every request for which
+        ``predicate(signal, request)`` is true; ``None`` accepts everything again."""
+        with self._cond:
+            self._refuse = predicate
+
+    def set_partial_success(self, rejected: int | None, message: str = "") -> None:
+        """Answer every accepted request with an OTLP partial success claiming ``rejected`` dropped
+        items and ``message``; ``None`` answers plain success again."""
+        with self._cond:
+            self._partial = None if rejected is None else (rejected, message)
+
+    def _refused(self, signal_name: str, request: Message) -> bool:
+        with self._cond:
+            refuse = self._refuse
+        if refuse is None or not refuse(signal_name, request):
+            return False
+        with self._cond:
+            self.refused_count += 1
+            self._cond.notify_all()
+        return True
+
+    def _response(self, signal_name: str) -> Message:
+        response = _RESPONSE_TYPES[signal_name]()
+        with self._cond:
+            partial = self._partial
+        if partial is not None:
+            field = _PARTIAL_FIELDS[signal_name]
+            setattr(response.partial_success, field, partial[0])  # type: ignore[attr-defined]
+            response.partial_success.error_message = partial[1]  # type: ignore[attr-defined]
+        return response
+
     @property
     def failure_mode(self) -> FailureMode:
         """The current failure mode, after expiry of count/duration limits."""
@@ -361,12 +401,26 @@ class OtlpReceiver:
 
     # -- ingestion -------------------------------------------------------------------------
     def _ingest(
-        self, signal_name: str, protocol: str, request: Message, body_bytes: int, started: float
+        self,
+        signal_name: str,
+        protocol: str,
+        request: Message,
+        body_bytes: int,
+        started: float,
+        content_encoding: str = "identity",
     ) -> None:
         items, oldest, newest = _record_time_range(signal_name, request)
         handle_seconds = time.perf_counter() - started
         record = RequestRecord(
-            signal_name, protocol, time.time(), handle_seconds, items, body_bytes, oldest, newest
+            signal_name,
+            protocol,
+            time.time(),
+            handle_seconds,
+            items,
+            body_bytes,
+            oldest,
+            newest,
+            content_encoding,
         )
         with self._cond:
             self.request_count += 1
@@ -400,6 +454,7 @@ class OtlpReceiver:
             self.requests: list[RequestRecord] = []
             self.request_count = 0
             self.rejected_count = 0
+            self.refused_count = 0
             self.bad_request_count = 0
             self.log_record_count = 0
             self.span_count = 0
@@ -477,6 +532,7 @@ class OtlpReceiver:
             result: dict[str, Any] = {
                 "requests": self.request_count,
                 "rejected": self.rejected_count,
+                "refused": self.refused_count,
                 "bad_requests": self.bad_request_count,
                 "log_records": self.log_record_count,
                 "spans": self.span_count,
@@ -510,8 +566,10 @@ def _grpc_export(
             info = error_details_pb2.RetryInfo(retry_delay=delay)
             context.set_trailing_metadata((("google.rpc.retryinfo-bin", info.SerializeToString()),))
         context.abort(grpc.StatusCode.UNAVAILABLE, str(rejected))
+    if receiver._refused(signal_name, request):
+        context.abort(grpc.StatusCode.INVALID_ARGUMENT, "refused by the test receiver")
     receiver._ingest(signal_name, "grpc", request, request.ByteSize(), started)
-    return _RESPONSE_TYPES[signal_name]()
+    return receiver._response(signal_name)
 
 
 class _LogsServicer(logs_service_pb2_grpc.LogsServiceServicer):
@@ -615,8 +673,12 @@ class _HttpHandler(BaseHTTPRequestHandler):
             receiver._count_bad_request()
             self._error(HTTPStatus.BAD_REQUEST, str(exc), content_type)
             return
-        receiver._ingest(signal_name, "http", request, len(body), started)
-        response = _RESPONSE_TYPES[signal_name]()
+        if receiver._refused(signal_name, request):
+            self._error(HTTPStatus.BAD_REQUEST, "refused by the test receiver", content_type)
+            return
+        encoding = (self.headers.get("Content-Encoding") or "identity").strip().lower()
+        receiver._ingest(signal_name, "http", request, len(body), started, encoding)
+        response = receiver._response(signal_name)
         if content_type == "application/json":
             self._reply(HTTPStatus.OK, json_format.MessageToJson(response).encode(), content_type)
         else:
