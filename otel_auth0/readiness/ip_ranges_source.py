@@ -70,4 +70,3 @@ def ranges_for(target: ReadinessTarget) -> Ranges:
         ca_file = target.config.auth0.ca_file if target.config.auth0 else None
         return refresh(url, target.config.state_dir / "readiness", ca_file)
     return Ranges(load_snapshot(), "packaged snapshot of Auth0's published ranges")
-

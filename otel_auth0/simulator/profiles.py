@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from otel_auth0.simulator.profiles_audit import add_audit_reads
+from otel_auth0.simulator.profiles_large import grow
 from otel_auth0.simulator.state import DEFAULT_CLIENT_ID
 
 LEGACY_RO = "http://auth0.com/oauth/legacy/grant-type/ro"
@@ -244,6 +246,10 @@ def _misconfigured(base_url: str) -> dict[str, Any]:
 
 
 def tenant_config(profile: str, base_url: str) -> dict[str, Any]:
-    """The configuration of a tenant in ``profile`` (``good`` or ``misconfigured``) served at ``base_url``
-    (``scheme://host:port``, so its OIDC connection points back at the simulator as it is served)."""
-    return _misconfigured(base_url) if profile == "misconfigured" else _good(base_url)
+    """The configuration of a tenant in ``profile`` (``good``, ``misconfigured`` or ``large``) served at
+    ``base_url`` (``scheme://host:port``, so its OIDC connection points back at the simulator as it is
+    served), with every read of Auth0's audit tools (:mod:`otel_auth0.simulator.profiles_audit`)."""
+    config = _misconfigured(base_url) if profile == "misconfigured" else _good(base_url)
+    if profile == "large":
+        grow(config)
+    return add_audit_reads(config, profile, base_url.split("://", 1)[-1])

@@ -18,6 +18,7 @@ import uvicorn
 
 from otel_auth0.simulator.app import create_app
 from otel_auth0.simulator.auth_state import startup_info as probe_startup_info
+from otel_auth0.simulator.history import backfill
 from otel_auth0.simulator.log_stream_push import LogStreamPusher, StreamTarget
 from otel_auth0.simulator.state import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, M2MClient, TenantState
 from otel_auth0.simulator.tls import TlsFiles, ensure_certificates
@@ -91,6 +92,8 @@ async def serve(options: SimulatorOptions) -> int:
         scheme="https" if options.tls else "http",
     )
     generator = TrafficGenerator(state.tenant_name, state.environment_name, state.hostname, options.seed)
+    if options.profile == "large":
+        backfill(state, generator)
     config = uvicorn.Config(
         create_app(state, generator),
         log_level="warning",
