@@ -140,12 +140,18 @@ class ClientCredentialsToken:
 class SdkSession:
     """The SDK client of one tenant plus what its transport recorded; use as a context manager."""
 
-    def __init__(self, config: Auth0Config, deadline: float | None = None) -> None:
+    def __init__(
+        self,
+        config: Auth0Config,
+        deadline: float | None = None,
+        inner: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         if not config.client_id or not config.client_secret:
             raise ValueError("auth0.client_id and auth0.client_secret are required for the Management API")
         self.stats = TransportStats()
         self.transport = RateLimitTransport(
-            httpx.HTTPTransport(verify=ssl_context(config.ca_file)), self.stats, deadline
+            inner or httpx.HTTPTransport(verify=ssl_context(config.ca_file)), self.stats, deadline, sleep
         )
         self.http = httpx.Client(
             transport=self.transport, timeout=config.timeout, headers={"User-Agent": USER_AGENT}

@@ -529,7 +529,8 @@ def application_login_uri(snapshot: TenantSnapshot, config: ReadinessConfig) -> 
 def attack_protection(snapshot: TenantSnapshot, config: ReadinessConfig) -> CheckResult:
     """Brute-force protection, suspicious-IP throttling and breached-password detection enabled."""
     title = "Attack protection is on"
-    off = [part for part, body in snapshot.attack_protection.items() if not body.get("enabled")]
+    parts = ("brute-force-protection", "suspicious-ip-throttling", "breached-password-detection")
+    off = [part for part in parts if not snapshot.attack_protection.get(part, {}).get("enabled")]
     checked = "GET /api/v2/attack-protection/*"
     if not snapshot.attack_protection:
         return skipped("attack_protection", title, checked, "attack-protection settings could not be read")
