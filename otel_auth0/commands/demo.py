@@ -25,6 +25,7 @@ from otel_auth0.exporters.file import read_otlp_json_lines
 from otel_auth0.pipeline.intake import LOGS_SCOPE
 from otel_auth0.runtime import Collector
 from otel_auth0.simulator.process import SimulatorHandle, running_simulator
+from otel_auth0.simulator.state import PROFILES
 
 STREAM_PATH = "/auth0/logs"
 
@@ -50,6 +51,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--dir", type=Path, default=Path(".otel-auth0-demo"), help="working directory, recreated each run"
     )
     parser.add_argument("--events-per-second", type=float, default=20.0, help="simulated traffic rate")
+    parser.add_argument(
+        "--profile",
+        choices=PROFILES,
+        default="good",
+        help="simulated tenant profile; `large` adds 150 applications and a day of 5,400 log events",
+    )
     parser.add_argument("--verbose", "-v", action="store_true", help="debug logging")
     parser.set_defaults(func=main)
 
@@ -235,6 +242,8 @@ def main(args: argparse.Namespace) -> int:
         str(workdir / "simulator"),
         "--events-per-second",
         str(args.events_per_second),
+        "--profile",
+        args.profile,
         "--log-stream-url",
         f"http://127.0.0.1:{stream_port}{STREAM_PATH}",
         "--log-stream-token",
