@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -26,11 +25,6 @@ def write_config(path: Path, config: dict[str, Any]) -> Path:
     return path
 
 
-def free_port() -> int:
-    """A port that was free on 127.0.0.1 a moment ago (for configs that must name a fixed port)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _environment(extra: dict[str, str] | None) -> dict[str, str]:

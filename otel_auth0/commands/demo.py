@@ -7,35 +7,32 @@ import argparse
 import asyncio
 import secrets
 import shutil
-import socket
+import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from statistics import median
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from otel_auth0.commands.common import install_stop_signals, setup_logging
+from otel_auth0.commands.simulate import simulator_missing
 from otel_auth0.config import Config, parse_config
 from otel_auth0.exporters.file import read_otlp_json_lines
+from otel_auth0.local_ports import free_port
 from otel_auth0.pipeline.intake import LOGS_SCOPE
 from otel_auth0.runtime import Collector
-from otel_auth0.simulator.process import SimulatorHandle, running_simulator
-from otel_auth0.simulator.state import PROFILES
+
+if TYPE_CHECKING:
+    from otel_auth0_sim.process import SimulatorHandle
 
 STREAM_PATH = "/auth0/logs"
 
 
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -53,7 +50,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--events-per-second", type=float, default=20.0, help="simulated traffic rate")
     parser.add_argument(
         "--profile",
-        choices=PROFILES,
+        choices=("good", "misconfigured", "large"),
         default="good",
         help="simulated tenant profile; `large` adds 150 applications and a day of 5,400 log events",
     )
@@ -229,6 +226,11 @@ async def _run_collector(collector: Collector, duration: float, console: Console
 
 def main(args: argparse.Namespace) -> int:
     """Entry point of ``demo``."""
+    try:
+        from otel_auth0_sim.process import running_simulator
+    except ImportError:
+        print(simulator_missing("demo"), file=sys.stderr)
+        return 2
     setup_logging(args.verbose)
     console = Console()
     workdir: Path = args.dir

@@ -20,8 +20,8 @@ from otel_auth0.config import Auth0Config, ReadinessConfig
 from otel_auth0.convert.catalog import RATE_LIMIT_CODES
 from otel_auth0.readiness.production_checks import run_check
 from otel_auth0.readiness.scan import EMAIL_FAILURE_CODES
-from otel_auth0.simulator.process import SimulatorHandle, running_simulator
-from otel_auth0.simulator.profiles_large import LOCALHOST_APP_INDEX, LOCALHOST_APP_NAME
+from otel_auth0_sim.process import SimulatorHandle, running_simulator
+from otel_auth0_sim.profiles_large import LOCALHOST_APP_INDEX, LOCALHOST_APP_NAME
 from tests.collector_process import run_cli
 
 pytestmark = pytest.mark.integration

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from otel_auth0.auth0.probe import LoginProbe, ProbeSettings
-from otel_auth0.simulator.process import SimulatorHandle, running_simulator
+from otel_auth0_sim.process import SimulatorHandle, running_simulator
 from tests.collector_process import run_cli, running_collector, write_config
 from tests.otlp_receiver import OtlpReceiver, any_value
 

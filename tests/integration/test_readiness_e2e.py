@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from otel_auth0.auth0.ip_ranges import load_snapshot
-from otel_auth0.simulator.process import SimulatorHandle, running_simulator
+from otel_auth0_sim.process import SimulatorHandle, running_simulator
 from tests.otlp_receiver import OtlpReceiver
 
 pytestmark = pytest.mark.integration

@@ -23,7 +23,7 @@ from auth0.management import ManagementClient
 from auth0.management.core.pydantic_utilities import parse_obj_as
 from pydantic import BaseModel
 
-from otel_auth0.simulator.process import SimulatorHandle, running_simulator
+from otel_auth0_sim.process import SimulatorHandle, running_simulator
 from tests.shared_data import require_shared_data
 
 pytestmark = pytest.mark.integration

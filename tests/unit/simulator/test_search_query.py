@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from otel_auth0.simulator.search_query import AllOf, QuerySyntaxError, Range, Term, parse_query
+from otel_auth0_sim.search_query import AllOf, QuerySyntaxError, Range, Term, parse_query
 
 EVENT = {
     "type": "s",
