@@ -115,3 +115,19 @@ def test_readiness_reads_every_page_and_finds_the_page_two_application(large: Si
     assert snapshot.attack_protection["breached-password-detection"]["stage"]
     result = run_check("no_localhost_urls", snapshot, ReadinessConfig())
     assert result.status == "fail" and LOCALHOST_APP_NAME in str(result.evidence)
+
+
+def test_a_tight_budget_is_waited_out_one_retry_per_429(large: SimulatorHandle) -> None:
+    control = f"{large.base_url}/_sim/rate-limit"
+    httpx.post(control, json={"limit": 2}, verify=large.verify, timeout=30).raise_for_status()
+    try:
+        before = _stats(large)["rate_limited"]
+        with SdkSession(Auth0Config(**_auth0(large))) as session:  # type: ignore[arg-type]
+            snapshot = read_tenant(session, ["verify_email"])
+        sent = _stats(large)["rate_limited"]
+    finally:
+        httpx.post(control, json={"limit": 8}, verify=large.verify, timeout=30)
+    assert not snapshot.errors and len(snapshot.clients) == 150
+    assert isinstance(before, int) and isinstance(sent, int)
+    assert session.stats.retries == sent - before  # every 429 the tenant sent was waited out and retried
+    assert all(r.limit == 2 for r in snapshot.rate_limits)
