@@ -31,14 +31,14 @@ def _application(index: int, template: dict[str, Any]) -> dict[str, Any]:
         "web_origins": [host] if app_type == "spa" else [],
         "allowed_logout_urls": [f"{host}/"] if interactive else [],
         "jwt_configuration": {"alg": "RS256", "lifetime_in_seconds": 36000},
-        **({"initiate_login_uri": f"{host}/login"} if app_type == "regular_web" else {}),
+        **({"initiate_login_uri": f"{host}/login"} if interactive else {}),
     }
 
 
 def grow(config: dict[str, Any]) -> dict[str, Any]:
     """``config`` (a ``good`` tenant) with the ``large`` profile's lists (in place; also returned)."""
     clients = config["clients"]
-    template = {k: v for k, v in clients[0].items() if k not in ("initiate_login_uri",)}
+    template = {k: v for k, v in clients[0].items() if k != "initiate_login_uri"}
     clients.extend(_application(index, template) for index in range(len(clients), APPLICATIONS))
     portal = clients[LOCALHOST_APP_INDEX]
     portal["name"] = LOCALHOST_APP_NAME
