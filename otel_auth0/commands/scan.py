@@ -17,6 +17,7 @@ from rich.table import Table
 
 from otel_auth0.auth0.log_window import read_window
 from otel_auth0.auth0.management import Auth0Error
+from otel_auth0.auth0.sdk import SdkSession
 from otel_auth0.commands.common import EXIT_CONFIG_ERROR, CommandError, load_or_exit
 from otel_auth0.config import Config, ReadinessThresholds, parse_duration
 from otel_auth0.convert.events import EventFormatError
@@ -77,8 +78,13 @@ def _report(args: argparse.Namespace, config: Config | None, since: datetime) ->
     target = ReadinessTarget(config, Path(args.config).resolve())
     deadline = time.monotonic() + args.timeout.total_seconds()
     until = datetime.now(UTC)
-    read = target.with_client(lambda session: read_window(session, since, until, deadline), deadline)
-    return summarize_window(read)
+
+    def scan(session: SdkSession) -> ScanReport:
+        report = summarize_window(read_window(session, since, until, deadline))
+        report.retries, report.waited = session.stats.retries, session.stats.waited
+        return report
+
+    return target.with_client(scan, deadline)
 
 
 def _table(title: str, group: Group) -> Table:
@@ -95,6 +101,10 @@ def _table(title: str, group: Group) -> Table:
 def _print(report: ScanReport, problems: list[str]) -> None:
     console = Console()
     console.print(f"{report.events} log events read, {report.span()}")
+    if report.retries:
+        console.print(
+            f"{report.retries} answers (429 / 5xx) waited out and retried, {report.waited:.0f}s waited"
+        )
     unread = report.unread()
     if unread:
         console.print(f"[bold red]incomplete:[/] {unread}")

@@ -65,6 +65,8 @@ class ScanReport:
     events: int = 0
     stopped: str | None = None
     read_until: datetime | None = None
+    retries: int = 0
+    waited: float = 0.0
     rate_limit: Group = field(default_factory=Group)
     auth_failures: Group = field(default_factory=Group)
     management_failures: Group = field(default_factory=Group)
@@ -100,6 +102,8 @@ class ScanReport:
             "complete": self.complete,
             "read_until": self.read_until.isoformat() if self.read_until else None,
             "unread": self.unread(),
+            "retries": self.retries,
+            "waited_s": round(self.waited, 1),
             "rate_limit": self.rate_limit.as_json(),
             "auth_failures": self.auth_failures.as_json(),
             "management_failures": self.management_failures.as_json(),
