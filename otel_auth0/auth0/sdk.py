@@ -23,6 +23,7 @@ import httpx
 from auth0.management import Auth0
 from auth0.management.core.api_error import ApiError
 from auth0.management.core.pagination import SyncPager
+from auth0.management.core.parse_error import ParsingError
 from pydantic import BaseModel, ValidationError
 
 from otel_auth0.auth0.http import USER_AGENT, ssl_context
@@ -202,7 +203,7 @@ def call(work: Callable[[], T]) -> T:
         raise to_auth0_error(error) from None
     except httpx.HTTPError as error:
         raise Auth0Error(f"Management API request failed: {error!r}", retryable=True) from None
-    except ValidationError as error:
+    except (ParsingError, ValidationError) as error:
         raise Auth0Error(f"answer does not match Auth0's schema: {error}", retryable=False) from None
 
 

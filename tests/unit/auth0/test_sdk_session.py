@@ -146,3 +146,10 @@ def test_read_window_stopped_by_failures_names_the_unread_part() -> None:
     assert not read.complete and len(read.events) == 400 and "503" in str(read.stopped)
     unread = read.unread()
     assert unread is not None and unread[1] == until and unread[0] == since + timedelta(seconds=133)
+
+
+def test_an_answer_outside_auth0s_schema_is_a_clear_error() -> None:
+    wrong = httpx.Response(200, json={"clients": "not a list"})
+    with session(lambda r: wrong, []) as sdk, pytest.raises(Auth0Error, match="does not match") as raised:
+        call(lambda: sdk.api.clients.list(per_page=100, include_totals=True))
+    assert not raised.value.retryable
