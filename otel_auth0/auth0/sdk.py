@@ -4,7 +4,7 @@ The SDK's generated client (:class:`auth0.management.Auth0`, the one its ``Manag
 built here with an explicit base URL, because ``ManagementClient`` hard-codes ``https://<domain>`` and
 fetches its token with an ``httpx.Client`` that cannot be given ``auth0.ca_file``. Requests go through
 :class:`RateLimitTransport`, which keeps the collector's rate-limit behaviour whichever code calls the
-SDK: a 429 waits for ``Retry-After`` / ``x-ratelimit-reset`` (5xx: exponential backoff) and is retried,
+SDK: a 429 waits for ``Retry-After`` / ``x-ratelimit-reset`` (a 5xx to a read: exponential backoff) and is retried,
 until :data:`MAX_ATTEMPTS` or the session's deadline; each retry is counted and every response's
 ``x-ratelimit-*`` headers are kept. The SDK's own retries are switched off (``max_retries=0``) so
 waits are not doubled. SDK and transport errors leave this module as :class:`Auth0Error`.
@@ -72,8 +72,8 @@ class RateLimitTransport(httpx.BaseTransport):
             if rate_limit.limit is not None:
                 self.stats.rate_limits.append(rate_limit)
             status = response.status_code
-            if status not in (408, 429) and status < 500:
-                return response
+            if status not in (408, 429) and (status < 500 or request.method != "GET"):
+                return response  # a 5xx on a write may have done it: never sent twice
             announced = retry_after_seconds(response.headers) if status in (408, 429) else None
             wait = min(MAX_WAIT, (announced if announced is not None else delay) + random.uniform(0, 0.25))
             delay = min(MAX_WAIT, delay * 2)

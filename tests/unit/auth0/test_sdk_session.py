@@ -153,3 +153,15 @@ def test_an_answer_outside_auth0s_schema_is_a_clear_error() -> None:
     with session(lambda r: wrong, []) as sdk, pytest.raises(Auth0Error, match="does not match") as raised:
         call(lambda: sdk.api.clients.list(per_page=100, include_totals=True))
     assert not raised.value.retryable
+
+
+def test_a_write_is_not_resent_after_a_5xx() -> None:
+    sent: list[str] = []
+
+    def jobs(request: httpx.Request) -> httpx.Response:
+        sent.append(request.method)
+        return httpx.Response(503, json={"statusCode": 503, "error": "Service Unavailable", "message": "x"})
+
+    with session(jobs, []) as sdk, pytest.raises(Auth0Error) as raised:
+        call(lambda: sdk.api.jobs.verification_email.create(user_id="auth0|1"))
+    assert sent == ["POST"] and raised.value.status == 503
