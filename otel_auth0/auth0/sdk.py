@@ -3,10 +3,10 @@
 The SDK's generated client (:class:`auth0.management.Auth0`, the one its ``ManagementClient`` wraps) is
 built here with an explicit base URL, because ``ManagementClient`` hard-codes ``https://<domain>`` and
 fetches its token with an ``httpx.Client`` that cannot be given ``auth0.ca_file``. Requests go through
-:class:`RateLimitTransport`, which keeps the collector's rate-limit behaviour whichever code calls the
-SDK: a 429 waits for ``Retry-After`` / ``x-ratelimit-reset`` (a 5xx to a read: exponential backoff) and is retried,
-until :data:`MAX_ATTEMPTS` or the session's deadline; each retry is counted and every response's
-``x-ratelimit-*`` headers are kept. The SDK's own retries are switched off (``max_retries=0``) so
+:class:`RateLimitTransport`, which keeps the collector's rate-limit behaviour whichever code calls
+the SDK: a 429 waits for ``Retry-After`` / ``x-ratelimit-reset`` (a 5xx to a read: exponential
+backoff) and is retried, until :data:`MAX_ATTEMPTS` or the session's deadline; each retry is counted
+and every response's ``x-ratelimit-*`` headers are kept. The SDK's own retries are switched off (``max_retries=0``) so
 waits are not doubled. SDK and transport errors leave this module as :class:`Auth0Error`.
 """
 
