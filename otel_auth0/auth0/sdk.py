@@ -7,7 +7,8 @@ fetches its token with an ``httpx.Client`` that cannot be given ``auth0.ca_file`
 the SDK: a 429 waits for ``Retry-After`` / ``x-ratelimit-reset`` (a 5xx to a read: exponential
 backoff) and is retried, until :data:`MAX_ATTEMPTS` or the session's deadline; each retry is counted
 and every response's ``x-ratelimit-*`` headers are kept. The SDK's own retries are switched off
-(``max_retries=0``) so waits are not doubled. SDK and transport errors leave this module as :class:`Auth0Error`.
+(``max_retries=0``) so waits are not doubled. SDK and transport errors leave this module as
+:class:`Auth0Error`.
 """
 
 from __future__ import annotations
