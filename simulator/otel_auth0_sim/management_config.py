@@ -121,7 +121,7 @@ def config_routes(state: TenantState, current: Config) -> list[Route]:
 
     async def event_streams(request: Request) -> Response:
         return plan_lacks("event_streams") or checkpoint_page(
-            request, current()["event_streams"], "event_streams"
+            request, current()["event_streams"], "eventStreams"
         )
 
     async def network_acls(request: Request) -> Response:

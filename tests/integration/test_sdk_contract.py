@@ -81,6 +81,27 @@ def _undeclared(value: Any, path: str = "$") -> Iterator[str]:
             yield from _undeclared(item, f"{path}.{key}")
 
 
+def _key_paths(value: Any, path: str = "$") -> set[str]:
+    """Every object key of a JSON value as a path (list items collapsed to ``[]``)."""
+    if isinstance(value, dict):
+        found = set()
+        for key, item in value.items():
+            found |= {f"{path}.{key}"} | _key_paths(item, f"{path}.{key}")
+        return found
+    if isinstance(value, list):
+        return set().union(*(_key_paths(item, f"{path}[]") for item in value)) if value else set()
+    return set()
+
+
+def _dumped(parsed: Any) -> Any:
+    """The parsed response as JSON with the SDK's wire names (aliases), only the fields that were set."""
+    if isinstance(parsed, BaseModel):
+        return parsed.model_dump(mode="json", by_alias=True, exclude_unset=True)
+    if isinstance(parsed, list):
+        return [_dumped(item) for item in parsed]
+    return parsed
+
+
 def _log_schema_fields() -> set[str]:
     """Top-level fields of Auth0's log-event JSON schemas, plus ``_id`` that API rows carry."""
     root = require_shared_data("data", "auth0-log-schemas", "schemas", "log-types")
@@ -159,6 +180,8 @@ def test_every_endpoint_parses_with_the_sdk_type_field_for_field(tmp_path: Path,
                     continue
                 assert response.status_code == 200, f"{path}: {response.text}"
                 parsed = parse_obj_as(response_type, response.json())
+                renamed = _key_paths(response.json()) - _key_paths(_dumped(parsed))
+                assert not renamed, f"{path}: keys not under the SDK's wire names: {renamed}"
                 undeclared = {re.sub(r"^\$\.logs\[\]\.", "", p) for p in _undeclared(parsed)}
                 if path == "logs":
                     undeclared -= log_fields
