@@ -27,8 +27,8 @@ class TenantSnapshot:
     email_templates: dict[str, dict[str, Any] | None] = field(default_factory=dict)
     attack_protection: dict[str, dict[str, Any]] = field(default_factory=dict)
     log_streams: list[dict[str, Any]] = field(default_factory=list)
-    event_streams: list[dict[str, Any]] | None = None
-    network_acls: list[dict[str, Any]] | None = None
+    event_streams: list[dict[str, Any]] = field(default_factory=list)
+    network_acls: list[dict[str, Any]] = field(default_factory=list)
     custom_domains: list[dict[str, Any]] = field(default_factory=list)
     guardian_factors: list[dict[str, Any]] = field(default_factory=list)
     guardian_policies: list[str] = field(default_factory=list)

@@ -24,7 +24,13 @@ ATTACK_PROTECTION = (
     "bot-detection",
     "captcha",
 )
-BOUND_TRIGGERS = ("post-login", "credentials-exchange", "pre-user-registration", "post-user-registration")
+BOUND_TRIGGERS = (
+    "post-login",
+    "credentials-exchange",
+    "pre-user-registration",
+    "post-user-registration",
+    "password-reset-post-challenge",
+)
 MISSING_SCOPE = "insufficient_scope"
 
 
@@ -85,8 +91,10 @@ def read_tenant(session: SdkSession, template_names: list[str]) -> TenantSnapsho
     for part in ATTACK_PROTECTION:
         snap.attack_protection[part] = r.model(f"/api/v2/attack-protection/{part}", readers[part]) or {}
     snap.log_streams = dicts(r.read("/api/v2/log-streams", api.log_streams.list))
-    snap.event_streams = r.rows("/api/v2/event-streams", lambda: api.event_streams.list(take=PAGE_SIZE))
-    snap.network_acls = r.rows("/api/v2/network-acls", lambda: api.network_acls.list(**offset))
+    snap.event_streams = (
+        r.rows("/api/v2/event-streams", lambda: api.event_streams.list(take=PAGE_SIZE)) or []
+    )
+    snap.network_acls = r.rows("/api/v2/network-acls", lambda: api.network_acls.list(**offset)) or []
     snap.custom_domains = dicts(r.read("/api/v2/custom-domains", api.custom_domains.list))
     snap.guardian_factors = dicts(r.read("/api/v2/guardian/factors", api.guardian.factors.list))
     policies = r.read("/api/v2/guardian/policies", api.guardian.policies.list)

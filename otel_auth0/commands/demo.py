@@ -50,7 +50,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--events-per-second", type=float, default=20.0, help="simulated traffic rate")
     parser.add_argument(
         "--profile",
-        choices=("good", "misconfigured", "large"),
+        choices=("good", "misconfigured", "large", "essentials"),
         default="good",
         help="simulated tenant profile; `large` adds 150 applications and a day of 5,400 log events",
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
@@ -148,12 +149,31 @@ class StatusConfig(_Section):
 
 
 class NoticesConfig(_Section):
-    """Auth0 changelog and outbound IP-range watcher."""
+    """Auth0 changelog, outbound IP-range, security-bulletin and SDK-advisory watcher."""
 
     interval: Duration = 3600.0
     changelog_url: str | None = None
     ip_ranges_url: str | None = None
     region: str = "US"
+    security_bulletins: bool = True
+    security_bulletins_url: str | None = None
+    sdks: list[str] = Field(default_factory=list)
+    sdk_advisories_url: str | None = None
+
+    @field_validator("sdks")
+    @classmethod
+    def _github_repos(cls, value: list[str]) -> list[str]:
+        bad = [sdk for sdk in value if not re.fullmatch(r"[\w.-]+/[\w.-]+", sdk)]
+        if bad:
+            raise ValueError(f"give GitHub owner/repo names (auth0/nextjs-auth0), not {', '.join(bad)}")
+        return value
+
+    @field_validator("sdk_advisories_url")
+    @classmethod
+    def _sdk_placeholder(cls, value: str | None) -> str | None:
+        if value is not None and "{sdk}" not in value:
+            raise ValueError("must contain {sdk} (replaced by owner/repo)")
+        return value
 
 
 def _present_means_on(data: object) -> object:

@@ -2,19 +2,25 @@
 
 Served: ``GET /test`` (``{"clock": ms}``), ``GET /testall`` (``OK``), ``GET /feeds/status.rss``
 (status.auth0.com-style RSS for the tenant), ``GET /feeds/changelog.rss`` (changelog RSS) and
-``GET /ip-ranges.json`` (cdn.auth0.com format; starts as the packaged snapshot). Feeds and the ranges
-answer ``ETag``/``Last-Modified`` and 304 to ``If-None-Match``/``If-Modified-Since``.
+``GET /ip-ranges.json`` (cdn.auth0.com format; starts as the packaged snapshot), ``GET /security-bulletins``
+(an HTML page listing Auth0-style security bulletins) and ``GET /sdk-advisories/{owner}/{repo}`` (GitHub's
+security-advisories JSON for an SDK, empty until set). Feeds, the ranges, the bulletins page and the
+advisories answer ``ETag``/``Last-Modified`` and 304 to ``If-None-Match``/``If-Modified-Since``.
 
 Controls:
 - ``POST /_sim/health`` ``{"/test": 503, "/testall": 200}``: status codes the endpoints answer with.
 - ``POST /_sim/feeds/status`` / ``/_sim/feeds/changelog`` ``{"items": [{"guid"?, "title", "description"?,
   "link"?}]}``: add items (an existing guid is updated and moves to the top); ``DELETE`` empties the feed.
 - ``PUT /_sim/ip-ranges``: replace the ranges document (validated).
+- ``POST /_sim/security-bulletins`` ``{"items": [{"id", "title"}]}``: publish bulletins (newest first).
+- ``POST /_sim/sdk-advisories/{owner}/{repo}`` ``{"advisories": [{"ghsa_id", "summary", "severity"?}]}``:
+  publish advisories for an SDK.
 """
 
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import secrets
 import time
@@ -31,6 +37,10 @@ from starlette.routing import Route
 from otel_auth0.auth0.ip_ranges import IpRangesError, load_snapshot_document, parse_ranges
 from otel_auth0_sim.state import TenantState
 
+BULLETINS_SEED = (
+    {"id": "cve-2024-00001", "title": "Security bulletin: simulated SDK issue (CVE-2024-00001)"},
+    {"id": "cve-2025-00002", "title": "Security bulletin: simulated tenant setting (CVE-2025-00002)"},
+)
 CHANGELOG_SEED = (
     {"guid": "https://auth0.com/changelog#sim-1", "title": "Simulated changelog entry 1"},
     {"guid": "https://auth0.com/changelog#sim-2", "title": "Simulated changelog entry 2"},
@@ -128,6 +138,28 @@ class FeedsState:
     changelog: Feed
     ip_ranges: Document
     health: dict[str, int] = field(default_factory=lambda: {"/test": 200, "/testall": 200})
+    bulletins: list[dict[str, str]] = field(default_factory=lambda: [dict(b) for b in BULLETINS_SEED])
+    bulletins_page: Document = field(default_factory=Document)
+    advisories: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    advisory_documents: dict[str, Document] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.render_bulletins()
+
+    def render_bulletins(self) -> None:
+        """The bulletins page, newest first."""
+        rows = "".join(
+            f'<li><a href="/security-bulletins/{html.escape(b["id"])}">{html.escape(b["title"])}</a></li>'
+            for b in self.bulletins
+        )
+        page = f"<html><head><title>Security Bulletins</title></head><body><ul>{rows}</ul></body></html>"
+        self.bulletins_page.set(page.encode())
+
+    def advisory_document(self, sdk: str) -> Document:
+        """The advisories JSON of ``sdk`` (``owner/repo``)."""
+        if sdk not in self.advisory_documents:
+            self.advisory_documents[sdk] = Document(json.dumps(self.advisories.get(sdk, [])).encode())
+        return self.advisory_documents[sdk]
 
     @classmethod
     def for_tenant(cls, state: TenantState) -> FeedsState:
@@ -205,8 +237,42 @@ def feed_routes(state: TenantState, feeds: FeedsState) -> list[Route]:
         feeds.ip_ranges.set(json.dumps(body, indent=2).encode())
         return JSONResponse({"etag": feeds.ip_ranges.etag})
 
+    async def bulletins_page(request: Request) -> Response:
+        return feeds.bulletins_page.respond(request, "text/html")
+
+    async def advisories(request: Request) -> Response:
+        sdk = f"{request.path_params['owner']}/{request.path_params['repo']}"
+        return feeds.advisory_document(sdk).respond(request, "application/json")
+
+    async def bulletins_control(request: Request) -> JSONResponse:
+        body = await _json(request)
+        items = body.get("items") if isinstance(body, dict) else None
+        if not isinstance(items, list) or not all(
+            isinstance(i, dict) and isinstance(i.get("id"), str) and isinstance(i.get("title"), str)
+            for i in items
+        ):
+            return JSONResponse({"error": 'expected {"items": [{"id": str, "title": str}, ...]}'}, 400)
+        feeds.bulletins = [*({"id": i["id"], "title": i["title"]} for i in items), *feeds.bulletins]
+        feeds.render_bulletins()
+        return JSONResponse({"items": feeds.bulletins, "etag": feeds.bulletins_page.etag})
+
+    async def advisories_control(request: Request) -> JSONResponse:
+        sdk = f"{request.path_params['owner']}/{request.path_params['repo']}"
+        body = await _json(request)
+        given = body.get("advisories") if isinstance(body, dict) else None
+        if not isinstance(given, list) or not all(isinstance(a, dict) and a.get("ghsa_id") for a in given):
+            return JSONResponse({"error": 'expected {"advisories": [{"ghsa_id": str, "summary": str}]}'}, 400)
+        feeds.advisories[sdk] = [*given, *feeds.advisories.get(sdk, [])]
+        document = feeds.advisory_document(sdk)
+        document.set(json.dumps(feeds.advisories[sdk]).encode())
+        return JSONResponse({"advisories": feeds.advisories[sdk], "etag": document.etag})
+
     return [
         Route("/test", test, methods=["GET"]),
+        Route("/security-bulletins", bulletins_page, methods=["GET"]),
+        Route("/sdk-advisories/{owner}/{repo}", advisories, methods=["GET"]),
+        Route("/_sim/security-bulletins", bulletins_control, methods=["POST"]),
+        Route("/_sim/sdk-advisories/{owner}/{repo}", advisories_control, methods=["POST"]),
         Route("/testall", testall, methods=["GET"]),
         Route("/feeds/status.rss", status_feed, methods=["GET"]),
         Route("/feeds/changelog.rss", changelog_feed, methods=["GET"]),

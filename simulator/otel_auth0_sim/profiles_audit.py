@@ -1,9 +1,11 @@
-"""Configuration Auth0's own audit tools read besides what the readiness checks started with: client
+"""Completes a profile with every read Auth0's own audit tools send, in the shape Auth0 answers: client
 grants, event streams, network ACLs, bot detection and CAPTCHA, breached-password ``stage``, branding,
-action triggers, bindings and dependencies, and the plan's missing features.
+action triggers, bindings and dependencies, and the plan's missing features. Data a profile already
+has (the readiness checks' own cases) is kept; only what is missing is added.
 
-``good`` and ``large`` are enterprise-like tenants (every feature); ``misconfigured`` is on a plan
-without event streams, tenant ACLs or bot detection (those reads answer 403, as on Auth0).
+``good``, ``misconfigured`` and ``large`` are enterprise-like tenants (every feature); ``essentials`` is
+the ``good`` tenant on a plan without event streams, tenant ACLs or bot detection (those reads answer
+403 with Auth0's error body).
 """
 
 from __future__ import annotations
@@ -113,42 +115,68 @@ def _bindings(config: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     return bindings
 
 
+def _complete_event_streams(streams: list[dict[str, Any]]) -> None:
+    """Auth0 always answers a webhook stream with its authorization method and timestamps."""
+    for stream in streams:
+        stream.setdefault("created_at", CREATED)
+        stream.setdefault("updated_at", UPDATED)
+        configuration = stream.get("destination", {}).get("configuration")
+        if isinstance(configuration, dict):
+            configuration.setdefault("webhook_authorization", {"method": "bearer"})
+
+
+def _complete_bindings(bindings: dict[str, list[dict[str, Any]]], actions: list[dict[str, Any]]) -> None:
+    """Bindings carry their trigger, timestamps and the bound action's triggers and runtime."""
+    by_id = {action["id"]: action for action in actions}
+    for trigger, rows in bindings.items():
+        for row in rows:
+            row.setdefault("trigger_id", trigger)
+            row.setdefault("created_at", CREATED)
+            row.setdefault("updated_at", UPDATED)
+            action = by_id.get(row.get("action", {}).get("id"))
+            if action is not None:
+                for key in ("supported_triggers", "runtime", "status"):
+                    row["action"].setdefault(key, action[key])
+
+
 def add_audit_reads(config: dict[str, Any], profile: str, domain: str) -> dict[str, Any]:
     """``config`` completed with every read Auth0's audit tools send (in place; also returned)."""
-    enterprise = profile != "misconfigured"
-    config["plan_lacks"] = [] if enterprise else ["event_streams", "network_acls", "bot-detection"]
-    config["client_grants"] = _client_grants(config, domain)
-    config["event_streams"] = _event_streams()
-    config["network_acls"] = _network_acls()
+    config["plan_lacks"] = (
+        ["event_streams", "network_acls", "bot-detection"] if profile == "essentials" else []
+    )
+    config.setdefault("client_grants", _client_grants(config, domain))
+    _complete_event_streams(config.setdefault("event_streams", _event_streams()))
+    config.setdefault("network_acls", _network_acls())
     protection = config["attack_protection"]
     breached = protection["breached-password-detection"]
     breached.setdefault("admin_notification_frequency", ["daily"])
     breached.setdefault(
         "stage",
+        {"pre-user-registration": {"shields": ["block"]}, "pre-change-password": {"shields": ["block"]}},
+    )
+    protection.setdefault(
+        "bot-detection",
         {
-            "pre-user-registration": {"shields": ["block"] if enterprise else []},
-            "pre-change-password": {"shields": ["block"] if enterprise else []},
+            "bot_detection_level": "medium",
+            "challenge_password_policy": "when_risky",
+            "challenge_passwordless_policy": "when_risky",
+            "challenge_password_reset_policy": "when_risky",
+            "allowlist": [],
+            "monitoring_mode_enabled": False,
         },
     )
-    protection["bot-detection"] = {
-        "bot_detection_level": "medium",
-        "challenge_password_policy": "when_risky",
-        "challenge_passwordless_policy": "when_risky",
-        "challenge_password_reset_policy": "when_risky",
-        "allowlist": [],
-        "monitoring_mode_enabled": False,
-    }
-    protection["captcha"] = (
-        {"active_provider_id": "auth_challenge", "auth_challenge": {"fail_open": False}}
-        if enterprise
-        else {"active_provider_id": "simple_captcha", "simple_captcha": {}}
+    protection.setdefault(
+        "captcha", {"active_provider_id": "auth_challenge", "auth_challenge": {"fail_open": False}}
     )
-    config["branding"] = {
-        "colors": {"primary": "#0059d6", "page_background": "#ffffff"},
-        "logo_url": "https://app.example-sim.test/logo.png",
-        "favicon_url": "https://app.example-sim.test/favicon.ico",
-        "font": {"url": "https://app.example-sim.test/font.woff2"},
-    }
+    config.setdefault(
+        "branding",
+        {
+            "colors": {"primary": "#0059d6", "page_background": "#ffffff"},
+            "logo_url": "https://app.example-sim.test/logo.png",
+            "favicon_url": "https://app.example-sim.test/favicon.ico",
+            "font": {"url": "https://app.example-sim.test/font.woff2"},
+        },
+    )
     _actions(config)
     config["action_triggers"] = [
         {
@@ -160,5 +188,5 @@ def add_audit_reads(config: dict[str, Any], profile: str, domain: str) -> dict[s
         }
         for trigger, version, runtimes, default in TRIGGERS
     ]
-    config["action_bindings"] = _bindings(config)
+    _complete_bindings(config.setdefault("action_bindings", _bindings(config)), config["actions"])
     return config

@@ -1,11 +1,13 @@
-"""The ``large`` profile: the ``good`` tenant grown to 150 applications, 60 connections and 40 APIs, so
-every list spans pages; one application only on the second page of 100 still allows
-``http://localhost`` (the readiness ``no_localhost_urls`` check must find it). Its log history (see
+"""The ``large`` profile: the ``good`` tenant grown to 150 applications, 60 connections and 40 APIs
+(copies of its compliant database connection and API), so every list spans pages; one application
+only on the second page of 100 still allows ``http://localhost`` (the readiness ``no_localhost_urls``
+and ``app_callbacks_secure`` checks must find it). Its log history (see
 :func:`otel_auth0_sim.history.backfill`) fills the last 24 hours with more than 5,000 events.
 """
 
 from __future__ import annotations
 
+from copy import deepcopy
 from typing import Any
 
 APPLICATIONS = 150
@@ -44,24 +46,21 @@ def grow(config: dict[str, Any]) -> dict[str, Any]:
     portal["name"] = LOCALHOST_APP_NAME
     portal["callbacks"] = [*portal["callbacks"], "http://localhost:8080/callback"]
     connections = config["connections"]
+    database = next(c for c in connections if c["strategy"] == "auth0")
     for index in range(len(connections), CONNECTIONS):
+        name = f"customers-{index:02d}"
         connections.append(
-            {
-                "id": f"con_lg{index:010d}",
-                "name": f"customers-{index:02d}",
-                "strategy": "auth0",
-                "options": {},
-                "realms": [f"customers-{index:02d}"],
-            }
+            {**deepcopy(database), "id": f"con_lg{index:010d}", "name": name, "realms": [name]}
         )
     servers = config["resource_servers"]
+    api = next(r for r in servers if not r.get("is_system"))
     for index in range(len(servers), RESOURCE_SERVERS):
         servers.append(
             {
+                **deepcopy(api),
                 "id": f"rs_lg{index:011d}",
                 "name": f"API {index:02d}",
                 "identifier": f"https://api{index:02d}.example-sim.test/",
-                "signing_alg": "RS256",
             }
         )
     return config

@@ -20,7 +20,7 @@ Event = dict[str, Any]
 
 DEFAULT_CLIENT_ID = "otel-auth0-sim-client"
 DEFAULT_CLIENT_SECRET = "otel-auth0-sim-secret"
-PROFILES = ("good", "misconfigured", "large")
+PROFILES = ("good", "misconfigured", "large", "essentials")
 M2M_SCOPES = (
     "read:logs",
     "read:logs_users",

@@ -18,7 +18,7 @@ from otel_auth0.auth0.sdk import SdkSession
 from otel_auth0.auth0.tenant_reader import read_tenant
 from otel_auth0.config import Auth0Config, ReadinessConfig
 from otel_auth0.convert.catalog import RATE_LIMIT_CODES
-from otel_auth0.readiness.production_checks import run_check
+from otel_auth0.readiness.checks import run_check
 from otel_auth0.readiness.scan import EMAIL_FAILURE_CODES
 from otel_auth0_sim.process import SimulatorHandle, running_simulator
 from otel_auth0_sim.profiles_large import LOCALHOST_APP_INDEX, LOCALHOST_APP_NAME

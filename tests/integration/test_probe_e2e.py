@@ -165,6 +165,7 @@ def collector_config(tmp_path: Path, sim: SimulatorHandle, receiver: OtlpReceive
                     "interval": "300ms",
                     "changelog_url": f"{sim.base_url}/feeds/changelog.rss",
                     "ip_ranges_url": f"{sim.base_url}/ip-ranges.json",
+                    "security_bulletins_url": f"{sim.base_url}/security-bulletins",
                 },
             },
             "exporters": {"otlp": {"endpoint": receiver.http_endpoint}},

@@ -1,6 +1,7 @@
 """The simulator keeps Auth0's Management API contract, checked by Auth0's own SDK (``auth0-python``).
 
-- every endpoint the simulator serves, for each profile, parses with the SDK's response type field for
+- every endpoint the simulator serves, for each profile (and the ``essentials`` plan, which answers
+  403 for the features it lacks), parses with the SDK's response type field for
   field: no field the SDK's model does not declare (log rows: only fields of Auth0's log-event schemas);
 - an audit tool written against Auth0's real API (the SDK's ``ManagementClient`` and a plain
   client-credentials token; no project code) walks the ``large`` tenant to the end with no 4xx;
@@ -161,7 +162,7 @@ def _assert_auth0_error(response: httpx.Response, status: int) -> dict[str, Any]
     return dict(body)
 
 
-@pytest.mark.parametrize("profile", ["good", "misconfigured"])
+@pytest.mark.parametrize("profile", ["good", "misconfigured", "essentials"])
 def test_every_endpoint_parses_with_the_sdk_type_field_for_field(tmp_path: Path, profile: str) -> None:
     log_fields = _log_schema_fields()
     with _start(tmp_path, profile) as sim:
@@ -171,7 +172,7 @@ def test_every_endpoint_parses_with_the_sdk_type_field_for_field(tmp_path: Path,
             checked = []
             for path, params, response_type in ENDPOINTS:
                 response = http.get(f"/api/v2/{path}", params=params)
-                if profile == "misconfigured" and path in PLAN_FEATURES:
+                if profile == "essentials" and path in PLAN_FEATURES:
                     body = _assert_auth0_error(response, 403)
                     assert "upgrade your subscription" in body["message"]
                     continue
@@ -193,7 +194,7 @@ def test_every_endpoint_parses_with_the_sdk_type_field_for_field(tmp_path: Path,
             assert set(_undeclared(parse_obj_as(sdk.GetLogResponseContent, one.json()))) <= {
                 f"$.{name}" for name in log_fields
             }
-    refused = len(PLAN_FEATURES) + len(MISCONFIGURED_ABSENT) if profile == "misconfigured" else 0
+    refused = {"misconfigured": len(MISCONFIGURED_ABSENT), "essentials": len(PLAN_FEATURES)}.get(profile, 0)
     assert len(checked) == len(ENDPOINTS) - refused
 
 

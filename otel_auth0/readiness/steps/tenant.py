@@ -10,16 +10,17 @@ from pytest_bdd import given, parsers, then
 from otel_auth0.auth0.log_window import read_window
 from otel_auth0.auth0.management import Auth0Error
 from otel_auth0.auth0.management_reads import TenantSnapshot
+from otel_auth0.readiness.checks import run_check
 from otel_auth0.readiness.log_export import (
     check_export_active,
     check_export_lag,
     check_retention,
     read_checkpoint,
 )
-from otel_auth0.readiness.production_checks import run_check
 from otel_auth0.readiness.rate_limits import check_headroom, check_rate_limit_events
 from otel_auth0.readiness.scan import ScanReport, summarize_window
 from otel_auth0.readiness.steps.assertions import ReadinessFailure, expect
+from otel_auth0.readiness.steps.common import require_reads
 from otel_auth0.readiness.target import ReadinessTarget
 
 SCAN_TIME_LIMIT = 600.0
@@ -34,6 +35,7 @@ def production_check(readiness_target: ReadinessTarget, snapshot: TenantSnapshot
 @then("an active log stream or a fresh poller checkpoint exports the logs")
 def export_active(readiness_target: ReadinessTarget, snapshot: TenantSnapshot) -> None:
     """Logs leave the tenant."""
+    require_reads(snapshot, "log_streams")
     checkpoint = read_checkpoint(readiness_target.config.state_dir)
     expect(check_export_active(snapshot, checkpoint, readiness_target.readiness))
 
@@ -47,6 +49,7 @@ def export_lag(target: ReadinessTarget) -> None:
 @then("export is on when the plan's retention is shorter than required")
 def retention(readiness_target: ReadinessTarget, snapshot: TenantSnapshot) -> None:
     """Retention gate."""
+    require_reads(snapshot, "log_streams")
     checkpoint = read_checkpoint(readiness_target.config.state_dir)
     expect(check_retention(snapshot, checkpoint, readiness_target.readiness))
 

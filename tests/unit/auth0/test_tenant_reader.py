@@ -62,7 +62,7 @@ def test_refusals_are_classified_and_lists_read_to_the_end() -> None:
     with SdkSession(CONFIG, inner=httpx.MockTransport(tenant)) as session:
         snapshot = read_tenant(session, ["verify_email"])
     assert list(snapshot.errors) == ["/api/v2/rules"] and "read:rules" in snapshot.errors["/api/v2/rules"]
-    assert list(snapshot.unavailable) == ["/api/v2/network-acls"] and snapshot.network_acls is None
+    assert list(snapshot.unavailable) == ["/api/v2/network-acls"] and snapshot.network_acls == []
     assert snapshot.email_provider is None
     assert len(snapshot.clients) == 230 and len(snapshot.connections) == 120
     assert snapshot.rules == [] and snapshot.event_streams == []

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from otel_auth0.auth0.management_reads import TenantSnapshot
 from otel_auth0.config import ReadinessConfig
 from otel_auth0.convert.catalog import RATE_LIMIT_CODES
-from otel_auth0.readiness.production_checks import CHECKS, run_check
+from otel_auth0.readiness.checks import CHECKS, run_check
 from otel_auth0_sim.history import HISTORY_EVENTS, backfill
 from otel_auth0_sim.profiles import tenant_config
 from otel_auth0_sim.profiles_large import LOCALHOST_APP_INDEX, LOCALHOST_APP_NAME
@@ -22,7 +22,7 @@ def _snapshot(config: dict[str, object]) -> TenantSnapshot:
     return TenantSnapshot(**{k: v for k, v in config.items() if k in names})  # type: ignore[arg-type]
 
 
-def test_large_tenant_fails_only_the_page_two_localhost_application() -> None:
+def test_large_tenant_fails_only_on_the_page_two_localhost_application() -> None:
     config = tenant_config("large", "https://tenant.test")
     assert (len(config["clients"]), len(config["connections"]), len(config["resource_servers"])) == (
         150,
@@ -33,7 +33,7 @@ def test_large_tenant_fails_only_the_page_two_localhost_application() -> None:
     snapshot = _snapshot(config)
     results = {id: run_check(id, snapshot, ReadinessConfig()) for id in CHECKS}
     failing = {id: r for id, r in results.items() if r.status != "pass"}
-    assert set(failing) == {"no_localhost_urls"}
+    assert set(failing) == {"no_localhost_urls", "app_callbacks_secure"}
     assert LOCALHOST_APP_NAME in str(failing["no_localhost_urls"].evidence)
 
 

@@ -46,7 +46,7 @@ async def test_reads_follow_the_profile(client: httpx.AsyncClient) -> None:
     assert (await client.post("/_sim/profile", json={"profile": "misconfigured"})).status_code == 200
     missing = await client.get("/api/v2/emails/provider")
     assert missing.status_code == 404 and missing.json()["errorCode"] == "inexistent_email_provider"
-    assert (await client.get("/api/v2/log-streams")).json() == []
+    assert [s["status"] for s in (await client.get("/api/v2/log-streams")).json()] == ["suspended"]
     flags = (await client.get("/api/v2/tenants/settings")).json()["flags"]
     assert flags["allow_legacy_ro_grant_types"] is True
     assert (await client.get("/api/v2/email-templates/verify_email")).status_code == 404
@@ -78,3 +78,20 @@ async def test_email_relay_control(client: httpx.AsyncClient) -> None:
     credentials = (await client.get("/api/v2/emails/provider")).json()["credentials"]
     assert (credentials["smtp_host"], credentials["smtp_port"]) == ("127.0.0.1", 2525)
     assert (await client.post("/_sim/email-relay", json={"host": "h", "port": 0})).status_code == 400
+
+
+async def test_reads_of_the_newer_checks(client: httpx.AsyncClient) -> None:
+    grants = (await client.get("/api/v2/client-grants")).json()
+    assert [g["client_id"] for g in grants] == [DEFAULT_CLIENT_ID]
+    streams = (await client.get("/api/v2/event-streams")).json()["eventStreams"]  # Auth0's key
+    assert [s["status"] for s in streams] == ["enabled"]
+    acls = (await client.get("/api/v2/network-acls")).json()
+    assert {a["rule"]["scope"] for a in acls} == {"authentication", "management"}
+    bindings = (await client.get("/api/v2/actions/triggers/post-login/bindings")).json()["bindings"]
+    assert [b["action"]["name"] for b in bindings] == ["add-roles", "enforce-pkce"]
+    bot = (await client.get("/api/v2/attack-protection/bot-detection")).json()
+    assert bot["challenge_password_policy"] == "when_risky"
+    assert (await client.post("/_sim/profile", json={"profile": "misconfigured"})).status_code == 200
+    assert (await client.get("/api/v2/network-acls")).json() == []
+    reset = (await client.get("/api/v2/actions/triggers/password-reset-post-challenge/bindings")).json()
+    assert reset == {"bindings": [], "total": 0, "page": 0, "per_page": 50}
