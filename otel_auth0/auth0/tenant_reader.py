@@ -2,8 +2,9 @@
 
 Offset lists (clients, resource servers, actions, bindings, rules, hooks, network ACLs) are read with
 ``page`` / ``per_page=100`` / ``include_totals``; checkpoint lists (connections, client grants, event
-streams) with ``from`` / ``take=100``. A 404 gives ``None``; a 403 for a missing scope is an error of
-the snapshot; any other 403 means the tenant's plan lacks the feature and is noted as ``unavailable``.
+streams) with ``from`` / ``take=100``. A 404 gives ``None``; a 403 saying the plan lacks the feature is
+noted as ``unavailable`` (and read as empty); any other refusal (a missing scope, ...) is an error of
+the snapshot, which fails only the checks that need that read.
 """
 
 from __future__ import annotations
@@ -31,7 +32,9 @@ BOUND_TRIGGERS = (
     "post-user-registration",
     "password-reset-post-challenge",
 )
-MISSING_SCOPE = "insufficient_scope"
+# How Auth0 words a 403 for a feature the tenant's plan lacks (any other 403, e.g. a missing scope, is
+# an error of the snapshot).
+PLAN_LACKS = ("upgrade your subscription", "not enabled for this tenant")
 
 
 class _Reader:
@@ -46,7 +49,7 @@ class _Reader:
         except Auth0Error as error:
             if error.status == 404:
                 return None
-            if error.status == 403 and MISSING_SCOPE not in str(error):
+            if error.status == 403 and any(words in str(error) for words in PLAN_LACKS):
                 self.snapshot.unavailable[path] = str(error)
             else:
                 self.snapshot.errors[path] = str(error)
