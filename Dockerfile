@@ -1,6 +1,7 @@
 # Two images from one file. The default (last) target is the collector alone: `docker build -t otel-auth0 .`
-# The `tools` target adds the tenant simulator and the readiness suite for local verification
-# (`docker build --target tools -t otel-auth0-tools .`); docker-compose.yml builds both.
+# The `tools` target adds the tenant simulator and the readiness suite (otel-auth0[readiness]: pytest,
+# pytest-bdd, aiosmtpd) for local verification (`docker build --target tools -t otel-auth0-tools .`);
+# docker-compose.yml builds both.
 FROM python:3.11.13-slim-bookworm AS base
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -17,7 +18,7 @@ COPY otel_auth0 ./otel_auth0
 
 FROM base AS tools
 COPY simulator ./simulator
-RUN pip install . ./simulator && rm -rf /src
+RUN pip install .[readiness] ./simulator && rm -rf /src
 WORKDIR /var/lib/otel-auth0
 VOLUME ["/var/lib/otel-auth0"]
 USER otel-auth0:otel-auth0
@@ -30,7 +31,8 @@ RUN pip install . && rm -rf /src
 WORKDIR /var/lib/otel-auth0
 VOLUME ["/var/lib/otel-auth0"]
 USER otel-auth0:otel-auth0
-# 8383: receivers.log_stream (when configured to listen on 0.0.0.0:8383).
-EXPOSE 8383
+# 8383: receivers.log_stream (when configured to listen on 0.0.0.0:8383);
+# 9464: telemetry.listen (/healthz, /readyz, /metrics; when configured on 0.0.0.0:9464).
+EXPOSE 8383 9464
 ENTRYPOINT ["otel-auth0"]
 CMD ["--help"]

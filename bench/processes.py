@@ -124,7 +124,8 @@ def otlp_http(endpoint: str) -> dict[str, Any]:
 @contextmanager
 def collector(config: dict[str, Any], workdir: Path) -> Iterator[Collector]:
     """Write ``config`` (``state_dir`` defaults to ``workdir/state``) and run the collector on it."""
-    config = {"state_dir": str(workdir / "state"), **config}
+    telemetry = {"listen": "127.0.0.1:0", **(config.get("telemetry") or {})}
+    config = {"state_dir": str(workdir / "state"), **config, "telemetry": telemetry}
     path = workdir / "config.yaml"
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
     with tempfile.TemporaryFile("w+") as stderr:

@@ -5,10 +5,34 @@
 
 from __future__ import annotations
 
-from opentelemetry.metrics import Meter
+from collections.abc import Iterable, Mapping
 
+from opentelemetry.metrics import Meter
+from opentelemetry.util.types import AttributeValue
+
+# (signal suffix, unit, description) of the signals export workers send from the queue.
+EXPORTED_SIGNALS = (("log_records", "{record}", "Log records"), ("spans", "{span}", "Spans"))
+# ``otel_auth0.signal`` values of the signals that travel through the persistent queue.
+QUEUED_SIGNALS = ("logs", "spans")
 # Histogram buckets for request durations in seconds.
 SECONDS_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+
+class LastSuccessGauge:
+    """``otel_auth0.receiver.last_success``, remembering the last value per receiver for ``/readyz``."""
+
+    def __init__(self, meter: Meter) -> None:
+        self._gauge = meter.create_gauge(
+            "otel_auth0.receiver.last_success", unit="s", description="UNIX time of a receiver's last success"
+        )
+        self.by_receiver: dict[str, float] = {}
+
+    def set(self, amount: float, attributes: Mapping[str, AttributeValue] | None = None) -> None:
+        """Record a success at UNIX time ``amount`` for ``attributes["otel_auth0.receiver"]``."""
+        self._gauge.set(amount, attributes)
+        receiver = (attributes or {}).get("otel_auth0.receiver")
+        if isinstance(receiver, str):
+            self.by_receiver[receiver] = amount
 
 
 class Instruments:
@@ -85,9 +109,7 @@ class Instruments:
             unit="{request}",
             description="Requests a receiver made or answered",
         )
-        self.receiver_last_success = meter.create_gauge(
-            "otel_auth0.receiver.last_success", unit="s", description="UNIX time of a receiver's last success"
-        )
+        self.receiver_last_success = LastSuccessGauge(meter)
         self.receiver_events = meter.create_counter(
             "otel_auth0.receiver.events", unit="{event}", description="Events a receiver enqueued"
         )
@@ -124,3 +146,68 @@ class Instruments:
             unit="{request}",
             description="Export requests retried after a failure",
         )
+        # Named like the OpenTelemetry Collector's own otelcol_exporter_* self-metrics.
+        self.exporter_sent = {
+            signal: meter.create_counter(
+                f"otel_auth0.exporter.sent_{signal}",
+                unit=unit,
+                description=f"{label} successfully sent by an exporter",
+            )
+            for signal, unit, label in EXPORTED_SIGNALS
+        }
+        self.exporter_send_failed = {
+            signal: meter.create_counter(
+                f"otel_auth0.exporter.send_failed_{signal}",
+                unit=unit,
+                description=f"{label} an exporter failed to send (kept in the queue and retried)",
+            )
+            for signal, unit, label in EXPORTED_SIGNALS
+        }
+        self.exporter_queue_size = meter.create_gauge(
+            "otel_auth0.exporter.queue_size",
+            unit="{record}",
+            description="Records in the persistent queue an exporter sends from",
+        )
+        self.exporter_queue_capacity = meter.create_gauge(
+            "otel_auth0.exporter.queue_capacity",
+            unit="{record}",
+            description="Capacity of the persistent queue (queue.max_items)",
+        )
+        self.receiver_refused_log_records = meter.create_counter(
+            "otel_auth0.receiver.refused_log_records",
+            unit="{record}",
+            description="Events a receiver could not put into the queue because it was full",
+        )
+
+    def start_at_zero(
+        self,
+        exporters: Iterable[str],
+        receivers: Iterable[str],
+        probe_error_types: Iterable[str] = (),
+        rate_limit_types: Iterable[str] = (),
+    ) -> None:
+        """Emit every counter whose attribute sets are known up front at 0, so that ``increase()`` and
+        ``rate()`` see the first failure instead of a series that appears with it."""
+        for exporter in exporters:
+            only = {"otel_auth0.exporter": exporter}
+            self.export_retries.add(0, only)
+            for counter in (*self.exporter_sent.values(), *self.exporter_send_failed.values()):
+                counter.add(0, only)
+            for signal in QUEUED_SIGNALS:
+                per_signal = {**only, "otel_auth0.signal": signal}
+                for counter in (self.export_records, self.export_failures, self.export_rejected):
+                    counter.add(0, per_signal)
+        for receiver in receivers:
+            source = {"otel_auth0.receiver": receiver}
+            for counter in (
+                self.receiver_events,
+                self.receiver_duplicates,
+                self.queue_refused,
+                self.receiver_refused_log_records,
+            ):
+                counter.add(0, source)
+        self.queue_dropped.add(0)
+        for error_type in probe_error_types:
+            self.probe_errors.add(0, {"error.type": error_type})
+        for log_type in rate_limit_types:
+            self.rate_limit_events.add(0, {"auth0.log.type": log_type})

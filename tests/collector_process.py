@@ -20,8 +20,10 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 def write_config(path: Path, config: dict[str, Any]) -> Path:
-    """Write a YAML configuration file."""
-    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    """Write a YAML configuration file; the health/metrics server gets an ephemeral port unless the test
+    names one (tests run in parallel, the default port is fixed)."""
+    telemetry = {"listen": "127.0.0.1:0", **(config.get("telemetry") or {})}
+    path.write_text(yaml.safe_dump({**config, "telemetry": telemetry}, sort_keys=False), encoding="utf-8")
     return path
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
 import os
 import signal
@@ -21,6 +22,19 @@ class CommandError(Exception):
     def __init__(self, message: str, exit_code: int) -> None:
         super().__init__(message)
         self.exit_code = exit_code
+
+
+def require_extra(command: str, extra: str, *modules: str) -> None:
+    """:class:`CommandError` (exit 2) naming ``otel-auth0[extra]`` when one of ``modules`` is missing."""
+    for module in modules:
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as error:
+            raise CommandError(
+                f"`otel-auth0 {command}` needs the {extra} extra (module {error.name or module} is missing): "
+                f"pip install 'otel-auth0[{extra}]'",
+                EXIT_CONFIG_ERROR,
+            ) from None
 
 
 def load_or_exit(path: Path | str) -> Config:

@@ -21,7 +21,7 @@ from opentelemetry.sdk.metrics import MeterProvider
 
 from otel_auth0.auth0.probe import ProbeResult
 from otel_auth0.commands.common import EXIT_CONFIG_ERROR, CommandError, load_or_exit, setup_logging
-from otel_auth0.config import Config, ConfigError, parse_config
+from otel_auth0.config import Config, ConfigError, fill_auth0_from_env, parse_config
 from otel_auth0.instruments import Instruments
 from otel_auth0.pipeline.intake import Intake
 from otel_auth0.pipeline.queue import PersistentQueue
@@ -129,10 +129,12 @@ def build_config(args: argparse.Namespace) -> tuple[Config, bool]:
         export = True
     if args.state_dir is not None:
         data["state_dir"] = args.state_dir
-    data["auth0"] = sections["auth0"]
+    data["auth0"] = fill_auth0_from_env({"auth0": sections["auth0"]})["auth0"]
     data["receivers"] = {"login_probe": sections["login_probe"]}
-    if not sections["auth0"].get("domain"):
-        raise CommandError("configuration error: --domain (or auth0.domain in --config) is required", 2)
+    if not data["auth0"].get("domain"):
+        raise CommandError(
+            "configuration error: --domain (or auth0.domain in --config, or AUTH0_DOMAIN) is required", 2
+        )
     try:
         config = parse_config(data)
     except ConfigError as error:

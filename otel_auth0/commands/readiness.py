@@ -9,12 +9,12 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
-
-from otel_auth0.commands.common import EXIT_CONFIG_ERROR, CommandError, load_or_exit
+from otel_auth0.commands.common import EXIT_CONFIG_ERROR, CommandError, load_or_exit, require_extra
 from otel_auth0.readiness import FEATURES_DIR, summary
 
 EXIT_NOTHING_SELECTED = 4
+# What the readiness extra installs (otel-auth0[readiness]).
+EXTRA_MODULES = ("pytest", "pytest_bdd", "aiosmtpd")
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -80,6 +80,7 @@ def pytest_args(args: argparse.Namespace, report_dir: Path) -> list[str]:
 def main(args: argparse.Namespace) -> int:
     """Entry point of ``readiness``."""
     try:
+        require_extra("readiness", "readiness", *EXTRA_MODULES)
         config = load_or_exit(args.config)
     except CommandError as error:
         print(f"otel-auth0: {error}", file=sys.stderr)
@@ -91,6 +92,8 @@ def main(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_CONFIG_ERROR
+    import pytest
+
     report_dir: Path = args.report_dir
     report_dir.mkdir(parents=True, exist_ok=True)
     code = int(pytest.main(pytest_args(args, report_dir)))

@@ -7,6 +7,7 @@ import asyncio
 import signal
 import sys
 
+from otel_auth0.auth0.tenant_identity import settle_tenant_name
 from otel_auth0.commands.common import CommandError, install_stop_signals, load_or_exit, setup_logging
 from otel_auth0.config import ConfigError
 from otel_auth0.runtime import Collector
@@ -46,6 +47,8 @@ def main(args: argparse.Namespace) -> int:
             raise CommandError(
                 f"configuration error in {args.config}: receivers: no receiver is configured", 2
             )
+        if config.auth0 is not None:
+            asyncio.run(settle_tenant_name(config.auth0))
         try:
             collector = Collector(config)
         except (ConfigError, ValueError) as error:

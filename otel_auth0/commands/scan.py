@@ -19,7 +19,14 @@ from otel_auth0.auth0.log_window import read_window
 from otel_auth0.auth0.management import Auth0Error
 from otel_auth0.auth0.sdk import SdkSession
 from otel_auth0.commands.common import EXIT_CONFIG_ERROR, CommandError, load_or_exit
-from otel_auth0.config import Config, ReadinessThresholds, parse_duration
+from otel_auth0.config import (
+    Config,
+    ConfigError,
+    ReadinessThresholds,
+    fill_auth0_from_env,
+    parse_config,
+    parse_duration,
+)
 from otel_auth0.convert.events import EventFormatError
 from otel_auth0.readiness.scan import (
     GROUPS,
@@ -58,7 +65,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("files", nargs="*", type=Path, metavar="FILE", help="saved logs instead of the API")
     parser.add_argument(
-        "--config", "-c", metavar="FILE", help="YAML configuration (auth0:, readiness.thresholds)"
+        "--config",
+        "-c",
+        metavar="FILE",
+        help="YAML configuration (auth0:, readiness.thresholds); without it and FILEs, AUTH0_DOMAIN, "
+        "AUTH0_CLIENT_ID and AUTH0_CLIENT_SECRET name the tenant",
     )
     parser.add_argument(
         "--since", type=_since, default=timedelta(hours=24), help="window, e.g. 1h, 24h, 7d (24h)"
@@ -70,12 +81,27 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(func=main)
 
 
+def _config_from_environment() -> Config | None:
+    """A configuration of ``auth0:`` from ``AUTH0_*`` alone (None when ``AUTH0_DOMAIN`` is unset)."""
+    data = fill_auth0_from_env({})
+    if "auth0" not in data:
+        return None
+    try:
+        return parse_config(data)
+    except ConfigError as error:
+        raise CommandError(f"configuration error (AUTH0_* variables): {error}", EXIT_CONFIG_ERROR) from None
+
+
 def _report(args: argparse.Namespace, config: Config | None, since: datetime) -> ScanReport:
     if args.files:
         return summarize(read_event_files(args.files), since)
     if config is None:
-        raise CommandError("give --config (to read the tenant through the Management API) or FILEs", 2)
-    target = ReadinessTarget(config, Path(args.config).resolve())
+        raise CommandError(
+            "give --config or AUTH0_DOMAIN/AUTH0_CLIENT_ID/AUTH0_CLIENT_SECRET (to read the tenant through "
+            "the Management API), or FILEs",
+            2,
+        )
+    target = ReadinessTarget(config, Path(args.config).resolve() if args.config else None)
     deadline = time.monotonic() + args.timeout.total_seconds()
     until = datetime.now(UTC)
 
@@ -128,7 +154,7 @@ def main(args: argparse.Namespace) -> int:
     """Entry point of ``scan``."""
     since = datetime.now(UTC) - args.since
     try:
-        config = load_or_exit(args.config) if args.config else None
+        config = load_or_exit(args.config) if args.config else _config_from_environment()
         report = _report(args, config, since)
     except CommandError as error:
         print(f"otel-auth0: {error}", file=sys.stderr)

@@ -105,6 +105,7 @@ async def submit(
         result = await asyncio.to_thread(services.intake.submit_converted, items, scope, checkpoint)
     except QueueFull as full:
         services.instruments.queue_refused.add(1, {"otel_auth0.receiver": receiver})
+        services.instruments.receiver_refused_log_records.add(len(items), {"otel_auth0.receiver": receiver})
         log.warning("%s: telemetry not queued: %s", receiver, full)
         return None
     source = {"otel_auth0.receiver": receiver}

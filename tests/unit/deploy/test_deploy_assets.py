@@ -232,6 +232,18 @@ def test_demo_firewall_allowlist_is_the_packaged_us_snapshot() -> None:
     assert sorted(map(str, allowlist)) == sorted(map(str, published))
 
 
+def test_the_collector_image_is_the_default_target_and_holds_no_extra() -> None:
+    text = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    stages = re.findall(r"^FROM \S+ AS (\S+)$", text, re.MULTILINE)
+    assert set(PROJECT_IMAGES.values()) <= set(stages)
+    assert stages[-1] == "collector"  # what a plain `docker build .` produces
+    collector = text[text.index("AS collector") :]
+    install = re.findall(r"^RUN pip install (.*)$", collector, re.MULTILINE)
+    assert install and install[0].startswith(". ") and "[" not in install[0]  # no extra, no test framework
+    tools = text[text.index("AS tools") : text.index("AS collector")]
+    assert re.search(r"^RUN pip install \.\[readiness\]", tools, re.MULTILINE)  # the gates and aiosmtpd
+
+
 def test_dockerfile_builds_a_non_root_image_with_the_entry_point() -> None:
     text = (ROOT / "Dockerfile").read_text(encoding="utf-8")
     assert re.search(r"^FROM python:3\.11\.\d+-slim", text, re.MULTILINE)
