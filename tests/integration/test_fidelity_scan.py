@@ -2,7 +2,8 @@
 5,000 log events): ``otel-auth0 scan --since 24h`` reads the whole window beyond Auth0's 1,000-result
 search cap and finds every rate-limit event, under a tight Management API budget; a forced 429 storm
 cuts a scan short and it exits non-zero naming the unread part; the readiness reader pages through
-every list, so ``no_localhost_urls`` names an application that is only on page 2."""
+every list, so ``no_localhost_urls`` names an application that is only on page 2 (in the library and
+through ``otel-auth0 readiness``), and a tight budget is waited out one retry per 429."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from otel_auth0.readiness.scan import EMAIL_FAILURE_CODES
 from otel_auth0_sim.process import SimulatorHandle, running_simulator
 from otel_auth0_sim.profiles_large import LOCALHOST_APP_INDEX, LOCALHOST_APP_NAME
 from tests.collector_process import run_cli
+from tests.integration.test_readiness_e2e import scenarios
 
 pytestmark = pytest.mark.integration
 
@@ -131,3 +133,18 @@ def test_a_tight_budget_is_waited_out_one_retry_per_429(large: SimulatorHandle) 
     assert isinstance(before, int) and isinstance(sent, int)
     assert session.stats.retries == sent - before  # every 429 the tenant sent was waited out and retried
     assert all(r.limit == 2 for r in snapshot.rate_limits)
+
+
+def test_otel_auth0_readiness_checks_every_application(tmp_path: Path, large: SimulatorHandle) -> None:
+    report = tmp_path / "report"
+    tags = "production_checks and not manual"
+    config = str(_config(tmp_path, large))
+    done = run_cli("readiness", "--config", config, "--report-dir", str(report), "--tags", tags, timeout=600)
+    assert done.returncode == 1, done.stdout[-2000:] + done.stderr[-2000:]
+    found = scenarios(report / "cucumber.json")
+    failed = {name: s["message"] for name, s in found.items() if s["status"] == "failed"}
+    assert set(failed) == {
+        "Critical production check no_localhost_urls",
+        "Critical production check app_callbacks_secure",
+    }, failed
+    assert all(LOCALHOST_APP_NAME in message for message in failed.values())
