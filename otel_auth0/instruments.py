@@ -141,6 +141,11 @@ class Instruments:
             unit="{record}",
             description="Records a backend refused for good (HTTP 4xx), parked in the queue's rejected table",
         )
+        self.export_partially_rejected = meter.create_counter(
+            "otel_auth0.export.partially_rejected",
+            unit="{record}",
+            description="Records a backend dropped from a request it accepted (OTLP partial success)",
+        )
         self.export_retries = meter.create_counter(
             "otel_auth0.export.retries",
             unit="{request}",
@@ -195,7 +200,12 @@ class Instruments:
                 counter.add(0, only)
             for signal in QUEUED_SIGNALS:
                 per_signal = {**only, "otel_auth0.signal": signal}
-                for counter in (self.export_records, self.export_failures, self.export_rejected):
+                for counter in (
+                    self.export_records,
+                    self.export_failures,
+                    self.export_rejected,
+                    self.export_partially_rejected,
+                ):
                     counter.add(0, per_signal)
         for receiver in receivers:
             source = {"otel_auth0.receiver": receiver}
