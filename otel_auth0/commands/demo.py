@@ -57,6 +57,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="start this attack or failure scenario of the simulator (docs/simulator.md, e.g. "
         "credential_stuffing, brute_force) a third of the way in; the summary lists the detections",
     )
+    parser.add_argument(
+        "--profile",
+        choices=("good", "misconfigured", "large", "essentials"),
+        default="good",
+        help="simulated tenant profile; `large` adds 150 applications and a day of 5,400 log events",
+    )
     parser.add_argument("--verbose", "-v", action="store_true", help="debug logging")
     parser.set_defaults(func=main)
 
@@ -368,6 +374,8 @@ def main(args: argparse.Namespace) -> int:
         str(workdir / "simulator"),
         "--events-per-second",
         str(args.events_per_second),
+        "--profile",
+        args.profile,
         "--log-stream-url",
         f"http://127.0.0.1:{stream_port}{STREAM_PATH}",
         "--log-stream-token",

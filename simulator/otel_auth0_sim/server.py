@@ -19,6 +19,7 @@ import uvicorn
 from otel_auth0.local_tls import TlsFiles, ensure_certificates
 from otel_auth0_sim.app import create_app
 from otel_auth0_sim.auth_state import startup_info as probe_startup_info
+from otel_auth0_sim.history import backfill
 from otel_auth0_sim.log_stream_push import LogStreamPusher, StreamTarget
 from otel_auth0_sim.middleware import CONTROLS_OFF, ControlAccess
 from otel_auth0_sim.scenarios import run_scenario
@@ -96,6 +97,8 @@ async def serve(options: SimulatorOptions) -> int:
         scheme="https" if options.tls else "http",
     )
     generator = TrafficGenerator(state.tenant_name, state.environment_name, state.hostname, options.seed)
+    if options.profile == "large":
+        backfill(state, generator)
     config = uvicorn.Config(
         create_app(state, generator, options.controls),
         log_level="warning",
