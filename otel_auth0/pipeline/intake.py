@@ -1,5 +1,6 @@
 """The front door every receiver uses: normalised events → conversion → dedupe + persistent queue,
-with the event metrics counted once per event actually enqueued.
+with the event metrics counted once per event actually enqueued; the events enqueued (never a
+duplicate) then go through the detection processor, whose detections are enqueued right after.
 
 An event that cannot be converted (or that a receiver found malformed) never stops its batch: it is
 parked in the queue's ``dead_letters`` table with its reason, in the transaction that enqueues the
@@ -15,9 +16,12 @@ from collections.abc import Callable, Sequence
 
 from otel_auth0.convert.events import Event
 from otel_auth0.convert.mapping import Converted, EventConverter
+from otel_auth0.detections.engine import Observed
+from otel_auth0.detections.output import SCOPE as DETECTIONS_SCOPE
+from otel_auth0.detections.processor import DetectionProcessor
 from otel_auth0.instruments import Instruments
 from otel_auth0.pipeline.event_metrics import EventMetrics
-from otel_auth0.pipeline.queue import EnqueueResult, ParkedEvent, PersistentQueue
+from otel_auth0.pipeline.queue import EnqueueResult, ParkedEvent, PersistentQueue, QueueFull
 
 log = logging.getLogger(__name__)
 
@@ -48,12 +52,14 @@ class Intake:
         converter: EventConverter,
         instruments: Instruments,
         on_enqueued: Callable[[], None] = lambda: None,
+        detector: DetectionProcessor | None = None,
     ) -> None:
         self.queue = queue
         self.converter = converter
         self.instruments = instruments
         self._event_metrics = EventMetrics(instruments, converter.telemetry)
         self._on_enqueued = on_enqueued
+        self.detector = detector
         self.accepted_total = 0
         self.duplicates_total = 0
 
@@ -68,15 +74,30 @@ class Intake:
         to convert are parked with ``parked`` (the receiver's malformed items) in that transaction."""
         observed = time.time_ns()
         converted: list[Converted] = []
+        kept: list[Event] = []  # the events of ``converted``, index for index
         rejected = list(parked)
         for event in events:
             try:
                 converted.append(self.converter.convert(event, observed))
             except Exception as error:  # one bad event must never stop the others
                 rejected.append(park(receiver, event, CONVERSION_FAILED, f"{type(error).__name__}: {error}"))
-        result = self.submit_converted(converted, LOGS_SCOPE, checkpoint, rejected)
+                continue
+            kept.append(event)
+        result = self.submit_converted(converted, LOGS_SCOPE, checkpoint, parked=rejected)
         self._count(converted, result, receiver, observed)
         self._report_parked(rejected)
+        if self.detector is not None and result.accepted:
+            self.detect(
+                [
+                    Observed(
+                        kept[i],
+                        trace_id=converted[i].trace_id,
+                        span_id=converted[i].span_id,
+                        time_ns=facts.time_ns if (facts := converted[i].facts) is not None else None,
+                    )
+                    for i in result.accepted_indices
+                ]
+            )
         return result
 
     def submit_converted(
@@ -84,14 +105,18 @@ class Intake:
         converted: Sequence[Converted],
         scope: str,
         checkpoint: tuple[str, str] | None = None,
+        observed: Sequence[Observed] = (),
         parked: Sequence[ParkedEvent] = (),
     ) -> EnqueueResult:
-        """Enqueue already converted telemetry (probe, status and notices receivers)."""
+        """Enqueue already converted telemetry (probe, status and notices receivers) with ``parked``
+        events; ``observed`` (e.g. a probe result) goes to the detection processor once enqueued."""
         result = self.queue.enqueue(converted, scope, checkpoint, parked)
         self.accepted_total += result.accepted
         self.duplicates_total += result.duplicates
         if result.accepted:
             self._on_enqueued()
+            if observed:
+                self.detect(observed)
         return result
 
     def _report_parked(self, parked: Sequence[ParkedEvent]) -> None:
@@ -105,6 +130,27 @@ class Intake:
                 event.reason,
                 event.detail[:200],
             )
+
+    def detect(self, observed: Sequence[Observed]) -> None:
+        """Run the detection rules over ``observed`` and enqueue the detections."""
+        if self.detector is not None:
+            self._enqueue_detections(self.detector.observe(observed))
+
+    def tick_detections(self) -> None:
+        """Absence rules against the wall clock (housekeeping)."""
+        if self.detector is not None:
+            self._enqueue_detections(self.detector.tick())
+
+    def _enqueue_detections(self, items: Sequence[Converted]) -> None:
+        if not items:
+            return
+        try:
+            self.queue.enqueue(items, DETECTIONS_SCOPE)
+        except QueueFull as full:
+            self.instruments.queue_refused.add(1, {"otel_auth0.receiver": "detections"})
+            log.warning("%d detections not queued: %s", len(items), full)
+            return
+        self._on_enqueued()
 
     def _count(
         self, converted: Sequence[Converted], result: EnqueueResult, receiver: str, observed_ns: int
