@@ -15,7 +15,7 @@ from opentelemetry.sdk.metrics.export import InMemoryMetricReader, MetricExporte
 from otel_auth0.config import DedupeConfig, QueueConfig
 from otel_auth0.convert.mapping import EventConverter
 from otel_auth0.convert.wire import Signal, encode_resource
-from otel_auth0.exporters.base import ExportOutcome, SignalExporter
+from otel_auth0.exporters.base import ACCEPTED, ExportResult, SignalExporter
 from otel_auth0.instruments import Instruments
 from otel_auth0.pipeline.intake import Intake
 from otel_auth0.pipeline.queue import PersistentQueue, QueuedBatch, StorageError
@@ -80,12 +80,12 @@ class CountingExporter(SignalExporter):
     def __init__(self) -> None:
         self.delivered: list[str] = []
 
-    def export(self, signal: Signal, request: bytes, records: int) -> ExportOutcome:
+    def export(self, signal: Signal, request: bytes, records: int) -> ExportResult:
         decoded = ExportLogsServiceRequest.FromString(request)
         for resource in decoded.resource_logs:
             for scope in resource.scope_logs:
                 self.delivered += [record.body.string_value for record in scope.log_records]
-        return ExportOutcome.ACCEPTED
+        return ACCEPTED
 
     def metric_exporter(self) -> MetricExporter:
         raise NotImplementedError
