@@ -227,6 +227,7 @@ class Instruments:
             ):
                 counter.add(0, source)
         self.queue_dropped.add(0)
+        self.detections_shed.add(0)
         for error_type in probe_error_types:
             self.probe_errors.add(0, {"error.type": error_type})
         for log_type in rate_limit_types:
