@@ -80,6 +80,11 @@ class Instruments:
             unit="{error}",
             description="Receiver failures by receiver and error.type",
         )
+        self.receiver_restarts = meter.create_counter(
+            "otel_auth0.receiver.restarts",
+            unit="{restart}",
+            description="Receivers restarted after they raised or ended before stop",
+        )
         self.receiver_requests = meter.create_counter(
             "otel_auth0.receiver.requests",
             unit="{request}",

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from otel_auth0.commands.common import EXIT_CONFIG_ERROR, CommandError, load_or_exit
+from otel_auth0.commands.common import EXIT_CONFIG_ERROR, load_or_exit
 from otel_auth0.readiness import FEATURES_DIR, summary
 
 EXIT_NOTHING_SELECTED = 4
@@ -79,11 +79,7 @@ def pytest_args(args: argparse.Namespace, report_dir: Path) -> list[str]:
 
 def main(args: argparse.Namespace) -> int:
     """Entry point of ``readiness``."""
-    try:
-        config = load_or_exit(args.config)
-    except CommandError as error:
-        print(f"otel-auth0: {error}", file=sys.stderr)
-        return error.exit_code
+    config = load_or_exit(args.config)
     if config.auth0 is None or not config.auth0.client_id or not config.auth0.client_secret:
         print(
             f"otel-auth0: configuration error in {args.config}: auth0: domain, client_id and client_secret "

@@ -56,7 +56,9 @@ def _events(args: argparse.Namespace, config: Config | None, since: datetime) ->
     if args.files:
         return read_event_files(args.files)
     if config is None:
-        raise CommandError("give --config (to read the tenant through the Management API) or FILEs", 2)
+        raise CommandError(
+            "give --config (to read the tenant through the Management API) or FILEs", EXIT_CONFIG_ERROR
+        )
     target = ReadinessTarget(config, Path(args.config).resolve())
     return target.with_client(lambda client: search_logs_since(client, since))
 
@@ -91,12 +93,9 @@ def _print(report: ScanReport, problems: list[str]) -> None:
 def main(args: argparse.Namespace) -> int:
     """Entry point of ``scan``."""
     since = datetime.now(UTC) - args.since
+    config = load_or_exit(args.config) if args.config else None
     try:
-        config = load_or_exit(args.config) if args.config else None
         events = _events(args, config, since)
-    except CommandError as error:
-        print(f"otel-auth0: {error}", file=sys.stderr)
-        return error.exit_code
     except (OSError, UnicodeDecodeError, EventFormatError) as error:
         print(f"otel-auth0 scan: {error}; nothing scanned", file=sys.stderr)
         return EXIT_CONFIG_ERROR

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from otel_auth0.convert.events import Event
 from otel_auth0.convert.mapping import Converted, EventConverter
 from otel_auth0.instruments import Instruments
+from otel_auth0.pipeline.checkpoints import Checkpoint
 from otel_auth0.pipeline.event_metrics import EventMetrics
 from otel_auth0.pipeline.queue import EnqueueResult, PersistentQueue
 
@@ -56,6 +57,14 @@ class Intake:
         if result.accepted:
             self._on_enqueued()
         return result
+
+    def get_checkpoint(self, name: str) -> Checkpoint | None:
+        """A receiver's stored position, or ``None``."""
+        return self.queue.get_checkpoint(name)
+
+    def set_checkpoint(self, name: str, value: str) -> None:
+        """Store a receiver's position outside an enqueue."""
+        self.queue.set_checkpoint(name, value)
 
     def _count(
         self, converted: Sequence[Converted], result: EnqueueResult, receiver: str, observed_ns: int

@@ -4,36 +4,17 @@ backend accepted; failures back off exponentially (with jitter) and are retried,
 from __future__ import annotations
 
 import logging
-import random
 import threading
 import time
 from collections import defaultdict
 
+from otel_auth0.backoff import Backoff
 from otel_auth0.convert.wire import Signal, build_request, encode_scope
 from otel_auth0.exporters.base import ExportOutcome, SignalExporter
 from otel_auth0.instruments import Instruments
 from otel_auth0.pipeline.queue import PersistentQueue, QueuedBatch
 
 log = logging.getLogger(__name__)
-
-
-class Backoff:
-    """Exponential backoff with full jitter, capped."""
-
-    def __init__(self, initial: float = 0.5, maximum: float = 60.0) -> None:
-        self.initial = initial
-        self.maximum = maximum
-        self.attempt = 0
-
-    def next_delay(self) -> float:
-        """The next wait; grows until :meth:`reset`."""
-        ceiling = min(self.maximum, self.initial * 2**self.attempt)
-        self.attempt += 1
-        return random.uniform(ceiling / 2, ceiling)
-
-    def reset(self) -> None:
-        """Back to the initial delay after a success."""
-        self.attempt = 0
 
 
 class ExportWorker:
