@@ -1,27 +1,38 @@
-# otel-auth0: the collector, the tenant simulator, the readiness gates and an SMTP catcher (aiosmtpd)
-# in one image. docker-compose.yml builds it; `docker build -t otel-auth0 .` works on its own.
-FROM python:3.11.13-slim-bookworm
+# Two images from one file. The default (last) target is the collector alone: `docker build -t otel-auth0 .`
+# The `tools` target adds the tenant simulator and the readiness suite (otel-auth0[readiness]: pytest,
+# pytest-bdd, aiosmtpd) for local verification (`docker build --target tools -t otel-auth0-tools .`);
+# docker-compose.yml builds both.
+FROM python:3.11.13-slim-bookworm AS base
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
+RUN useradd --system --uid 10001 --user-group --create-home --home-dir /home/otel-auth0 otel-auth0 \
+    && mkdir -p /var/lib/otel-auth0 \
+    && chown otel-auth0:otel-auth0 /var/lib/otel-auth0
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY otel_auth0 ./otel_auth0
-RUN pip install . \
-    && rm -rf /src \
-    && useradd --system --uid 10001 --user-group --create-home --home-dir /home/otel-auth0 otel-auth0 \
-    && mkdir -p /var/lib/otel-auth0 \
-    && chown otel-auth0:otel-auth0 /var/lib/otel-auth0
 
+FROM base AS tools
+COPY simulator ./simulator
+RUN pip install .[readiness] ./simulator && rm -rf /src
+WORKDIR /var/lib/otel-auth0
+VOLUME ["/var/lib/otel-auth0"]
+USER otel-auth0:otel-auth0
+ENTRYPOINT ["otel-auth0"]
+CMD ["--help"]
+
+FROM base AS collector
+RUN pip install . && rm -rf /src
 # state_dir (queue, dedupe index, checkpoints) belongs on a volume.
 WORKDIR /var/lib/otel-auth0
 VOLUME ["/var/lib/otel-auth0"]
 USER otel-auth0:otel-auth0
-
-# 8383: receivers.log_stream (when configured to listen on 0.0.0.0:8383).
-EXPOSE 8383
+# 8383: receivers.log_stream (when configured to listen on 0.0.0.0:8383);
+# 9464: telemetry.listen (/healthz, /readyz, /metrics; when configured on 0.0.0.0:9464).
+EXPOSE 8383 9464
 ENTRYPOINT ["otel-auth0"]
 CMD ["--help"]

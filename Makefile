@@ -6,10 +6,10 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint unit bench clean venv
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml simulator/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e ./simulator -e '.[dev]'
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -18,7 +18,7 @@ demo: $(STAMP)
 	$(BIN)/otel-auth0 demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check otel_auth0 tests features bench
+	$(BIN)/ruff check otel_auth0 simulator tests features bench
 	$(BIN)/mypy
 
 test: lint

@@ -6,8 +6,8 @@ import json
 import random
 from typing import Any
 
-from otel_auth0.simulator.log_ids import LogIdGenerator
-from otel_auth0.simulator.traffic import TrafficGenerator
+from otel_auth0_sim.log_ids import LogIdGenerator
+from otel_auth0_sim.traffic import TrafficGenerator
 
 TENANT = "bench-tenant"
 SEED = 8

@@ -17,7 +17,7 @@ import httpx
 
 from bench.events import stream_items
 from bench.result import percentile
-from otel_auth0.simulator.log_ids import LogIdGenerator
+from otel_auth0_sim.log_ids import LogIdGenerator
 
 _PLACEHOLDER = b"@@LOG_ID@@"
 

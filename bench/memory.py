@@ -18,7 +18,8 @@ import psutil
 import yaml
 
 from bench.events import bodies, stream_items
-from bench.processes import REPO_ROOT, collector, free_port, otlp_http, otlp_receiver
+from bench.processes import REPO_ROOT, collector, otlp_http, otlp_receiver
+from otel_auth0.local_ports import free_port
 
 TOKEN = "bench-log-stream-token"
 MB = 1024 * 1024

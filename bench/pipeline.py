@@ -11,8 +11,9 @@ from typing import Any
 
 import psutil
 
-from bench.processes import REPO_ROOT, collector, free_port, otlp_http, otlp_receiver
+from bench.processes import REPO_ROOT, collector, otlp_http, otlp_receiver
 from bench.result import percentile
+from otel_auth0.local_ports import free_port
 
 TOKEN = "bench-log-stream-token"
 

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 
 from bench.processes import collector, otlp_http, otlp_receiver
-from otel_auth0.simulator.process import running_simulator
+from otel_auth0_sim.process import running_simulator
 
 TAKE = 100
 

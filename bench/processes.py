@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -21,11 +20,6 @@ import yaml
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
-def free_port() -> int:
-    """A port that was free on 127.0.0.1 a moment ago (for configs that must name one)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _env() -> dict[str, str]:
@@ -130,7 +124,8 @@ def otlp_http(endpoint: str) -> dict[str, Any]:
 @contextmanager
 def collector(config: dict[str, Any], workdir: Path) -> Iterator[Collector]:
     """Write ``config`` (``state_dir`` defaults to ``workdir/state``) and run the collector on it."""
-    config = {"state_dir": str(workdir / "state"), **config}
+    telemetry = {"listen": "127.0.0.1:0", **(config.get("telemetry") or {})}
+    config = {"state_dir": str(workdir / "state"), **config, "telemetry": telemetry}
     path = workdir / "config.yaml"
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
     with tempfile.TemporaryFile("w+") as stderr:

@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "otel_auth0.commands.demo",
     "otel_auth0.commands.readiness",
     "otel_auth0.commands.scan",
+    "otel_auth0.commands.validate",
 )
 
 

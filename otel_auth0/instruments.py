@@ -5,8 +5,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from opentelemetry.metrics import Meter
 
+# (signal suffix, unit, description) of the signals export workers send from the queue.
+EXPORTED_SIGNALS = (("log_records", "{record}", "Log records"), ("spans", "{span}", "Spans"))
+# ``otel_auth0.signal`` values of the signals that travel through the persistent queue.
+QUEUED_SIGNALS = ("logs", "spans")
 # Histogram buckets for request durations in seconds.
 SECONDS_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
@@ -129,3 +135,69 @@ class Instruments:
             unit="{request}",
             description="Export requests retried after a failure",
         )
+        # Named like the OpenTelemetry Collector's own otelcol_exporter_* self-metrics.
+        self.exporter_sent = {
+            signal: meter.create_counter(
+                f"otel_auth0.exporter.sent_{signal}",
+                unit=unit,
+                description=f"{label} successfully sent by an exporter",
+            )
+            for signal, unit, label in EXPORTED_SIGNALS
+        }
+        self.exporter_send_failed = {
+            signal: meter.create_counter(
+                f"otel_auth0.exporter.send_failed_{signal}",
+                unit=unit,
+                description=f"{label} an exporter failed to send (kept in the queue and retried)",
+            )
+            for signal, unit, label in EXPORTED_SIGNALS
+        }
+        self.exporter_queue_size = meter.create_gauge(
+            "otel_auth0.exporter.queue_size",
+            unit="{record}",
+            description="Records in the persistent queue an exporter sends from",
+        )
+        self.exporter_queue_capacity = meter.create_gauge(
+            "otel_auth0.exporter.queue_capacity",
+            unit="{record}",
+            description="Capacity of the persistent queue (queue.max_items)",
+        )
+        self.receiver_refused_log_records = meter.create_counter(
+            "otel_auth0.receiver.refused_log_records",
+            unit="{record}",
+            description="Events a receiver could not put into the queue because it was full",
+        )
+
+    def start_at_zero(
+        self,
+        exporters: Iterable[str],
+        receivers: Iterable[str],
+        probe_error_types: Iterable[str] = (),
+        rate_limit_types: Iterable[str] = (),
+    ) -> None:
+        """Emit every counter whose attribute sets are known up front at 0, so that ``increase()`` and
+        ``rate()`` see the first failure instead of a series that appears with it."""
+        for exporter in exporters:
+            only = {"otel_auth0.exporter": exporter}
+            self.export_retries.add(0, only)
+            for counter in (*self.exporter_sent.values(), *self.exporter_send_failed.values()):
+                counter.add(0, only)
+            for signal in QUEUED_SIGNALS:
+                per_signal = {**only, "otel_auth0.signal": signal}
+                for counter in (self.export_records, self.export_failures, self.export_rejected):
+                    counter.add(0, per_signal)
+        for receiver in receivers:
+            source = {"otel_auth0.receiver": receiver}
+            for counter in (
+                self.receiver_events,
+                self.receiver_duplicates,
+                self.queue_refused,
+                self.receiver_refused_log_records,
+                self.receiver_restarts,
+            ):
+                counter.add(0, source)
+        self.queue_dropped.add(0)
+        for error_type in probe_error_types:
+            self.probe_errors.add(0, {"error.type": error_type})
+        for log_type in rate_limit_types:
+            self.rate_limit_events.add(0, {"auth0.log.type": log_type})

@@ -4,29 +4,34 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from opentelemetry.sdk.metrics import MeterProvider
-from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
-from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
+from opentelemetry.sdk.resources import OTELResourceDetector, Resource
 
 from otel_auth0 import __version__
+from otel_auth0.auth0.probe_errors import KNOWN_ERROR_TYPES
 from otel_auth0.config import Config
+from otel_auth0.convert.catalog import RATE_LIMIT_CODES
 from otel_auth0.convert.mapping import EventConverter
 from otel_auth0.convert.wire import AttributeValue, encode_resource
 from otel_auth0.exporters.base import SignalExporter
 from otel_auth0.exporters.file import FileExporter
 from otel_auth0.exporters.otlp import OtlpExporter
+from otel_auth0.health import HealthModel
 from otel_auth0.instruments import Instruments
 from otel_auth0.pipeline.intake import Intake
 from otel_auth0.pipeline.queue import PersistentQueue
 from otel_auth0.pipeline.worker import ExportWorker
 from otel_auth0.processors.redact import build_redactor
+from otel_auth0.receivers.probe_guard import BLOCKED_ERROR_TYPE
 from otel_auth0.receivers.registry import RECEIVERS, Registry, build_receivers
 from otel_auth0.receivers.supervision import ReceiverStatus, supervise
+from otel_auth0.runtime_health import CollectorHealth
+from otel_auth0.telemetry_server import TelemetryServer, prometheus_reader
 
 log = logging.getLogger(__name__)
 
@@ -35,14 +40,16 @@ HOUSEKEEPING_INTERVAL = 5.0
 
 
 def resource_attributes(config: Config) -> dict[str, AttributeValue]:
-    """``service.name`` (config, else ``OTEL_SERVICE_NAME``, else ``auth0``), the tenant, and
-    ``OTEL_RESOURCE_ATTRIBUTES``."""
+    """``OTEL_RESOURCE_ATTRIBUTES`` plus the tenant; ``service.name`` from ``service_name`` when the file
+    sets it, else ``OTEL_SERVICE_NAME``, else ``service.name`` in ``OTEL_RESOURCE_ATTRIBUTES``, else
+    the default ``auth0`` (the OpenTelemetry SDK's order, with the file as the code's value)."""
     attributes: dict[str, AttributeValue] = {}
     if config.auth0 is not None:
-        attributes["auth0.tenant.name"] = config.auth0.tenant_name
+        if config.auth0.tenant_name is not None:
+            attributes["auth0.tenant.name"] = config.auth0.tenant_name
         attributes["auth0.domain"] = config.auth0.domain
     explicit_name = "service_name" in config.model_fields_set
-    if explicit_name or not os.environ.get("OTEL_SERVICE_NAME"):
+    if explicit_name or "service.name" not in OTELResourceDetector().detect().attributes:
         attributes["service.name"] = config.service_name
     merged = Resource.create(attributes)
     out: dict[str, AttributeValue] = {}
@@ -73,7 +80,7 @@ def exporter_mask(config: Config) -> int:
 
 def build_converter(config: Config) -> EventConverter:
     """The event converter for this configuration."""
-    tenant = config.auth0.tenant_name if config.auth0 is not None else ""
+    tenant = (config.auth0.tenant_name if config.auth0 is not None else None) or ""
     return EventConverter(
         tenant=tenant, telemetry=config.telemetry, redactor=build_redactor(config.processors.redact)
     )
@@ -92,9 +99,12 @@ class Pipeline:
     intake: Intake
 
     @classmethod
-    def create(cls, config: Config, export: bool = True) -> Pipeline:
-        """Open the queue under ``state_dir`` and build exporters, metrics and workers; with ``export``
-        off, no exporter, metric reader or worker (the queue then serves for checkpoints only)."""
+    def create(
+        cls, config: Config, metric_readers: Sequence[MetricReader] = (), export: bool = True
+    ) -> Pipeline:
+        """Open the queue under ``state_dir`` and build exporters, metrics (with ``metric_readers``
+        besides one per exporter) and workers; with ``export`` off, no exporter, exporter metric
+        reader or worker (the queue then only keeps checkpoints)."""
         exporters = build_exporters(config) if export else []
         queue = PersistentQueue.in_state_dir(
             config.state_dir, exporter_mask(config), config.queue, config.processors.dedupe
@@ -106,7 +116,9 @@ class Pipeline:
             )
             for exporter in exporters
         ]
-        meter_provider = MeterProvider(metric_readers=readers, resource=Resource.create(dict(attributes)))
+        meter_provider = MeterProvider(
+            metric_readers=[*readers, *metric_readers], resource=Resource.create(dict(attributes))
+        )
         instruments = Instruments(meter_provider.get_meter("otel_auth0", SCOPE_VERSION))
         resource = encode_resource(attributes)
         workers = [
@@ -130,8 +142,13 @@ class Pipeline:
             worker.start()
 
     def record_health(self) -> None:
-        """Queue gauges; prune the dedupe window."""
-        self.instruments.queue_size.set(self.queue.size)
+        """Queue gauges and counters."""
+        size = self.queue.size
+        self.instruments.queue_size.set(size)
+        for exporter in self.exporters:
+            only = {"otel_auth0.exporter": exporter.name}
+            self.instruments.exporter_queue_size.set(size, only)
+            self.instruments.exporter_queue_capacity.set(self.config.queue.max_items, only)
         self.instruments.queue_oldest_age.set(self.queue.oldest_age())
         # Added even when 0, so the series exists and shows that nothing was dropped.
         dropped, self.queue.dropped = self.queue.dropped, 0
@@ -163,16 +180,34 @@ def _notify(workers: list[ExportWorker]) -> None:
 
 
 class Collector:
-    """``otel-auth0 run``: supervised receivers until stopped, then drain and flush."""
+    """``otel-auth0 run``: supervised receivers until stopped, then drain and flush; health and
+    metrics on ``telemetry.listen``."""
 
     def __init__(self, config: Config, registry: Registry = RECEIVERS) -> None:
         self.config = config
-        self.pipeline = Pipeline.create(config)
+        readers: list[MetricReader] = []
+        self.telemetry_server: TelemetryServer | None = None
+        self.health = HealthModel(config.telemetry.health, CollectorHealth(self))
+        if config.telemetry.listen is not None:
+            reader, prometheus_registry = prometheus_reader()
+            readers.append(reader)
+            self.telemetry_server = TelemetryServer(config.telemetry.listen, self.health, prometheus_registry)
+        self.pipeline = Pipeline.create(config, readers)
         built = build_receivers(
             config.receivers, config.auth0, self.pipeline.intake, self.pipeline.instruments, registry
         )
         self.receivers = [receiver for receiver, _ in built]
         self._statuses = {services.name: services.status for _, services in built}
+        probe_error_types = (
+            (*KNOWN_ERROR_TYPES, BLOCKED_ERROR_TYPE) if config.receivers.login_probe is not None else ()
+        )
+        tenant_logs = config.receivers.logs_api is not None or config.receivers.log_stream is not None
+        self.pipeline.instruments.start_at_zero(
+            [exporter.name for exporter in self.pipeline.exporters],
+            [receiver.name for receiver in self.receivers],
+            probe_error_types,
+            sorted(RATE_LIMIT_CODES) if tenant_logs else (),
+        )
 
     def receiver_statuses(self) -> Mapping[str, ReceiverStatus]:
         """Each receiver's supervision state by name (running, restarts, last error, last success)."""
@@ -181,6 +216,8 @@ class Collector:
     async def run(self, stop: asyncio.Event) -> bool:
         """Run until ``stop`` is set; returns True when the queue was fully flushed on the way out."""
         self.pipeline.start()
+        if self.telemetry_server is not None:
+            await self.telemetry_server.start()
         instruments = self.pipeline.instruments
         tasks = [
             asyncio.create_task(
@@ -193,6 +230,7 @@ class Collector:
         try:
             await stop.wait()
         finally:
+            self.health.stopping = True
             results = await asyncio.gather(*tasks, housekeeping, return_exceptions=True)
             for receiver, result in zip(self.receivers, results, strict=False):
                 if isinstance(result, BaseException):
@@ -203,6 +241,8 @@ class Collector:
             # Listeners (log_stream) keep answering 503 while the queue drains, then close.
             for receiver in self.receivers:
                 await receiver.shutdown()
+            if self.telemetry_server is not None:
+                await self.telemetry_server.aclose()
 
     async def _housekeeping(self, stop: asyncio.Event) -> None:
         while not stop.is_set():

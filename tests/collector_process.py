@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -21,16 +20,13 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 def write_config(path: Path, config: dict[str, Any]) -> Path:
-    """Write a YAML configuration file."""
-    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    """Write a YAML configuration file; the health/metrics server gets an ephemeral port unless the test
+    names one (tests run in parallel, the default port is fixed)."""
+    telemetry = {"listen": "127.0.0.1:0", **(config.get("telemetry") or {})}
+    path.write_text(yaml.safe_dump({**config, "telemetry": telemetry}, sort_keys=False), encoding="utf-8")
     return path
 
 
-def free_port() -> int:
-    """A port that was free on 127.0.0.1 a moment ago (for configs that must name a fixed port)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _environment(extra: dict[str, str] | None) -> dict[str, str]:

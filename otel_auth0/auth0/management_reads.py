@@ -18,6 +18,14 @@ MAX_ATTEMPTS = 5
 MAX_WAIT = 30.0
 SEARCH_PAGE = 100
 SEARCH_CAP = 1000
+ATTACK_PROTECTION = (
+    "brute-force-protection",
+    "suspicious-ip-throttling",
+    "breached-password-detection",
+    "bot-detection",
+    "captcha",
+)
+BOUND_TRIGGERS = ("post-login", "password-reset-post-challenge")
 
 
 @dataclass
@@ -27,18 +35,22 @@ class TenantSnapshot:
 
     settings: dict[str, Any] = field(default_factory=dict)
     clients: list[dict[str, Any]] = field(default_factory=list)
+    client_grants: list[dict[str, Any]] = field(default_factory=list)
     connections: list[dict[str, Any]] = field(default_factory=list)
     resource_servers: list[dict[str, Any]] = field(default_factory=list)
     email_provider: dict[str, Any] | None = None
     email_templates: dict[str, dict[str, Any] | None] = field(default_factory=dict)
     attack_protection: dict[str, dict[str, Any]] = field(default_factory=dict)
     log_streams: list[dict[str, Any]] = field(default_factory=list)
+    event_streams: list[dict[str, Any]] = field(default_factory=list)
+    network_acls: list[dict[str, Any]] = field(default_factory=list)
     custom_domains: list[dict[str, Any]] = field(default_factory=list)
     guardian_factors: list[dict[str, Any]] = field(default_factory=list)
     guardian_policies: list[str] = field(default_factory=list)
     phone_provider: dict[str, Any] | None = None
     prompts: dict[str, Any] = field(default_factory=dict)
     actions: list[dict[str, Any]] = field(default_factory=list)
+    action_bindings: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     rules: list[dict[str, Any]] = field(default_factory=list)
     hooks: list[dict[str, Any]] = field(default_factory=list)
     rate_limits: list[RateLimit] = field(default_factory=list)
@@ -84,14 +96,17 @@ async def read_tenant(client: ManagementClient, template_names: list[str]) -> Te
     snap = TenantSnapshot()
     snap.settings = await _read(snap, client, "/api/v2/tenants/settings") or {}
     snap.clients = _list(await _read(snap, client, "/api/v2/clients"), "clients")
+    snap.client_grants = _list(await _read(snap, client, "/api/v2/client-grants"), "client_grants")
     snap.connections = _list(await _read(snap, client, "/api/v2/connections"), "connections")
     snap.resource_servers = _list(await _read(snap, client, "/api/v2/resource-servers"), "resource_servers")
     snap.email_provider = await _read(snap, client, "/api/v2/emails/provider")
     for name in template_names:
         snap.email_templates[name] = await _read(snap, client, f"/api/v2/email-templates/{name}")
-    for part in ("brute-force-protection", "suspicious-ip-throttling", "breached-password-detection"):
+    for part in ATTACK_PROTECTION:
         snap.attack_protection[part] = await _read(snap, client, f"/api/v2/attack-protection/{part}") or {}
     snap.log_streams = _list(await _read(snap, client, "/api/v2/log-streams"), "log_streams")
+    snap.event_streams = _list(await _read(snap, client, "/api/v2/event-streams"), "eventStreams")
+    snap.network_acls = _list(await _read(snap, client, "/api/v2/network-acls"), "network_acls")
     snap.custom_domains = _list(await _read(snap, client, "/api/v2/custom-domains"), "custom_domains")
     snap.guardian_factors = _list(await _read(snap, client, "/api/v2/guardian/factors"), "factors")
     policies = await _read(snap, client, "/api/v2/guardian/policies")
@@ -99,6 +114,9 @@ async def read_tenant(client: ManagementClient, template_names: list[str]) -> Te
     snap.phone_provider = await _read(snap, client, "/api/v2/guardian/factors/phone/selected-provider")
     snap.prompts = await _read(snap, client, "/api/v2/prompts") or {}
     snap.actions = _list(await _read(snap, client, "/api/v2/actions/actions"), "actions")
+    for trigger in BOUND_TRIGGERS:
+        path = f"/api/v2/actions/triggers/{trigger}/bindings"
+        snap.action_bindings[trigger] = _list(await _read(snap, client, path), "bindings")
     snap.rules = _list(await _read(snap, client, "/api/v2/rules"), "rules")
     snap.hooks = _list(await _read(snap, client, "/api/v2/hooks"), "hooks")
     return snap

@@ -27,6 +27,19 @@ _CODES = {
     "too_many_requests": "too_many_requests",
     "unsupported_grant_type": "unauthorized_client",
 }
+# The error.type values known in advance (``http_<status>`` others are added as they occur).
+KNOWN_ERROR_TYPES = (
+    *sorted(set(_CODES.values())),
+    "timeout",
+    "tls",
+    "connection",
+    "jwks",
+    "id_token",
+    "discovery",
+    "token_response",
+    "userinfo",
+    "http_5xx",
+)
 # Phrases of Auth0's error descriptions, for plain-text bodies.
 _PHRASES = (
     ("wrong email or password", "invalid_grant"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
 import os
 import signal
@@ -27,6 +28,19 @@ def config_error(problem: object, path: Path | str | None = None) -> CommandErro
     """A configuration problem (in the file ``path``): exit code 2."""
     where = f" in {path}" if path is not None else ""
     return CommandError(f"configuration error{where}: {problem}", EXIT_CONFIG_ERROR)
+
+
+def require_extra(command: str, extra: str, *modules: str) -> None:
+    """:class:`CommandError` (exit 2) naming ``otel-auth0[extra]`` when one of ``modules`` is missing."""
+    for module in modules:
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as error:
+            raise CommandError(
+                f"`otel-auth0 {command}` needs the {extra} extra (module {error.name or module} is missing): "
+                f"pip install 'otel-auth0[{extra}]'",
+                EXIT_CONFIG_ERROR,
+            ) from None
 
 
 def load_or_exit(path: Path | str) -> Config:

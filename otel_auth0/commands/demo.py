@@ -5,36 +5,35 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import secrets
 import shutil
-import socket
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from statistics import median
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
+from rich.logging import RichHandler
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from otel_auth0.auth0.tenant_identity import settle_tenant_name
 from otel_auth0.commands.common import install_stop_signals, setup_logging
+from otel_auth0.commands.simulate import simulator_missing
 from otel_auth0.config import Config, parse_config
+from otel_auth0.convert.catalog import lookup
 from otel_auth0.exporters.file import read_otlp_json_lines
+from otel_auth0.local_ports import free_port
 from otel_auth0.pipeline.intake import LOGS_SCOPE
 from otel_auth0.runtime import Collector
-from otel_auth0.simulator.process import SimulatorHandle, running_simulator
+
+if TYPE_CHECKING:
+    from otel_auth0_sim.process import SimulatorHandle
 
 STREAM_PATH = "/auth0/logs"
-
-
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -94,7 +93,7 @@ def demo_config(simulator: SimulatorHandle, workdir: Path, stream_port: int, str
                 },
             },
             "exporters": {"file": {"path": str(workdir / "otel-auth0-telemetry.jsonl")}},
-            "telemetry": {"metrics_interval": "2s"},
+            "telemetry": {"metrics_interval": "2s", "listen": "127.0.0.1:0"},
         }
     )
 
@@ -154,24 +153,29 @@ def summarise(path: Path) -> Summary:
     return summary
 
 
-def print_summary(console: Console, summary: Summary, path: Path, generated: int | None) -> None:
-    """Human summary: events by type and outcome, lag, where the file is."""
+def print_summary(
+    console: Console, summary: Summary, path: Path, logged: int | None, next_config: Path
+) -> None:
+    """Human summary: events by type (with the catalog's label) and outcome, how the counts relate,
+    lag, where the file is, and the command to run next."""
     table = Table(title="Auth0 events exported as OTLP log records")
     table.add_column("type")
+    table.add_column("label")
     table.add_column("outcome")
     table.add_column("records", justify="right")
     for (log_type, outcome), count in sorted(summary.by_type_outcome.items(), key=lambda item: -item[1]):
-        table.add_row(log_type, outcome, str(count))
+        table.add_row(log_type, lookup(log_type).label, outcome, str(count))
     console.print(table)
     by_outcome: Counter[str] = Counter()
     for (_, outcome), count in summary.by_type_outcome.items():
         by_outcome[outcome] += count
     console.print(
-        f"[bold]{summary.log_records}[/bold] log records"
-        + (f" (the simulator generated {generated})" if generated is not None else "")
-        + f", {summary.spans} spans, {len(summary.metric_names)} metrics; outcomes: "
+        f"[bold]{summary.log_records}[/bold] log records, {summary.spans} spans, "
+        f"{len(summary.metric_names)} metrics; outcomes: "
         + ", ".join(f"{outcome} {count}" for outcome, count in sorted(by_outcome.items()))
     )
+    if logged is not None:
+        console.print(delivery_line(summary.log_records, logged))
     for scope_name, count in sorted(summary.other_records.items()):
         console.print(f"{scope_name}: {count} log records")
     if summary.lags:
@@ -182,22 +186,55 @@ def print_summary(console: Console, summary: Summary, path: Path, generated: int
     console.print(f"metrics: {', '.join(sorted(summary.metric_names)) or 'none yet'}")
     console.print(f"telemetry file (OTLP-JSON lines): [bold]{path.resolve()}[/bold]")
     console.print(
-        "next: point `exporters.otlp` at your backend (docs/backends.md) and run `otel-auth0 run --config`"
+        "next, against your tenant and OTLP backend (docs/configuration.md, docs/backends.md):\n"
+        "  AUTH0_DOMAIN=<tenant>.us.auth0.com AUTH0_CLIENT_ID=<id> AUTH0_CLIENT_SECRET=<secret> "
+        f"OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4318 otel-auth0 run --config {next_config.resolve()}",
+        soft_wrap=True,
     )
 
 
-def _generated(simulator: SimulatorHandle) -> int | None:
+def delivery_line(exported: int, logged: int) -> str:
+    """How the exported records relate to what the tenant had logged when intake stopped."""
+    if exported == logged:
+        return f"all {logged} events the simulated tenant had logged when intake stopped were exported"
+    return (
+        f"{exported} of the {logged} events the simulated tenant had logged when intake stopped were "
+        f"exported; the other {logged - exported} were still on their way (not yet pushed or polled) and "
+        "are collected by the next run from the checkpoint"
+    )
+
+
+# A starting configuration for a real tenant, written next to the demo's telemetry file.
+NEXT_CONFIG = """\
+# otel-auth0 for your tenant: AUTH0_DOMAIN, AUTH0_CLIENT_ID, AUTH0_CLIENT_SECRET (a machine-to-machine
+# app with read:logs) and OTEL_EXPORTER_OTLP_ENDPOINT come from the environment. docs/configuration.md
+state_dir: .otel-auth0
+receivers:
+  logs_api: {interval: 10s, start_from: latest}
+  endpoint_check: {}
+  status: {}
+exporters:
+  otlp: {}
+"""
+
+
+def _logged(simulator: SimulatorHandle) -> int | None:
+    """Events the simulated tenant holds (generated traffic, the probe's logins, ...)."""
     import httpx
 
     try:
         stats = httpx.get(f"{simulator.base_url}/_sim/stats", verify=simulator.verify, timeout=5).json()
     except (httpx.HTTPError, ValueError):
         return None
-    value = stats.get("generated")
+    value = stats.get("stored")
     return int(value) if isinstance(value, int) else None
 
 
-async def _run_collector(collector: Collector, duration: float, console: Console) -> None:
+async def _run_collector(
+    collector: Collector, duration: float, console: Console, simulator: SimulatorHandle
+) -> int | None:
+    """Run for ``duration``; returns what the tenant had logged when intake stopped (read right after:
+    nothing logged later can reach the file, so the counts compare)."""
     stop = asyncio.Event()
     install_stop_signals(stop)
     intake = collector.pipeline.intake
@@ -217,13 +254,21 @@ async def _run_collector(collector: Collector, duration: float, console: Console
             await asyncio.sleep(0.25)
         progress.update(task, completed=duration, events=intake.accepted_total)
         stop.set()
+        logged = await asyncio.to_thread(_logged, simulator)
         await runner
+    return logged
 
 
 def main(args: argparse.Namespace) -> int:
     """Entry point of ``demo``."""
+    try:
+        from otel_auth0_sim.process import running_simulator
+    except ImportError:
+        raise simulator_missing("demo") from None
     setup_logging(args.verbose)
     console = Console()
+    # Log lines go through the progress display's console, above the bar, never on top of it.
+    logging.getLogger().handlers[:] = [RichHandler(console=console, show_path=False, rich_tracebacks=False)]
     workdir: Path = args.dir
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True)
@@ -245,9 +290,13 @@ def main(args: argparse.Namespace) -> int:
             f"the log_stream receiver on 127.0.0.1:{stream_port} while logs_api polls as gap-filler"
         )
         config = demo_config(simulator, workdir, stream_port, stream_token)
+        assert config.auth0 is not None
+        asyncio.run(settle_tenant_name(config.auth0))
         collector = Collector(config)
-        asyncio.run(_run_collector(collector, args.duration, console))
-        generated = _generated(simulator)
+        logged = asyncio.run(_run_collector(collector, args.duration, console, simulator))
     assert config.exporters.file is not None
-    print_summary(console, summarise(config.exporters.file.path), config.exporters.file.path, generated)
+    next_config = workdir / "otel-auth0.yaml"
+    next_config.write_text(NEXT_CONFIG, encoding="utf-8")
+    path = config.exporters.file.path
+    print_summary(console, summarise(path), path, logged, next_config)
     return 0

@@ -19,7 +19,7 @@ from typing import Any
 
 from otel_auth0.auth0.probe import ProbeResult
 from otel_auth0.commands.common import config_error, load_or_exit, setup_logging
-from otel_auth0.config import Config, ConfigError, parse_config
+from otel_auth0.config import Config, ConfigError, fill_auth0_from_env, parse_config
 from otel_auth0.receivers.base import Services
 from otel_auth0.receivers.login_probe import FACTORY, ProbeRunner, probe_settings
 from otel_auth0.runtime import Pipeline
@@ -124,10 +124,10 @@ def build_config(args: argparse.Namespace) -> tuple[Config, bool]:
         export = True
     if args.state_dir is not None:
         data["state_dir"] = args.state_dir
-    data["auth0"] = sections["auth0"]
+    data["auth0"] = fill_auth0_from_env({"auth0": sections["auth0"]})["auth0"]
     data["receivers"] = {"login_probe": sections["login_probe"]}
-    if not sections["auth0"].get("domain"):
-        raise config_error("--domain (or auth0.domain in --config) is required")
+    if not data["auth0"].get("domain"):
+        raise config_error("--domain (or auth0.domain in --config, or AUTH0_DOMAIN) is required")
     try:
         config = parse_config(data)
     except ConfigError as error:

@@ -9,12 +9,12 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
-
-from otel_auth0.commands.common import EXIT_CONFIG_ERROR, load_or_exit
+from otel_auth0.commands.common import EXIT_CONFIG_ERROR, load_or_exit, require_extra
 from otel_auth0.readiness import FEATURES_DIR, summary
 
 EXIT_NOTHING_SELECTED = 4
+# What the readiness extra installs (otel-auth0[readiness]).
+EXTRA_MODULES = ("pytest", "pytest_bdd", "aiosmtpd")
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -79,6 +79,7 @@ def pytest_args(args: argparse.Namespace, report_dir: Path) -> list[str]:
 
 def main(args: argparse.Namespace) -> int:
     """Entry point of ``readiness``."""
+    require_extra("readiness", "readiness", *EXTRA_MODULES)
     config = load_or_exit(args.config)
     if config.auth0 is None or not config.auth0.client_id or not config.auth0.client_secret:
         print(
@@ -87,6 +88,8 @@ def main(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_CONFIG_ERROR
+    import pytest
+
     report_dir: Path = args.report_dir
     report_dir.mkdir(parents=True, exist_ok=True)
     code = int(pytest.main(pytest_args(args, report_dir)))

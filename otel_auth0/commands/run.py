@@ -7,6 +7,7 @@ import asyncio
 import signal
 import sys
 
+from otel_auth0.auth0.tenant_identity import settle_tenant_name
 from otel_auth0.commands.common import config_error, install_stop_signals, load_or_exit, setup_logging
 from otel_auth0.config import ConfigError
 from otel_auth0.runtime import Collector
@@ -41,6 +42,8 @@ def main(args: argparse.Namespace) -> int:
     config = load_or_exit(args.config)
     if not any(getattr(config.receivers, name) is not None for name in type(config.receivers).model_fields):
         raise config_error("receivers: no receiver is configured", args.config)
+    if config.auth0 is not None:
+        asyncio.run(settle_tenant_name(config.auth0))
     try:
         collector = Collector(config)
     except (ConfigError, ValueError) as error:

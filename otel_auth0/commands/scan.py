@@ -15,7 +15,14 @@ from rich.table import Table
 from otel_auth0.auth0.management import Auth0Error
 from otel_auth0.auth0.management_reads import search_logs_since
 from otel_auth0.commands.common import EXIT_CONFIG_ERROR, CommandError, load_or_exit
-from otel_auth0.config import Config, ReadinessThresholds, parse_duration
+from otel_auth0.config import (
+    Config,
+    ConfigError,
+    ReadinessThresholds,
+    fill_auth0_from_env,
+    parse_config,
+    parse_duration,
+)
 from otel_auth0.convert.events import Event, EventFormatError
 from otel_auth0.readiness.scan import GROUPS, Group, ScanReport, breaches, read_event_files, summarize
 from otel_auth0.readiness.target import ReadinessTarget, TargetError
@@ -43,7 +50,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("files", nargs="*", type=Path, metavar="FILE", help="saved logs instead of the API")
     parser.add_argument(
-        "--config", "-c", metavar="FILE", help="YAML configuration (auth0:, readiness.thresholds)"
+        "--config",
+        "-c",
+        metavar="FILE",
+        help="YAML configuration (auth0:, readiness.thresholds); without it and FILEs, AUTH0_DOMAIN, "
+        "AUTH0_CLIENT_ID and AUTH0_CLIENT_SECRET name the tenant",
     )
     parser.add_argument(
         "--since", type=_since, default=timedelta(hours=24), help="window, e.g. 1h, 24h, 7d (24h)"
@@ -52,14 +63,27 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(func=main)
 
 
+def _config_from_environment() -> Config | None:
+    """A configuration of ``auth0:`` from ``AUTH0_*`` alone (None when ``AUTH0_DOMAIN`` is unset)."""
+    data = fill_auth0_from_env({})
+    if "auth0" not in data:
+        return None
+    try:
+        return parse_config(data)
+    except ConfigError as error:
+        raise CommandError(f"configuration error (AUTH0_* variables): {error}", EXIT_CONFIG_ERROR) from None
+
+
 def _events(args: argparse.Namespace, config: Config | None, since: datetime) -> list[Event]:
     if args.files:
         return read_event_files(args.files)
     if config is None:
         raise CommandError(
-            "give --config (to read the tenant through the Management API) or FILEs", EXIT_CONFIG_ERROR
+            "give --config or AUTH0_DOMAIN/AUTH0_CLIENT_ID/AUTH0_CLIENT_SECRET (to read the tenant through "
+            "the Management API), or FILEs",
+            EXIT_CONFIG_ERROR,
         )
-    target = ReadinessTarget(config, Path(args.config).resolve())
+    target = ReadinessTarget(config, Path(args.config).resolve() if args.config else None)
     return target.with_client(lambda client: search_logs_since(client, since))
 
 
@@ -93,7 +117,7 @@ def _print(report: ScanReport, problems: list[str]) -> None:
 def main(args: argparse.Namespace) -> int:
     """Entry point of ``scan``."""
     since = datetime.now(UTC) - args.since
-    config = load_or_exit(args.config) if args.config else None
+    config = load_or_exit(args.config) if args.config else _config_from_environment()
     try:
         events = _events(args, config, since)
     except (OSError, UnicodeDecodeError, EventFormatError) as error:

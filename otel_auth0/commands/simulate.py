@@ -1,112 +1,45 @@
-"""``otel-auth0 simulate``: run the Auth0 tenant simulator (see docs/simulator.md)."""
+"""``otel-auth0 simulate``: the Auth0 tenant simulator, from the separately installed simulator package."""
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
-from pathlib import Path
-from typing import Any
 
-from otel_auth0.simulator.log_stream_push import FORMATS, StreamTarget
-from otel_auth0.simulator.server import SimulatorOptions, run
-from otel_auth0.simulator.state import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, PROFILES
+from otel_auth0.commands.common import EXIT_CONFIG_ERROR, CommandError
+
+SIMULATOR_EXTRA = "otel-auth0[simulator]"
 
 
-def _number(kind: Callable[[str], float], minimum: float, *, strict: bool = False) -> Callable[[str], Any]:
-    """An argparse type accepting numbers >= ``minimum`` (> when ``strict``)."""
-
-    def parse(text: str) -> Any:
-        value = kind(text)
-        if value < minimum or (strict and value == minimum):
-            raise argparse.ArgumentTypeError(f"must be {'>' if strict else '>='} {minimum:g}, got {text}")
-        return value
-
-    return parse
+def simulator_missing(command: str) -> CommandError:
+    """The error (exit 2) of a command that needs the simulator package when it is not installed."""
+    return CommandError(
+        f"`otel-auth0 {command}` needs the tenant simulator, which is not installed; "
+        f"install it with: pip install '{SIMULATOR_EXTRA}'",
+        EXIT_CONFIG_ERROR,
+    )
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add the ``simulate`` sub-command."""
+    """Add ``simulate``; without the simulator package it only explains how to install it."""
+    try:
+        from otel_auth0_sim.cli import add_arguments, run_from_args
+    except ImportError:
+        # Every argument, options included, is accepted so that the missing package is what gets reported.
+        stub = subparsers.add_parser(
+            "simulate", help="run an Auth0 tenant simulator (not installed)", prefix_chars="\0"
+        )
+        stub.add_argument("ignored", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+        stub.set_defaults(func=_not_installed)
+        return
     parser = subparsers.add_parser(
         "simulate",
         help="run an Auth0 tenant simulator (token endpoint, logs API, traffic, Log Stream push)",
         description="Run a local HTTP(S) server that behaves like an Auth0 tenant. Prints one JSON line "
-        '({"domain", "scheme", "ca_file", "client_id", "client_secret"}) on stdout once it listens.',
+        '({"domain", "scheme", "ca_file", "client_id", "client_secret"}) on stdout once it listens. '
+        f"Needs the simulator package ({SIMULATOR_EXTRA}).",
     )
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
-    parser.add_argument(
-        "--port", type=int, default=8443, help="port; 0 picks a free one (default: %(default)s)"
-    )
-    parser.add_argument(
-        "--tls",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="serve HTTPS with a generated CA (default)",
-    )
-    parser.add_argument(
-        "--state-dir",
-        type=Path,
-        default=Path(".otel-auth0/simulator"),
-        help="where the CA and certificate are kept",
-    )
-    parser.add_argument(
-        "--events-per-second",
-        type=_number(float, 0),
-        default=5.0,
-        help="generated events per second; 0 = on demand only",
-    )
-    parser.add_argument(
-        "--max-events", type=_number(int, 0), default=None, help="stop generating after N events"
-    )
-    parser.add_argument("--seed", type=int, default=None, help="seed for deterministic event content")
-    parser.add_argument(
-        "--mgmt-rate-limit",
-        type=_number(int, 1),
-        default=16,
-        help="Management API requests/second (burst = N)",
-    )
-    parser.add_argument("--client-id", default=DEFAULT_CLIENT_ID, help="M2M client id (default: %(default)s)")
-    parser.add_argument(
-        "--client-secret", default=DEFAULT_CLIENT_SECRET, help="M2M client secret (default: %(default)s)"
-    )
-    parser.add_argument("--profile", choices=PROFILES, default="good", help="tenant configuration profile")
-    stream = parser.add_argument_group("Log Stream push (custom webhook)")
-    stream.add_argument("--log-stream-url", help="POST generated events to this webhook URL")
-    stream.add_argument("--log-stream-token", default="", help="Authorization header value, sent verbatim")
-    stream.add_argument("--log-stream-format", choices=FORMATS, default="jsonarray", help="content format")
-    stream.add_argument("--log-stream-batch-size", type=_number(int, 1), default=50, help="items per POST")
-    stream.add_argument(
-        "--log-stream-pause-after",
-        type=_number(float, 0, strict=True),
-        default=300.0,
-        metavar="SECONDS",
-        help="suspend the stream after this long of continuous delivery failure",
-    )
-    parser.set_defaults(func=_run)
+    add_arguments(parser)
+    parser.set_defaults(func=run_from_args)
 
 
-def _run(args: argparse.Namespace) -> int:
-    stream = None
-    if args.log_stream_url:
-        stream = StreamTarget(
-            args.log_stream_url,
-            args.log_stream_token,
-            args.log_stream_format,
-            args.log_stream_batch_size,
-            args.log_stream_pause_after,
-        )
-    return run(
-        SimulatorOptions(
-            host=args.host,
-            port=args.port,
-            tls=args.tls,
-            state_dir=args.state_dir,
-            events_per_second=args.events_per_second,
-            max_events=args.max_events,
-            seed=args.seed,
-            mgmt_rate_limit=args.mgmt_rate_limit,
-            client_id=args.client_id,
-            client_secret=args.client_secret,
-            profile=args.profile,
-            log_stream=stream,
-        )
-    )
+def _not_installed(_args: argparse.Namespace) -> int:
+    raise simulator_missing("simulate")

@@ -1,4 +1,4 @@
-"""Configuration: one YAML file with ``${VAR}`` substitution, validated by pydantic.
+"""Configuration: one YAML file with ``${VAR}`` / ``${env:VAR}`` substitution, validated by pydantic.
 
 ``base`` (errors, durations), ``collector`` (the collector's sections and the whole file), ``readiness``
 (the readiness suite's section), ``loader`` (reading, substitution, error messages).
@@ -7,6 +7,7 @@
 from otel_auth0.config.base import (
     ConfigError,
     Duration,
+    Problem,
     parse_duration,
 )
 from otel_auth0.config.collector import (
@@ -16,6 +17,7 @@ from otel_auth0.config.collector import (
     EndpointCheckConfig,
     ExportersConfig,
     FileExporterConfig,
+    HealthConfig,
     LoginProbeConfig,
     LogsApiConfig,
     LogStreamConfig,
@@ -29,6 +31,9 @@ from otel_auth0.config.collector import (
     TelemetryConfig,
 )
 from otel_auth0.config.loader import (
+    AUTH0_ENVIRONMENT,
+    fill_auth0_from_env,
+    key_lines,
     load_config,
     parse_config,
     substitute_env,
@@ -41,6 +46,7 @@ from otel_auth0.config.readiness import (
 )
 
 __all__ = [
+    "AUTH0_ENVIRONMENT",
     "Auth0Config",
     "Config",
     "ConfigError",
@@ -49,12 +55,14 @@ __all__ = [
     "EndpointCheckConfig",
     "ExportersConfig",
     "FileExporterConfig",
+    "HealthConfig",
     "InboundTargetConfig",
     "LogStreamConfig",
     "LoginProbeConfig",
     "LogsApiConfig",
     "NoticesConfig",
     "OtlpExporterConfig",
+    "Problem",
     "ProcessorsConfig",
     "QueueConfig",
     "ReadinessConfig",
@@ -64,6 +72,8 @@ __all__ = [
     "RedactConfig",
     "StatusConfig",
     "TelemetryConfig",
+    "fill_auth0_from_env",
+    "key_lines",
     "load_config",
     "parse_config",
     "parse_duration",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Annotated
 
 from pydantic import (
@@ -15,8 +16,20 @@ _DURATION_PATTERN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 _DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
 
 
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a configuration: the dotted key (empty for the whole file) and why."""
+
+    key: str
+    message: str
+
+
 class ConfigError(Exception):
-    """A configuration problem; ``str()`` names the key and what is wrong."""
+    """A configuration problem; ``str()`` names the key and what is wrong, ``problems`` lists each."""
+
+    def __init__(self, message: str, problems: list[Problem] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems if problems is not None else [Problem("", message)]
 
 
 def parse_duration(value: object) -> float:

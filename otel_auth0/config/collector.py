@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import (
+    AfterValidator,
     Field,
     field_validator,
     model_validator,
@@ -21,6 +23,7 @@ class Auth0Config(_Section):
     """How to reach the tenant."""
 
     domain: str = Field(min_length=1)
+    tenant: str | None = Field(default=None, min_length=1)
     client_id: str | None = None
     client_secret: str | None = None
     scheme: Literal["https", "http"] = "https"
@@ -50,9 +53,16 @@ class Auth0Config(_Section):
         return f"{self.scheme}://{self.domain}"
 
     @property
-    def tenant_name(self) -> str:
-        """The tenant's name as Auth0 writes it in ``tenant_name`` (first DNS label)."""
-        return self.domain.split(".", 1)[0].split(":", 1)[0]
+    def tenant_name(self) -> str | None:
+        """The tenant's name as Auth0 writes it in ``tenant_name``: ``tenant`` when set (configured or
+        read from the tenant at start), else the first label of a canonical ``*.auth0.com`` domain;
+        None for a custom domain or an address, whose labels say nothing about the tenant."""
+        if self.tenant:
+            return self.tenant
+        host = self.domain.rsplit(":", 1)[0] if self.domain.count(":") == 1 else self.domain
+        if host.lower().endswith(".auth0.com") and host.count(".") >= 2:
+            return host.split(".", 1)[0]
+        return None
 
 
 class LogsApiConfig(_Section):
@@ -149,12 +159,31 @@ class StatusConfig(_Section):
 
 
 class NoticesConfig(_Section):
-    """Auth0 changelog and outbound IP-range watcher."""
+    """Auth0 changelog, outbound IP-range, security-bulletin and SDK-advisory watcher."""
 
     interval: Duration = 3600.0
     changelog_url: str | None = None
     ip_ranges_url: str | None = None
     region: str = "US"
+    security_bulletins: bool = True
+    security_bulletins_url: str | None = None
+    sdks: list[str] = Field(default_factory=list)
+    sdk_advisories_url: str | None = None
+
+    @field_validator("sdks")
+    @classmethod
+    def _github_repos(cls, value: list[str]) -> list[str]:
+        bad = [sdk for sdk in value if not re.fullmatch(r"[\w.-]+/[\w.-]+", sdk)]
+        if bad:
+            raise ValueError(f"give GitHub owner/repo names (auth0/nextjs-auth0), not {', '.join(bad)}")
+        return value
+
+    @field_validator("sdk_advisories_url")
+    @classmethod
+    def _sdk_placeholder(cls, value: str | None) -> str | None:
+        if value is not None and "{sdk}" not in value:
+            raise ValueError("must contain {sdk} (replaced by owner/repo)")
+        return value
 
 
 def _present_means_on(data: object) -> object:
@@ -254,14 +283,33 @@ class ProcessorsConfig(_Section):
     redact: RedactConfig | None = None
 
 
+class HealthConfig(_Section):
+    """When ``/readyz`` answers 503."""
+
+    exporter_failing_for: Duration = 300.0
+    queue_high_water: float = Field(default=0.8, gt=0, le=1)
+    receiver_stale_after: Duration = 900.0
+
+
+def _listen_address(value: str | None) -> str | None:
+    if value is None:
+        return None
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ValueError("must be HOST:PORT, e.g. 127.0.0.1:9464 (or null to turn the server off)")
+    return value
+
+
 class TelemetryConfig(_Section):
-    """What is derived from events besides log records."""
+    """What is derived from events besides log records, and how the collector shows its own health."""
 
     spans: Literal["transactions", "all", "none"] = "transactions"
     metrics_interval: Duration = 10.0
     metric_dimensions: list[Literal["connection", "client"]] = Field(default_factory=list)
     max_attribute_length: int = Field(default=4096, ge=64)
     cardinality_limit: int = Field(default=200, ge=1)
+    listen: Annotated[str | None, AfterValidator(_listen_address)] = "127.0.0.1:9464"
+    health: HealthConfig = Field(default_factory=HealthConfig)
 
 
 class Config(_Section):

@@ -65,7 +65,7 @@ class ReadinessConfig(_Section):
     region: str = "US"
     allowlist_file: Path | None = None
     ip_ranges_file: Path | None = None
-    ip_ranges_refresh: bool = False
+    ip_ranges_refresh: bool = True
     inbound_targets: list[InboundTargetConfig] = Field(default_factory=list)
     smtp: ReadinessSmtpConfig | None = None
     attestations_file: Path | None = None
@@ -75,4 +75,5 @@ class ReadinessConfig(_Section):
     plan_retention_days: int | None = Field(default=None, ge=1)
     required_email_templates: list[str] = Field(default_factory=lambda: ["verify_email", "reset_email"])
     external_idps: list[str] | None = None
+    provider_endpoints: dict[str, str] = Field(default_factory=dict)
     recommended_node_runtimes: list[str] = Field(default_factory=lambda: ["node22"])

@@ -16,6 +16,9 @@ from otel_auth0.pipeline.queue import PersistentQueue, QueuedBatch
 
 log = logging.getLogger(__name__)
 
+# Queue signal -> suffix of the Collector-style otel_auth0.exporter.* metric names.
+SIGNAL_SUFFIX = {Signal.LOGS: "log_records", Signal.SPANS: "spans"}
+
 
 class ExportWorker:
     """Moves batches from the queue to one exporter until stopped."""
@@ -46,6 +49,8 @@ class ExportWorker:
         self._isolate: dict[Signal, int] = {}
         self._thread = threading.Thread(target=self._run, name=f"export-{exporter.name}", daemon=True)
         self.consecutive_failures = 0
+        # UNIX time of the first failure since the last success (None while exports succeed).
+        self.failing_since: float | None = None
 
     @property
     def exporter_name(self) -> str:
@@ -102,6 +107,7 @@ class ExportWorker:
                 "otel_auth0.exporter": self._exporter.name,
                 "otel_auth0.signal": signal.name.lower(),
             }
+            exporter_only = {"otel_auth0.exporter": self._exporter.name}
             outcome = self._exporter.export(signal, request, records)
             if outcome is ExportOutcome.REJECTED:
                 self._instruments.export_failures.add(1, attributes)
@@ -112,6 +118,7 @@ class ExportWorker:
                     return None
                 self._queue.reject(batches[0], signal, self._exporter.bit, self._exporter.name)
                 self._instruments.export_rejected.add(records, attributes)
+                self._instruments.exporter_send_failed[SIGNAL_SUFFIX[signal]].add(records, exporter_only)
                 log.error(
                     "%s refused %d %s for good; parked in the queue's `rejected` table (row %d)",
                     self._exporter.name,
@@ -122,12 +129,17 @@ class ExportWorker:
                 continue
             if outcome is not ExportOutcome.ACCEPTED:
                 self.consecutive_failures += 1
+                if self.failing_since is None:
+                    self.failing_since = time.time()
                 self._instruments.export_failures.add(1, attributes)
+                self._instruments.exporter_send_failed[SIGNAL_SUFFIX[signal]].add(records, exporter_only)
                 return None
             self._queue.ack(batches, self._exporter.bit)
             self._instruments.export_records.add(records, attributes)
+            self._instruments.exporter_sent[SIGNAL_SUFFIX[signal]].add(records, exporter_only)
             self._backoff.reset()
             self.consecutive_failures = 0
+            self.failing_since = None
             total += records
         return total
 

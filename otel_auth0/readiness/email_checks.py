@@ -132,15 +132,46 @@ HANDSHAKE_FIXES = {
 }
 
 
-def check_smtp_handshake(target: ReadinessTarget) -> CheckResult:
-    """EHLO, STARTTLS and AUTH succeed against the configured SMTP server."""
+def check_smtp_handshake(target: ReadinessTarget, snapshot: TenantSnapshot) -> CheckResult:
+    """The tenant's SMTP provider (``credentials.smtp_host:smtp_port``) is the server of
+    ``readiness.smtp``, and EHLO, STARTTLS and AUTH succeed against it."""
     title = "SMTP EHLO, STARTTLS and AUTH succeed"
     smtp = target.smtp
     if smtp is None:
         return skipped("smtp_handshake", title, "readiness.smtp", "readiness.smtp is not configured")
+    checked = "GET /api/v2/emails/provider credentials.smtp_host:smtp_port; an SMTP session with it"
+    provider = snapshot.email_provider
+    if provider is None:
+        return failed(
+            "smtp_handshake",
+            title,
+            checked,
+            "the tenant has no email provider (Auth0's built-in test provider is used): it has no SMTP "
+            "server to check",
+            "configure your own SMTP provider (Branding > Email Provider) and point readiness.smtp at it",
+        )
+    credentials = provider.get("credentials") or {}
+    if provider.get("name") != "smtp" or not credentials.get("smtp_host"):
+        return skipped(
+            "smtp_handshake",
+            title,
+            checked,
+            f"provider {provider.get('name')} sends through its API, not SMTP",
+        )
+    provider_host, provider_port = str(credentials["smtp_host"]), int(credentials.get("smtp_port") or 587)
     host, port, ca_file, username, password = target.smtp_endpoint()
-    checked = f"SMTP session with {host}:{port}"
-    step, evidence = smtp_handshake(host, port, username, password, ca_file, smtp.timeout, smtp.tls)
+    if (host.lower(), port) != (provider_host.lower(), provider_port):
+        return failed(
+            "smtp_handshake",
+            title,
+            checked,
+            f"readiness.smtp is {host}:{port} but the tenant's provider sends through "
+            f"{provider_host}:{provider_port}",
+            "set readiness.smtp host and port to the provider's credentials.smtp_host / smtp_port",
+        )
+    step, evidence = smtp_handshake(
+        provider_host, provider_port, username, password, ca_file, smtp.timeout, smtp.tls
+    )
     if step is not None:
         return failed(
             "smtp_handshake", title, checked, f"{step} failed: {evidence['error']}", HANDSHAKE_FIXES[step]

@@ -135,9 +135,14 @@ def coverage(allowlist: Iterable[Network], auth0_ranges: Iterable[Network]) -> C
 
 
 def check_allowlist(
-    allowlist: list[Network], auth0_ranges: list[Network], region: str, source: str
+    allowlist: list[Network],
+    auth0_ranges: list[Network],
+    region: str,
+    source: str,
+    warning: str | None = None,
 ) -> CheckResult:
-    """The allowlist covers every outbound range of ``region``; stale entries are listed as evidence."""
+    """The allowlist covers every outbound range of ``region``; stale entries are listed as evidence, and
+    ``warning`` (the current ranges could not be downloaded) is part of the result either way."""
     result = coverage(allowlist, auth0_ranges)
     title = f"The firewall allowlist covers Auth0's {region} outbound IPs"
     checked = (
@@ -154,13 +159,17 @@ def check_allowlist(
     evidence: dict[str, Any] = {"missing": result.missing, "stale": result.stale}
     if result.missing:
         stale = f"; stale entries to remove: {', '.join(result.stale)}" if result.stale else ""
+        note = f"; warning: {warning}" if warning else ""
         return failed(
             "allowlist",
             title,
             checked,
-            f"{len(result.missing)} Auth0 IPs missing: {', '.join(result.missing)}{stale}",
+            f"{len(result.missing)} Auth0 IPs missing: {', '.join(result.missing)}{stale}{note}",
             "add the missing ranges to the firewall and readiness.allowlist_file",
         )
     if result.stale:
         evidence["note"] = "stale entries admit IPs Auth0 no longer uses; remove them"
+    evidence["compared_with"] = source
+    if warning:
+        evidence["warning"] = warning
     return passed("allowlist", title, checked, evidence)

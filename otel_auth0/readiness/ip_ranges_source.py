@@ -1,5 +1,6 @@
-"""Auth0's outbound ranges for the allowlist gate: a saved file, a refreshed copy of Auth0's JSON
-(conditional GET with ``If-None-Match``, cached under ``state_dir/readiness``), or the packaged snapshot."""
+"""Auth0's outbound ranges for the allowlist gate: a saved file, or (by default) Auth0's current JSON
+(conditional GET with ``If-None-Match``, cached under ``state_dir/readiness``), falling back to the cached
+copy and then to the packaged snapshot with a warning when the download fails."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from otel_auth0.readiness.target import ReadinessTarget
 
 CACHE_BODY = "ip-ranges.json"
 CACHE_ETAG = "ip-ranges.etag"
+PACKAGED = "packaged snapshot of Auth0's published ranges"
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,7 @@ class Ranges:
 
     regions: dict[str, list[str]]
     source: str
+    warning: str | None = None
 
     def networks(self, region: str) -> list[Network]:
         """The region's ranges as networks."""
@@ -42,7 +45,11 @@ def refresh(url: str, cache_dir: Path, ca_file: Path | None = None, timeout: flo
     except httpx.HTTPError as error:
         if cached is None:
             raise IpRangesError(f"cannot fetch {url}: {error!r}") from None
-        return Ranges(parse_ranges(cached), f"cached copy of {url} (refresh failed: {error!r})")
+        return Ranges(
+            parse_ranges(cached),
+            f"cached copy of {url}",
+            f"could not refresh {url} ({error!r}); compared with the cached copy",
+        )
     if response.status_code == 304 and cached is not None:
         return Ranges(parse_ranges(cached), f"{url} (unchanged, ETag {headers['If-None-Match']})")
     if response.status_code != 200:
@@ -68,6 +75,12 @@ def ranges_for(target: ReadinessTarget) -> Ranges:
         notices = target.config.receivers.notices
         url = (notices.ip_ranges_url if notices else None) or DEFAULT_URL
         ca_file = target.config.auth0.ca_file if target.config.auth0 else None
-        return refresh(url, target.config.state_dir / "readiness", ca_file)
-    return Ranges(load_snapshot(), "packaged snapshot of Auth0's published ranges")
-
+        try:
+            return refresh(url, target.config.state_dir / "readiness", ca_file)
+        except IpRangesError as error:
+            return Ranges(
+                load_snapshot(),
+                PACKAGED,
+                f"{error}; compared with the packaged snapshot, which may be out of date",
+            )
+    return Ranges(load_snapshot(), PACKAGED)

@@ -20,7 +20,7 @@ from typing import Any
 
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
-from otel_auth0.simulator.tls import TlsFiles, ensure_certificates
+from otel_auth0.local_tls import TlsFiles, ensure_certificates
 
 
 @dataclass(frozen=True)

@@ -1,77 +1,23 @@
-"""Monitoring gates: the synthetic login within the threshold, ``/testall``, and telemetry reaching the
-configured OTLP endpoint."""
+"""Monitoring gates: ``/testall`` and telemetry reaching the configured OTLP endpoint (the synthetic
+login is in :mod:`otel_auth0.readiness.synthetic_login`)."""
 
 from __future__ import annotations
 
 import asyncio
-import math
 import time
 
 import httpx
 
 from otel_auth0.auth0.http import async_client
-from otel_auth0.auth0.probe import LoginProbe
 from otel_auth0.config import Config
 from otel_auth0.convert.wire import Signal, build_request, encode_resource, encode_scope
 from otel_auth0.exporters.otlp import OtlpExporter
 from otel_auth0.readiness.result import CheckResult, failed, passed, skipped
 from otel_auth0.receivers.endpoint_check import judge
-from otel_auth0.receivers.login_probe import probe_settings
 from otel_auth0.receivers.records import new_span_id, new_trace_id, span
 
-PROBE_RUNS = 3
 TELEMETRY_SCOPE = "otel_auth0.readiness"
 TELEMETRY_SPAN = "auth0.readiness.telemetry_check"
-
-
-def p95(durations: list[float]) -> float:
-    """Nearest-rank 95th percentile."""
-    ordered = sorted(durations)
-    return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
-
-
-def check_synthetic_login(config: Config, threshold_s: float, runs: int = PROBE_RUNS) -> CheckResult:
-    """``runs`` synthetic logins all succeed and their p95 is within ``threshold_s``."""
-    title = f"The synthetic login succeeds within {threshold_s:g}s (p95)"
-    probe_config = config.receivers.login_probe
-    if config.auth0 is None or probe_config is None or not probe_config.username:
-        return failed(
-            "synthetic_login",
-            title,
-            "receivers.login_probe",
-            "no synthetic login is configured",
-            "configure receivers.login_probe (a test user and a first-party client with the password grant)",
-        )
-    probe = LoginProbe(probe_settings(config.auth0, probe_config))
-
-    async def run_all() -> list[tuple[bool, float, str | None]]:
-        results = []
-        for _ in range(runs):
-            result = await probe.run()
-            results.append((result.ok, result.duration, result.message))
-        return results
-
-    results = asyncio.run(run_all())
-    checked = f"{runs} password-grant logins of {probe_config.username} at {config.auth0.base_url}"
-    failures = [message for ok, _, message in results if not ok]
-    if failures:
-        return failed(
-            "synthetic_login",
-            title,
-            checked,
-            f"{len(failures)} of {runs} logins failed: {failures[0]}",
-            "check the probe user, its password and that the client allows the password grant",
-        )
-    slowest = p95([duration for _, duration, _ in results])
-    if slowest > threshold_s:
-        return failed(
-            "synthetic_login",
-            title,
-            checked,
-            f"p95 {slowest:.2f}s is above {threshold_s:g}s",
-            "find the slow phase in the probe spans (Actions, custom DB) or raise thresholds.probe_p95_s",
-        )
-    return passed("synthetic_login", title, checked, f"p95 {slowest:.3f}s over {runs} logins")
 
 
 def check_testall(config: Config) -> CheckResult:

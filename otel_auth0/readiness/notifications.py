@@ -1,4 +1,5 @@
-"""Notification gates: the changelog, status and IP-range watchers are configured."""
+"""Notification gates: the changelog, status and IP-range watchers are configured; security bulletins
+and the advisories of the team's Auth0 SDKs are watched."""
 
 from __future__ import annotations
 
@@ -25,3 +26,20 @@ def check_watchers(config: Config) -> CheckResult:
             "add them to the collector configuration (see docs/configuration.md) and run otel-auth0 run",
         )
     return passed("watchers", title, checked, "status, changelog and IP ranges are watched")
+
+
+def check_bulletin_watcher(config: Config) -> CheckResult:
+    """``receivers.notices`` watches Auth0's security bulletins; the SDKs it follows are the evidence."""
+    title = "Security bulletins and SDK advisories are watched"
+    checked = "receivers.notices security_bulletins, sdks"
+    notices = config.receivers.notices
+    if notices is None or not notices.security_bulletins:
+        return failed(
+            "security_bulletins",
+            title,
+            checked,
+            "receivers.notices is not configured" if notices is None else "security_bulletins is false",
+            "add receivers.notices (security_bulletins: true) and list your SDKs in receivers.notices.sdks",
+        )
+    sdks = ", ".join(notices.sdks) or "none declared (add them to receivers.notices.sdks)"
+    return passed("security_bulletins", title, checked, f"bulletins watched; SDK advisories: {sdks}")

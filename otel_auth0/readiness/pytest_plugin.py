@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from otel_auth0.config import ConfigError
-from otel_auth0.readiness.steps.assertions import ReadinessFailure
+from otel_auth0.readiness.steps.assertions import PASSED_EVIDENCE, ReadinessFailure
 from otel_auth0.readiness.target import ReadinessTarget, TargetError
 
 EXPECTED = (ReadinessFailure, TargetError)  # reported as their one-line message, without traceback
@@ -43,6 +43,7 @@ MARKERS = {
 
 SCENARIO = pytest.StashKey[tuple[str, str]]()
 RESULTS = pytest.StashKey[list[dict[str, Any]]]()
+EVIDENCE = pytest.StashKey[dict[str, str]]()  # item name -> evidence of a passed scenario
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -67,6 +68,12 @@ def pytest_configure(config: pytest.Config) -> None:
     for name, text in MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {text}")
     config.stash[RESULTS] = []
+    config.stash[EVIDENCE] = {}
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Each scenario collects its own evidence."""
+    PASSED_EVIDENCE.clear()
 
 
 def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Any, scenario: Any) -> None:
@@ -98,6 +105,10 @@ def pytest_runtest_makereport(
     report = yield
     if call.excinfo is not None and isinstance(call.excinfo.value, EXPECTED) and report.failed:
         report.longrepr = str(call.excinfo.value)
+    if report.when == "call" and report.passed and PASSED_EVIDENCE:
+        evidence = " / ".join(PASSED_EVIDENCE)
+        item.config.stash[EVIDENCE][item.name] = evidence
+        item.user_properties.append(("evidence", evidence))  # JUnit <property name="evidence">
     if report.when == "call" or (report.when == "setup" and not report.passed):
         item.config.stash[RESULTS].append(_result(item, report))
     return report
@@ -107,7 +118,7 @@ def _result(item: pytest.Item, report: pytest.TestReport) -> dict[str, Any]:
     feature, scenario = item.stash.get(
         SCENARIO, (item.module.__name__ if isinstance(item, pytest.Function) else "", item.name)
     )
-    message = ""
+    message = item.config.stash[EVIDENCE].get(item.name, "") if report.passed else ""
     if report.skipped and isinstance(report.longrepr, tuple):
         message = str(report.longrepr[2]).removeprefix("Skipped: ")
     elif report.failed:
@@ -122,8 +133,24 @@ def _result(item: pytest.Item, report: pytest.TestReport) -> dict[str, Any]:
     }
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    """Write ``--readiness-results``."""
+    """Write ``--readiness-results``; add each passed scenario's evidence to the cucumber JSON report
+    (as the ``output`` of its last step), once pytest-bdd has written it."""
     path = session.config.getoption("--readiness-results")
     if path:
         Path(path).write_text(json.dumps(session.config.stash[RESULTS], indent=2), encoding="utf-8")
+    cucumber = getattr(session.config.option, "cucumber_json_path", None)
+    if cucumber and Path(cucumber).is_file():
+        add_cucumber_evidence(Path(cucumber), session.config.stash[EVIDENCE])
+
+
+def add_cucumber_evidence(path: Path, evidence: dict[str, str]) -> None:
+    """Attach ``evidence`` (by test name) to the passed scenarios of the cucumber JSON at ``path``."""
+    features = json.loads(path.read_text(encoding="utf-8"))
+    for feature in features:
+        for element in feature.get("elements", []):
+            text = evidence.get(element.get("id", ""))
+            if text and element.get("steps"):
+                element["steps"][-1]["output"] = [text]
+    path.write_text(json.dumps(features), encoding="utf-8")

@@ -51,15 +51,39 @@ def check_status_feed(config: Config) -> CheckResult:
     return passed("status_feed", title, f"GET {url}", f"watched, {entries} entries")
 
 
-def idp_urls(connections: list[dict[str, Any]]) -> dict[str, str]:
-    """``{connection: URL}`` to reach for enterprise/OIDC connections (discovery or metadata URL)."""
+#: a public endpoint of each social provider (discovery document, else its token or authorize endpoint)
+SOCIAL_ENDPOINTS = {
+    "google-oauth2": "https://accounts.google.com/.well-known/openid-configuration",
+    "windowslive": "https://login.microsoftonline.com/common/v2.0/.well-known/openid-configuration",
+    "apple": "https://appleid.apple.com/.well-known/openid-configuration",
+    "linkedin": "https://www.linkedin.com/oauth/.well-known/openid-configuration",
+    "facebook": "https://www.facebook.com/.well-known/openid-configuration/",
+    "github": "https://github.com/login/oauth/authorize",
+    "twitter": "https://api.twitter.com/oauth/request_token",
+    "amazon": "https://api.amazon.com/auth/o2/token",
+}
+ENTERPRISE_URL_KEYS = (
+    "discovery_url",
+    "oidc_metadata_url",
+    "metadataUrl",
+    "token_endpoint",
+    "signInEndpoint",
+)
+
+
+def idp_urls(connections: list[dict[str, Any]], overrides: dict[str, str] | None = None) -> dict[str, str]:
+    """``{connection: URL}`` to reach: the provider endpoint of social connections, the discovery /
+    metadata / sign-in URL of OIDC and SAML ones. ``overrides`` (``readiness.provider_endpoints``) maps a
+    connection name or a strategy to the URL to use instead."""
+    overrides = overrides or {}
     urls = {}
     for connection in connections:
+        name, strategy = str(connection.get("name")), str(connection.get("strategy"))
         options = connection.get("options") or {}
-        for key in ("discovery_url", "oidc_metadata_url", "metadataUrl", "token_endpoint"):
-            if isinstance(options.get(key), str) and options[key].startswith("http"):
-                urls[str(connection.get("name"))] = options[key]
-                break
+        found = [options[key] for key in ENTERPRISE_URL_KEYS if str(options.get(key, "")).startswith("http")]
+        url = overrides.get(name) or overrides.get(strategy) or SOCIAL_ENDPOINTS.get(strategy)
+        if url or found:
+            urls[name] = url or found[0]
     return urls
 
 
@@ -68,10 +92,11 @@ def check_idps(
 ) -> CheckResult:
     """Every external identity provider URL answers (any status below 500)."""
     title = "External identity providers are reachable"
-    urls = {url: url for url in configured} if configured is not None else idp_urls(connections)
+    overrides = config.readiness.provider_endpoints if config.readiness else {}
+    urls = {url: url for url in configured} if configured is not None else idp_urls(connections, overrides)
     if not urls:
         return skipped(
-            "idps", title, "connections[].options discovery URLs", "the tenant uses no external OIDC/SAML IdP"
+            "idps", title, "connections[] provider endpoints", "the tenant uses no social, OIDC or SAML IdP"
         )
     ca_file = config.auth0.ca_file if config.auth0 else None
 
@@ -95,6 +120,6 @@ def check_idps(
             title,
             checked,
             "unreachable: " + "; ".join(f"{name} ({why})" for name, why in problems.items()),
-            "check the IdP's status and the connection's discovery URL",
+            "check the provider's status, egress to it, and the connection's discovery / metadata URL",
         )
-    return passed("idps", title, checked, f"{len(urls)} reachable")
+    return passed("idps", title, checked, f"{len(urls)} identity providers reachable: {', '.join(urls)}")

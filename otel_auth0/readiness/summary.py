@@ -29,7 +29,7 @@ def markdown(results: list[dict[str, Any]], target: str, when: str) -> str:
         "",
         f"Run {when}: **{headline(results)}**",
         "",
-        "| Feature | Scenario | Tags | Result | What is wrong / how to fix |",
+        "| Feature | Scenario | Tags | Result | Evidence, or what is wrong and how to fix |",
         "|---|---|---|---|---|",
     ]
     for row in _rows(results):
@@ -65,5 +65,5 @@ def html_report(results: list[dict[str, Any]], target: str, when: str) -> str:
         f"<body><h1>{title}</h1><p>Run {html.escape(when)}: "
         f"<strong>{html.escape(headline(results))}</strong></p>"
         "<table><tr><th>Feature</th><th>Scenario</th><th>Tags</th><th>Result</th>"
-        f"<th>What is wrong / how to fix</th></tr>\n{rows}\n</table></body></html>\n"
+        f"<th>Evidence, or what is wrong and how to fix</th></tr>\n{rows}\n</table></body></html>\n"
     )

@@ -6,7 +6,7 @@ import asyncio
 import secrets
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import httpx
 
@@ -14,7 +14,9 @@ from otel_auth0.auth0.http import ssl_context
 from otel_auth0.auth0.management import ManagementClient
 from otel_auth0.auth0.management_reads import TenantSnapshot, read_tenant
 from otel_auth0.config import Auth0Config, Config, ReadinessConfig, ReadinessSmtpConfig, load_config
-from otel_auth0.readiness.mailbox import LocalMailbox
+
+if TYPE_CHECKING:  # aiosmtpd comes with the readiness extra; `scan` works without it
+    from otel_auth0.readiness.mailbox import LocalMailbox
 
 T = TypeVar("T")
 LOCAL_SMTP_USER = "readiness"
@@ -85,6 +87,8 @@ class ReadinessTarget:
                 raise TargetError("readiness.smtp.local is not true: there is no local mailbox")
             password = smtp.password or secrets.token_urlsafe(12)
             user = smtp.username or LOCAL_SMTP_USER
+            from otel_auth0.readiness.mailbox import LocalMailbox
+
             mailbox = LocalMailbox(self.config.state_dir / "readiness", user, password)
             mailbox.start()
             self._mailbox = mailbox

@@ -9,15 +9,12 @@ Auth0 retries anything but 2xx, so 503 (queue full, shutting down) loses nothing
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hmac
 import logging
 import math
-import socket
 import sqlite3
 import time
 import zlib
-from collections.abc import Generator
 
 import uvicorn
 from starlette.applications import Starlette
@@ -27,6 +24,7 @@ from starlette.routing import Route
 
 from otel_auth0.config import LogStreamConfig
 from otel_auth0.convert.events import Event, EventFormatError, iter_json_items, normalize_event, parse_time_ns
+from otel_auth0.http_listen import EmbeddedServer, bind, bound_address
 from otel_auth0.pipeline.queue import QueueFull
 from otel_auth0.receivers.base import ReceiverFactory, Services
 from otel_auth0.receivers.stream_progress import StreamProgress, log_id_order
@@ -94,28 +92,6 @@ def parse_events(body: bytes) -> list[Event]:
     return events
 
 
-class _EmbeddedServer(uvicorn.Server):
-    """uvicorn without its own signal handlers: the collector owns SIGINT/SIGTERM."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Generator[None, None, None]:
-        yield
-
-
-def _bind(listen: str) -> socket.socket:
-    host, _, port = listen.rpartition(":")
-    host = host.strip("[]")
-    try:
-        sock = socket.create_server(
-            (host, int(port)), family=socket.AF_INET6 if ":" in host else socket.AF_INET, backlog=128
-        )
-    except OSError as error:
-        reason = error.strerror or error
-        raise ValueError(f"receivers.log_stream.listen: cannot listen on {listen}: {reason}") from None
-    sock.setblocking(False)
-    return sock
-
-
 class LogStreamReceiver:
     """Receives Auth0 Log Stream deliveries and enqueues them; binds its socket at construction."""
 
@@ -129,15 +105,14 @@ class LogStreamReceiver:
         self._in_flight = 0
         self._idle = asyncio.Event()
         self._submit_lock = asyncio.Lock()
-        self._server: _EmbeddedServer | None = None
+        self._server: EmbeddedServer | None = None
         self._serving: asyncio.Task[None] | None = None
         self._attributes = services.source
         saved = services.intake.get_checkpoint(CHECKPOINT)
         if saved is not None and self._progress.highest_log_id is None:
             self._progress.highest_log_id = saved.value
-        self._socket = _bind(config.listen)
-        host, port = self._socket.getsockname()[:2]
-        self.address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        self._socket = bind(config.listen, "receivers.log_stream.listen")
+        self.address = bound_address(self._socket)
         if not config.token:
             log.warning("log_stream: no token configured; any client reaching %s can post logs", self.address)
 
@@ -159,7 +134,7 @@ class LogStreamReceiver:
         """Serve until ``stop``; then answer 503 to new requests and return once none is in flight."""
         self._closing = False
         if self._socket.fileno() == -1:  # restarted after the server failed and closed it
-            self._socket = _bind(self._config.listen)
+            self._socket = bind(self._config.listen, "receivers.log_stream.listen")
         config = uvicorn.Config(
             self.app(),
             log_level="warning",
@@ -168,7 +143,7 @@ class LogStreamReceiver:
             timeout_graceful_shutdown=5,
             server_header=False,
         )
-        self._server = _EmbeddedServer(config)
+        self._server = EmbeddedServer(config)
         self._serving = asyncio.create_task(self._server.serve(sockets=[self._socket]))
         log.info("log_stream listening on %s", self.url)
         stopping = asyncio.create_task(stop.wait())
@@ -277,6 +252,7 @@ class LogStreamReceiver:
                 )
             except QueueFull as full:
                 self._services.instruments.queue_refused.add(1, self._attributes)
+                self._services.instruments.receiver_refused_log_records.add(len(events), self._attributes)
                 log.warning("log_stream: answering 503: %s", full)
                 raise RejectedRequest(503, "queue_full", str(full), self._retry_after()) from None
             except (sqlite3.Error, OSError) as error:

@@ -184,6 +184,9 @@ class LogsApiReceiver:
                 )
             except QueueFull as full:
                 self._services.instruments.queue_refused.add(1, self._services.source)
+                self._services.instruments.receiver_refused_log_records.add(
+                    len(events), self._services.source
+                )
                 log.warning("logs_api paused: %s", full)
                 if await sleep_or_stop(stop, QUEUE_FULL_WAIT):
                     return None

@@ -1,4 +1,5 @@
-"""``receivers.notices``: Auth0's changelog feed and its published outbound IP ranges.
+"""``receivers.notices``: Auth0's changelog feed, its published outbound IP ranges, and its security
+bulletins and the advisories of the Auth0 SDKs in use.
 
 - Changelog: each new item becomes one log record ``auth0.changelog.item`` (deduped by guid, also
   across restarts).
@@ -6,6 +7,8 @@
   from the last version seen (persisted; on the very first poll, from the snapshot shipped with the
   package), one WARN log record ``auth0.ip_ranges.changed`` lists the added and removed CIDRs, so
   firewall allowlists can be fixed before Auth0's outbound traffic is blocked.
+- Security bulletins and SDK advisories: ``auth0.security_bulletin`` records on change (see
+  :mod:`otel_auth0.receivers.security_bulletins`).
 """
 
 from __future__ import annotations
@@ -27,6 +30,12 @@ from otel_auth0.convert.mapping import Converted
 from otel_auth0.receivers.base import ReceiverFactory, Services
 from otel_auth0.receivers.feed_fetch import FeedEntry, FetchError, feed_schedule, fetch_if_changed, parse_feed
 from otel_auth0.receivers.records import log_record, submit
+from otel_auth0.receivers.security_bulletins import (
+    BULLETINS_SOURCE,
+    BULLETINS_URL,
+    SDK_ADVISORIES_URL,
+    watch,
+)
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +94,15 @@ class NoticesReceiver:
         self._config = config
         self.changelog_url = config.changelog_url or CHANGELOG_URL
         self.ip_ranges_url = config.ip_ranges_url or IP_RANGES_URL
+        advisories = config.sdk_advisories_url or SDK_ADVISORIES_URL
+        self.bulletin_urls = {
+            **(
+                {BULLETINS_SOURCE: config.security_bulletins_url or BULLETINS_URL}
+                if config.security_bulletins
+                else {}
+            ),
+            **{sdk: advisories.replace("{sdk}", sdk) for sdk in config.sdks},
+        }
         auth0 = services.auth0
         self._ca_file: Path | None = auth0.ca_file if auth0 else None
         self._timeout = auth0.timeout if auth0 else 30.0
@@ -101,11 +119,11 @@ class NoticesReceiver:
         await self.poll_once()
 
     async def poll_once(self) -> int:
-        """Both sources once (each is tried even when the other fails); returns new records queued."""
+        """Every source once (each is tried even when another fails); returns new records queued."""
         failures: list[FetchError] = []
         queued = 0
         async with async_client(self._ca_file, self._timeout) as client:
-            for poll in (self._changelog, self._ip_ranges):
+            for poll in (self._changelog, self._ip_ranges, self._bulletins):
                 try:
                     queued += await poll(client)
                 except FetchError as error:
@@ -123,6 +141,18 @@ class NoticesReceiver:
         items = [changelog_record(entry, self.changelog_url) for entry in await parse_feed(content)]
         checkpoint = (CHANGELOG_CHECKPOINT, validators.dump())
         return await submit(self._services, items, SCOPE, checkpoint) or 0
+
+    async def _bulletins(self, client: httpx.AsyncClient) -> int:
+        """Security bulletins and SDK advisories; every source is tried, the first failure is raised."""
+        queued, failures = 0, []
+        for source, url in self.bulletin_urls.items():
+            try:
+                queued += await watch(client, self._services, SCOPE, source, url)
+            except FetchError as error:
+                failures.append(error)
+        if failures:
+            raise failures[0]
+        return queued
 
     async def _ip_ranges(self, client: httpx.AsyncClient) -> int:
         validators, content = await fetch_if_changed(

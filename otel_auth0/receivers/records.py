@@ -104,6 +104,7 @@ async def submit(
         result = await asyncio.to_thread(services.intake.submit_converted, items, scope, checkpoint)
     except QueueFull as full:
         services.instruments.queue_refused.add(1, services.source)
+        services.instruments.receiver_refused_log_records.add(len(items), services.source)
         log.warning("%s: telemetry not queued: %s", services.name, full)
         return None
     source = services.source

@@ -22,10 +22,12 @@ RESTART_MAXIMUM = 60.0
 
 @dataclass
 class ReceiverStatus:
-    """One receiver's health: whether it is running, how often it was restarted, its last error and
-    the UNIX time of its last success (``None`` before the first)."""
+    """One receiver's health: whether it is running, or failed and ``restarting`` (waiting for its
+    restart), how often it was restarted, its last error and the UNIX time of its last success
+    (``None`` before the first)."""
 
     running: bool = False
+    restarting: bool = False
     restarts: int = 0
     last_error: str | None = None
     last_error_at: float | None = None
@@ -50,7 +52,7 @@ async def supervise(
     source = {"otel_auth0.receiver": name}
     while not stop.is_set():
         started = time.time()
-        status.running = True
+        status.running, status.restarting = True, False
         try:
             await run(stop)
         except Exception as error:
@@ -65,11 +67,13 @@ async def supervise(
         finally:
             status.running = False
         status.record_error(failure)
+        status.restarting = True
         if status.last_success is not None and status.last_success >= started:
             backoff.reset()
         wait = backoff.next_delay()
         log.warning("receiver %s restarts in %.1fs", name, wait)
         if await sleep_or_stop(stop, wait):
+            status.restarting = False
             break
         status.restarts += 1
         instruments.receiver_restarts.add(1, source)

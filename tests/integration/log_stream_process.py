@@ -10,8 +10,9 @@ from typing import Any
 
 import httpx
 
-from otel_auth0.simulator.log_ids import LogIdGenerator
-from tests.collector_process import CollectorProcess, free_port, write_config
+from otel_auth0.local_ports import free_port
+from otel_auth0_sim.log_ids import LogIdGenerator
+from tests.collector_process import CollectorProcess, write_config
 from tests.collector_process import running_collector as _running_collector
 
 __all__ = ["CollectorProcess", "free_port", "write_config"]

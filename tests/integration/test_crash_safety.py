@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 import pytest
 
-from otel_auth0.simulator.process import running_simulator
+from otel_auth0_sim.process import running_simulator
 from tests.integration.log_stream_process import (
     TOKEN,
     free_port,

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from otel_auth0.auth0.probe import LoginProbe, ProbeSettings
-from otel_auth0.simulator.process import SimulatorHandle, running_simulator
+from otel_auth0_sim.process import SimulatorHandle, running_simulator
 from tests.collector_process import run_cli, running_collector, write_config
 from tests.otlp_receiver import OtlpReceiver, any_value
 
@@ -165,6 +165,7 @@ def collector_config(tmp_path: Path, sim: SimulatorHandle, receiver: OtlpReceive
                     "interval": "300ms",
                     "changelog_url": f"{sim.base_url}/feeds/changelog.rss",
                     "ip_ranges_url": f"{sim.base_url}/ip-ranges.json",
+                    "security_bulletins_url": f"{sim.base_url}/security-bulletins",
                 },
             },
             "exporters": {"otlp": {"endpoint": receiver.http_endpoint}},

@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from otel_auth0.auth0.ip_ranges import load_snapshot
-from otel_auth0.simulator.process import SimulatorHandle, running_simulator
+from otel_auth0_sim.process import SimulatorHandle, running_simulator
 from tests.otlp_receiver import OtlpReceiver
 
 pytestmark = pytest.mark.integration
@@ -41,6 +41,7 @@ def write_config(path: Path, sim: SimulatorHandle, otlp: str, *, broken: bool) -
         yaml.safe_dump({"attestations": dict.fromkeys(items, attest)})
     )
     port = int(info["domain"].rsplit(":", 1)[1])
+    google = f"{sim.base_url}/.well-known/openid-configuration"  # loopback stand-in for Google
     targets = [
         {"name": "tenant-https", "host": "127.0.0.1", "port": port, "tls": "tls", "ca_file": info["ca_file"]}
     ]
@@ -48,6 +49,7 @@ def write_config(path: Path, sim: SimulatorHandle, otlp: str, *, broken: bool) -
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             targets.append({"name": "custom-db-api", "host": "127.0.0.1", "port": sock.getsockname()[1]})
+            google = f"http://127.0.0.1:{sock.getsockname()[1]}/.well-known/openid-configuration"
     config = {
         "auth0": {
             "domain": info["domain"],
@@ -68,6 +70,9 @@ def write_config(path: Path, sim: SimulatorHandle, otlp: str, *, broken: bool) -
             "notices": {
                 "changelog_url": f"{sim.base_url}/feeds/changelog.rss",
                 "ip_ranges_url": f"{sim.base_url}/ip-ranges.json",
+                "security_bulletins_url": f"{sim.base_url}/security-bulletins",
+                "sdks": ["auth0/nextjs-auth0"],
+                "sdk_advisories_url": f"{sim.base_url}/sdk-advisories/{{sdk}}",
             },
         },
         "exporters": {"otlp": {"endpoint": otlp, "protocol": "http/protobuf"}},
@@ -84,6 +89,7 @@ def write_config(path: Path, sim: SimulatorHandle, otlp: str, *, broken: bool) -
                 "test_user_id": user["user_id"],
             },
             "thresholds": {"probe_p95_s": 5, "log_lag_s": 300, "rate_limit_window_h": 24},
+            "provider_endpoints": {"google-oauth2": google},
         },
     }
     path.write_text(yaml.safe_dump(config))
@@ -144,7 +150,18 @@ def test_good_passes_critical_gates_and_misconfigured_fails_with_fixes(
         junit = ET.parse(reports / "junit.xml").getroot()
         suite = junit if junit.tag == "testsuite" else junit[0]
         assert suite.get("failures") == "0" and suite.get("errors") == "0"
-        assert "0 failed (0 critical)" in (reports / "summary.md").read_text()
+        summary_md = (reports / "summary.md").read_text()
+        assert "0 failed (0 critical)" in summary_md
+        evidence = "3 applications checked, none with localhost URLs"
+        assert evidence in summary_md and evidence in (reports / "summary.html").read_text()
+        assert evidence in json.dumps(json.loads((reports / "cucumber.json").read_text()))
+        properties = {p.get("value") for p in junit.iter("property") if p.get("name") == "evidence"}
+        assert any(evidence in (value or "") for value in properties)
+        checks = [
+            name for name in found if name.startswith(("Critical production", "Recommended production"))
+        ]
+        assert len(checks) >= 61  # auth0-checkmate's validators
+        assert {name: s["message"] for name, s in found.items() if s["status"] == "failed"} == {}
         assert "<table>" in (reports / "summary.html").read_text()
         assert any(s.span.name == "auth0.readiness.telemetry_check" for s in otlp_receiver.spans())
 
@@ -187,16 +204,23 @@ def test_good_passes_critical_gates_and_misconfigured_fails_with_fixes(
             "Critical production check legacy_ro_grants_off": "legacy ro grants enabled (tenant flag True",
             "Critical production check no_localhost_urls": "http://localhost:3000/callback",
             "Critical production check rules_migrated": "enabled rules: old-rule. Fix: migrate",
-            "Recommended production check log_streaming": "no log streams. Fix: create a log stream",
+            "Recommended production check log_streaming": "otel-auth0=suspended. Fix: create a log stream",
+            "External identity providers are reachable": "unreachable: google-oauth2 (ConnectError",
+            "Critical production check log_streams_healthy": "not delivering: otel-auth0=suspended. Fix:",
+            "Critical production check mfa_policy": "factors enabled but policy is never",
+            "Critical production check db_custom_scripts_secrets": "hard-coded secrets in Username-Pass",
+            "Critical production check mgmt_api_backend_only": "granted to user-facing applications: Exam",
+            "Recommended production check canonical_domain_blocked": "the canonical domain still accepts",
+            "Recommended production check actions_password_reset_mfa": "has no action challenging MFA",
+            "Recommended production check bot_detection": "challenge_password_policy=never",
             "Manual notification duty dashboard_admins is attested": "stale: attested 400 days ago",
         }
         for name, text in expected.items():
             assert found[name]["status"] == "failed", name
             assert text in found[name]["message"], (name, found[name]["message"])
-        for name in (
-            "SMTP EHLO, STARTTLS and AUTH succeed",
-            "The synthetic login succeeds within the threshold",
-        ):
+        expected_smtp = "the tenant has no email provider (Auth0's built-in test provider is used)"
+        assert expected_smtp in found["SMTP EHLO, STARTTLS and AUTH succeed"]["message"]
+        for name in ("The synthetic login succeeds within the threshold",):
             assert found[name]["status"] == "passed", (name, found[name]["message"])
         messages = [s["message"] for s in found.values() if s["status"] == "failed"]
         assert all("\n" not in m and "Fix:" in m for m in messages), messages

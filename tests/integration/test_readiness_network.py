@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 
 from otel_auth0.config import InboundTargetConfig
+from otel_auth0.local_tls import ensure_certificates
 from otel_auth0.readiness.email_checks import smtp_handshake
 from otel_auth0.readiness.firewall import check_inbound_target, probe_target
 from otel_auth0.readiness.mailbox import LocalMailbox
-from otel_auth0.simulator.tls import ensure_certificates
 
 pytestmark = pytest.mark.integration
 

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from otel_auth0.simulator.process import running_simulator
-from tests.collector_process import free_port, running_collector, write_config
+from otel_auth0.local_ports import free_port
+from otel_auth0_sim.process import running_simulator
+from tests.collector_process import running_collector, write_config
 from tests.integration.test_logs_api_e2e import collector_config, received_ids, sim_post, wait_for_ids
 from tests.otlp_receiver import OtlpReceiver
 

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from otel_auth0.simulator.process import SimulatorHandle, running_simulator
+from otel_auth0_sim.process import SimulatorHandle, running_simulator
 
 pytestmark = pytest.mark.integration
 

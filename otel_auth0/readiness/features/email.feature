@@ -20,6 +20,7 @@ Feature: Email
   @critical
   Scenario: SMTP EHLO, STARTTLS and AUTH succeed
     Given the SMTP server of the readiness configuration
+    And the tenant configuration read through the Management API
     Then EHLO, STARTTLS and AUTH succeed with the configured credentials
 
   @critical

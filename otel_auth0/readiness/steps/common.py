@@ -9,6 +9,7 @@ from pytest_bdd import given, parsers, then
 from otel_auth0.auth0.management import Auth0Error
 from otel_auth0.auth0.management_reads import TenantSnapshot
 from otel_auth0.readiness.attestations import AttestationsError, check_attestation, load_attestations
+from otel_auth0.readiness.checks.registry import refusal
 from otel_auth0.readiness.steps.assertions import ReadinessFailure, expect
 from otel_auth0.readiness.target import ReadinessTarget, TargetError
 
@@ -21,22 +22,23 @@ def the_target(readiness_target: ReadinessTarget) -> ReadinessTarget:
 
 @given("the tenant configuration read through the Management API", target_fixture="snapshot")
 def tenant_snapshot(readiness_target: ReadinessTarget) -> TenantSnapshot:
-    """One read of the tenant's configuration; unreadable endpoints fail the step."""
+    """One read of the tenant's configuration. A refused read (missing scope) is kept in
+    ``snapshot.errors``: it fails only the checks that need it, each naming the scope."""
     try:
-        snapshot = readiness_target.snapshot()
+        return readiness_target.snapshot()
     except (Auth0Error, TargetError) as error:
         raise ReadinessFailure(
             f"cannot read the tenant through the Management API: {error}. Fix: check auth0.domain, "
             "client_id and client_secret of the readiness application"
         ) from None
-    if snapshot.errors:
-        paths = ", ".join(sorted(snapshot.errors))
-        first = next(iter(snapshot.errors.values()))
-        raise ReadinessFailure(
-            f"the Management API refused {paths} ({first}). Fix: grant the readiness application the read "
-            "scopes listed in docs/readiness.md"
-        )
-    return snapshot
+
+
+def require_reads(snapshot: TenantSnapshot, *reads: str) -> None:
+    """Fail the step, naming the missing scope, when the Management API refused one of ``reads``."""
+    refused = refusal(snapshot, reads)
+    if refused is not None:
+        why, scopes = refused
+        raise ReadinessFailure(f"{why}. Fix: grant the readiness application {', '.join(scopes)}")
 
 
 @given("the attestations file", target_fixture="attestations")

@@ -6,15 +6,16 @@ import pytest
 from pytest_bdd import given, then, when
 
 from otel_auth0.auth0.management_reads import TenantSnapshot
+from otel_auth0.readiness.checks import run_check
 from otel_auth0.readiness.email_checks import (
     check_from_address,
     check_provider_host,
     check_smtp_handshake,
     check_verification_delivery,
 )
-from otel_auth0.readiness.production_checks import run_check
 from otel_auth0.readiness.result import CheckResult
 from otel_auth0.readiness.steps.assertions import expect
+from otel_auth0.readiness.steps.common import require_reads
 from otel_auth0.readiness.target import ReadinessTarget
 
 
@@ -28,12 +29,14 @@ def custom_provider(readiness_target: ReadinessTarget, snapshot: TenantSnapshot)
 def from_address(readiness_target: ReadinessTarget, snapshot: TenantSnapshot) -> None:
     """From-address gate."""
     smtp = readiness_target.smtp
+    require_reads(snapshot, "email_provider")
     expect(check_from_address(snapshot, smtp.from_address if smtp else None))
 
 
 @then("the email provider's SMTP host is reachable")
 def provider_host(snapshot: TenantSnapshot) -> None:
     """The provider's SMTP host accepts TCP."""
+    require_reads(snapshot, "email_provider")
     expect(check_provider_host(snapshot))
 
 
@@ -46,9 +49,10 @@ def smtp_server(readiness_target: ReadinessTarget) -> ReadinessTarget:
 
 
 @then("EHLO, STARTTLS and AUTH succeed with the configured credentials")
-def handshake(target: ReadinessTarget) -> None:
-    """SMTP session gate."""
-    expect(check_smtp_handshake(target))
+def handshake(target: ReadinessTarget, snapshot: TenantSnapshot) -> None:
+    """SMTP session gate, against the tenant's own provider."""
+    require_reads(snapshot, "email_provider")
+    expect(check_smtp_handshake(target, snapshot))
 
 
 @when("a verification email is triggered through the Management API", target_fixture="delivery")

@@ -50,4 +50,4 @@ def covers(readiness_target: ReadinessTarget, allowlist: tuple[list[Network], Ra
     """Coverage gate; stale entries are reported too."""
     networks, ranges, _ = allowlist
     region = readiness_target.readiness.region
-    expect(check_allowlist(networks, ranges.networks(region), region, ranges.source))
+    expect(check_allowlist(networks, ranges.networks(region), region, ranges.source, ranges.warning))

@@ -5,10 +5,12 @@ from __future__ import annotations
 from pytest_bdd import then
 
 from otel_auth0.auth0.management_reads import TenantSnapshot
-from otel_auth0.readiness.monitoring import check_synthetic_login, check_telemetry_export, check_testall
-from otel_auth0.readiness.notifications import check_watchers
+from otel_auth0.readiness.monitoring import check_telemetry_export, check_testall
+from otel_auth0.readiness.notifications import check_bulletin_watcher, check_watchers
 from otel_auth0.readiness.service_status import check_idps, check_status_feed
 from otel_auth0.readiness.steps.assertions import expect
+from otel_auth0.readiness.steps.common import require_reads
+from otel_auth0.readiness.synthetic_login import check_synthetic_login
 from otel_auth0.readiness.target import ReadinessTarget
 
 
@@ -39,6 +41,7 @@ def status_feed(target: ReadinessTarget) -> None:
 @then("every external identity provider is reachable")
 def idps(readiness_target: ReadinessTarget, snapshot: TenantSnapshot) -> None:
     """External IdP gate."""
+    require_reads(snapshot, "connections")
     expect(
         check_idps(readiness_target.config, snapshot.connections, readiness_target.readiness.external_idps)
     )
@@ -48,3 +51,9 @@ def idps(readiness_target: ReadinessTarget, snapshot: TenantSnapshot) -> None:
 def watchers(target: ReadinessTarget) -> None:
     """Watcher gate."""
     expect(check_watchers(target.config))
+
+
+@then("security bulletins and SDK advisories are watched")
+def bulletins(target: ReadinessTarget) -> None:
+    """Bulletin watcher gate."""
+    expect(check_bulletin_watcher(target.config))

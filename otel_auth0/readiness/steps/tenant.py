@@ -8,16 +8,17 @@ from pytest_bdd import given, parsers, then
 
 from otel_auth0.auth0.management import Auth0Error
 from otel_auth0.auth0.management_reads import TenantSnapshot, search_logs_since
+from otel_auth0.readiness.checks import run_check
 from otel_auth0.readiness.log_export import (
     check_export_active,
     check_export_lag,
     check_retention,
     read_checkpoint,
 )
-from otel_auth0.readiness.production_checks import run_check
 from otel_auth0.readiness.rate_limits import check_headroom, check_rate_limit_events
 from otel_auth0.readiness.scan import ScanReport, summarize
 from otel_auth0.readiness.steps.assertions import ReadinessFailure, expect
+from otel_auth0.readiness.steps.common import require_reads
 from otel_auth0.readiness.target import ReadinessTarget
 
 
@@ -30,6 +31,7 @@ def production_check(readiness_target: ReadinessTarget, snapshot: TenantSnapshot
 @then("an active log stream or a fresh poller checkpoint exports the logs")
 def export_active(readiness_target: ReadinessTarget, snapshot: TenantSnapshot) -> None:
     """Logs leave the tenant."""
+    require_reads(snapshot, "log_streams")
     checkpoint = read_checkpoint(readiness_target.config.state_dir)
     expect(check_export_active(snapshot, checkpoint, readiness_target.readiness))
 
@@ -43,6 +45,7 @@ def export_lag(target: ReadinessTarget) -> None:
 @then("export is on when the plan's retention is shorter than required")
 def retention(readiness_target: ReadinessTarget, snapshot: TenantSnapshot) -> None:
     """Retention gate."""
+    require_reads(snapshot, "log_streams")
     checkpoint = read_checkpoint(readiness_target.config.state_dir)
     expect(check_retention(snapshot, checkpoint, readiness_target.readiness))
 

@@ -92,6 +92,7 @@ def test_a_receiver_that_raises_on_its_first_poll_is_restarted_and_counted(tmp_p
             "state_dir": str(tmp_path / "state"),
             "receivers": {"status": {}, "notices": {}},
             "exporters": {"file": {"path": str(tmp_path / "out.jsonl")}},
+            "telemetry": {"listen": None},
         }
     )
     created: dict[str, Any] = {}
@@ -116,7 +117,13 @@ def test_a_receiver_that_raises_on_its_first_poll_is_restarted_and_counted(tmp_p
         stop = asyncio.Event()
         running = asyncio.create_task(collector.run(stop))
         failing, working = created["status"], created["notices"]
+        await until(lambda: statuses["status"].restarting)
+        assert any(
+            reason.startswith("receiver status failed (RuntimeError: first poll fails)")
+            for reason in collector.health.reasons()
+        )
         await until(lambda: failing.polls >= 3)
+        assert not any("receiver status failed" in reason for reason in collector.health.reasons())
         polls_after_restart = working.polls
         await until(lambda: working.polls > polls_after_restart)
         stop.set()

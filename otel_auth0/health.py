@@ -1,0 +1,110 @@
+"""The collector's readiness: why ``/readyz`` answers 503, from facts about exporters, queue and receivers.
+
+The model only reads facts through :class:`HealthFacts`, so any runtime (or a test) can supply them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from otel_auth0.config import HealthConfig
+
+# A polling receiver counts as stale after this many of its intervals without success (at least
+# ``telemetry.health.receiver_stale_after``).
+STALE_INTERVALS = 3
+
+
+@dataclass(frozen=True)
+class ExporterState:
+    """``failing_since``: UNIX time of the first failure since the last success, or None."""
+
+    name: str
+    failing_since: float | None
+
+
+@dataclass(frozen=True)
+class ReceiverState:
+    """``last_success``: UNIX time, or None before the first; ``stale_after``: None when not checked;
+    ``crashed``: the supervisor's restart is pending after ``last_error``, ``restarts`` so far."""
+
+    name: str
+    last_success: float | None
+    stale_after: float | None
+    crashed: bool = False
+    restarts: int = 0
+    last_error: str | None = None
+
+
+@dataclass(frozen=True)
+class QueueState:
+    """Records in the persistent queue and its capacity (``queue.max_items``)."""
+
+    size: int
+    capacity: int
+
+
+class HealthFacts(Protocol):
+    """What the health model needs to know about the running collector."""
+
+    def exporters(self) -> Sequence[ExporterState]:
+        """Each exporter's state."""
+
+    def receivers(self) -> Sequence[ReceiverState]:
+        """Each receiver's state."""
+
+    def queue(self) -> QueueState:
+        """The queue's fill."""
+
+
+def receiver_stale_after(config: HealthConfig, interval: float | None) -> float | None:
+    """How long a receiver polling every ``interval`` may go without success (None: not checked)."""
+    if interval is None:
+        return None
+    return max(config.receiver_stale_after, STALE_INTERVALS * interval)
+
+
+class HealthModel:
+    """Turns facts into readiness reasons (empty = ready)."""
+
+    def __init__(self, config: HealthConfig, facts: HealthFacts, started_at: float | None = None) -> None:
+        self._config = config
+        self._facts = facts
+        self.started_at = time.time() if started_at is None else started_at
+        self.stopping = False
+
+    def reasons(self, now: float | None = None) -> list[str]:
+        """Why the collector is not ready; one human-readable line each."""
+        now = time.time() if now is None else now
+        reasons = ["shutting down: draining the queue"] if self.stopping else []
+        limit = self._config.exporter_failing_for
+        for exporter in self._facts.exporters():
+            if exporter.failing_since is not None and now - exporter.failing_since >= limit:
+                reasons.append(
+                    f"exporter {exporter.name} has been failing for {now - exporter.failing_since:.0f}s "
+                    f"(threshold {limit:.0f}s)"
+                )
+        queue = self._facts.queue()
+        high_water = self._config.queue_high_water * queue.capacity
+        if queue.size >= high_water:
+            reasons.append(
+                f"queue holds {queue.size} of {queue.capacity} records, above the high-water mark "
+                f"({self._config.queue_high_water:.0%})"
+            )
+        for receiver in self._facts.receivers():
+            if receiver.crashed:
+                reasons.append(
+                    f"receiver {receiver.name} failed ({receiver.last_error}) and is waiting to be restarted "
+                    f"(restarted {receiver.restarts} times so far)"
+                )
+            if receiver.stale_after is None:
+                continue
+            since = receiver.last_success if receiver.last_success is not None else self.started_at
+            if now - since >= receiver.stale_after:
+                reasons.append(
+                    f"receiver {receiver.name} has had no success for {now - since:.0f}s "
+                    f"(threshold {receiver.stale_after:.0f}s)"
+                )
+        return reasons

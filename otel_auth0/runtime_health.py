@@ -1,0 +1,53 @@
+"""What the running collector tells its health model (:mod:`otel_auth0.health`): each export worker's
+failure state, each receiver's supervision state and last success, the queue's fill."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from otel_auth0.health import ExporterState, QueueState, ReceiverState, receiver_stale_after
+
+if TYPE_CHECKING:
+    from otel_auth0.runtime import Collector
+
+# Receivers whose last success measures the tenant (a login, the monitoring endpoints), not collection.
+TENANT_HEALTH_RECEIVERS = frozenset({"login_probe", "endpoint_check"})
+
+
+class CollectorHealth:
+    """The running collector's facts for :class:`~otel_auth0.health.HealthModel`."""
+
+    def __init__(self, collector: Collector) -> None:
+        self._collector = collector
+
+    def exporters(self) -> list[ExporterState]:
+        """Each export worker's failure state."""
+        workers = self._collector.pipeline.workers
+        return [ExporterState(worker.exporter_name, worker.failing_since) for worker in workers]
+
+    def receivers(self) -> list[ReceiverState]:
+        """Each receiver's supervision state and last success. Staleness is not checked for log_stream
+        (a quiet tenant sends nothing) nor the probes, whose success is the tenant's health, not the
+        collector's (their alerts cover it)."""
+        collector = self._collector
+        states = []
+        for name, status in collector.receiver_statuses().items():
+            settings = getattr(collector.config.receivers, name, None)
+            checked = name not in TENANT_HEALTH_RECEIVERS
+            interval = getattr(settings, "interval", None) if checked else None
+            stale_after = receiver_stale_after(collector.config.telemetry.health, interval)
+            states.append(
+                ReceiverState(
+                    name,
+                    status.last_success,
+                    stale_after,
+                    status.restarting,
+                    status.restarts,
+                    status.last_error,
+                )
+            )
+        return states
+
+    def queue(self) -> QueueState:
+        """The persistent queue's fill."""
+        return QueueState(self._collector.pipeline.queue.size, self._collector.config.queue.max_items)

@@ -1,0 +1,121 @@
+"""The arguments and entry point of ``otel-auth0 simulate`` (see docs/simulator.md); the product's command
+module loads this one only when the simulator is installed."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from otel_auth0_sim.log_stream_push import FORMATS, StreamTarget
+from otel_auth0_sim.middleware import ControlAccess
+from otel_auth0_sim.server import SimulatorOptions, run
+from otel_auth0_sim.state import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, PROFILES
+
+
+def _number(kind: Callable[[str], float], minimum: float, *, strict: bool = False) -> Callable[[str], Any]:
+    """An argparse type accepting numbers >= ``minimum`` (> when ``strict``)."""
+
+    def parse(text: str) -> Any:
+        value = kind(text)
+        if value < minimum or (strict and value == minimum):
+            raise argparse.ArgumentTypeError(f"must be {'>' if strict else '>='} {minimum:g}, got {text}")
+        return value
+
+    return parse
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``otel-auth0 simulate``."""
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
+    parser.add_argument(
+        "--port", type=int, default=8443, help="port; 0 picks a free one (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--tls",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="serve HTTPS with a generated CA (default)",
+    )
+    parser.add_argument(
+        "--state-dir",
+        type=Path,
+        default=Path(".otel-auth0/simulator"),
+        help="where the CA and certificate are kept",
+    )
+    parser.add_argument(
+        "--events-per-second",
+        type=_number(float, 0),
+        default=5.0,
+        help="generated events per second; 0 = on demand only",
+    )
+    parser.add_argument(
+        "--max-events", type=_number(int, 0), default=None, help="stop generating after N events"
+    )
+    parser.add_argument("--seed", type=int, default=None, help="seed for deterministic event content")
+    parser.add_argument(
+        "--mgmt-rate-limit",
+        type=_number(int, 1),
+        default=16,
+        help="Management API requests/second (burst = N)",
+    )
+    parser.add_argument("--client-id", default=DEFAULT_CLIENT_ID, help="M2M client id (default: %(default)s)")
+    parser.add_argument(
+        "--client-secret", default=DEFAULT_CLIENT_SECRET, help="M2M client secret (default: %(default)s)"
+    )
+    parser.add_argument("--profile", choices=PROFILES, default="good", help="tenant configuration profile")
+    stream = parser.add_argument_group("Log Stream push (custom webhook)")
+    stream.add_argument("--log-stream-url", help="POST generated events to this webhook URL")
+    stream.add_argument("--log-stream-token", default="", help="Authorization header value, sent verbatim")
+    stream.add_argument("--log-stream-format", choices=FORMATS, default="jsonarray", help="content format")
+    stream.add_argument("--log-stream-batch-size", type=_number(int, 1), default=50, help="items per POST")
+    stream.add_argument(
+        "--log-stream-pause-after",
+        type=_number(float, 0, strict=True),
+        default=300.0,
+        metavar="SECONDS",
+        help="suspend the stream after this long of continuous delivery failure",
+    )
+    controls = parser.add_argument_group("test controls (/_sim/ endpoints; off by default)")
+    controls.add_argument(
+        "--enable-controls",
+        action="store_true",
+        help="serve the unauthenticated /_sim/ control endpoints (loopback tests and the demo only)",
+    )
+    controls.add_argument(
+        "--control-token",
+        default=None,
+        metavar="TOKEN",
+        help="serve the /_sim/ endpoints to requests with 'Authorization: Bearer TOKEN' only",
+    )
+
+
+def run_from_args(args: argparse.Namespace) -> int:
+    """Run the simulator as the parsed arguments say."""
+    stream = None
+    if args.log_stream_url:
+        stream = StreamTarget(
+            args.log_stream_url,
+            args.log_stream_token,
+            args.log_stream_format,
+            args.log_stream_batch_size,
+            args.log_stream_pause_after,
+        )
+    return run(
+        SimulatorOptions(
+            host=args.host,
+            port=args.port,
+            tls=args.tls,
+            state_dir=args.state_dir,
+            events_per_second=args.events_per_second,
+            max_events=args.max_events,
+            seed=args.seed,
+            mgmt_rate_limit=args.mgmt_rate_limit,
+            client_id=args.client_id,
+            client_secret=args.client_secret,
+            profile=args.profile,
+            log_stream=stream,
+            controls=ControlAccess(enabled=args.enable_controls, token=args.control_token),
+        )
+    )

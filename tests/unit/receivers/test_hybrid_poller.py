@@ -1,0 +1,91 @@
+"""logs_api in hybrid mode (log_stream on too), against a mocked Management API: idle while the stream
+is healthy, gap-filling from the stream's position when it is silent."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from otel_auth0.auth0.management import ManagementClient
+from otel_auth0.config import parse_config
+from otel_auth0.receivers.base import Services
+from otel_auth0.receivers.logs_api import LogsApiReceiver
+from otel_auth0.receivers.stream_progress import StreamProgress
+from otel_auth0.runtime import Pipeline
+from tests.unit.receivers.test_logs_api_unit import DOMAIN, FakeTenant, log_id
+
+
+def make_receiver(
+    tmp_path: Path, tenant: FakeTenant, progress: StreamProgress, **logs_api: Any
+) -> tuple[LogsApiReceiver, Pipeline]:
+    config = parse_config(
+        {
+            "auth0": {"domain": DOMAIN, "client_id": "id", "client_secret": "secret"},
+            "state_dir": str(tmp_path / "state"),
+            "receivers": {
+                "logs_api": {"interval": "50ms", "take": 3, "start_from": "oldest", **logs_api},
+                "log_stream": {"listen": "127.0.0.1:0"},
+            },
+            "exporters": {"file": {"path": str(tmp_path / "out.jsonl")}},
+        }
+    )
+    pipeline = Pipeline.create(config)
+    services = Services(
+        "logs_api", pipeline.intake, pipeline.instruments, auth0=config.auth0, stream_progress=progress
+    )
+    assert config.auth0 is not None and config.receivers.logs_api is not None
+    client = ManagementClient(config.auth0, transport=httpx.MockTransport(tenant.handler))
+    return LogsApiReceiver(config.receivers.logs_api, services, client), pipeline
+
+
+def checkpoint_requests(tenant: FakeTenant) -> list[str]:
+    return [str(r.url.params["from"]) for r in tenant.requests if "from" in r.url.params]
+
+
+async def run_for(receiver: LogsApiReceiver, seconds: float, progress: StreamProgress | None = None) -> None:
+    """Run the poller for ``seconds``; a healthy stream keeps delivering meanwhile when ``progress``."""
+    stop = asyncio.Event()
+    task = asyncio.create_task(receiver.run(stop))
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if progress is not None:
+            progress.last_received = progress.newest_event_at = time.time()
+        await asyncio.sleep(0.02)
+    stop.set()
+    await task
+
+
+def test_a_healthy_stream_costs_no_log_requests(tmp_path: Path) -> None:
+    tenant = FakeTenant()
+    progress = StreamProgress(highest_log_id=log_id(2))
+    receiver, pipeline = make_receiver(tmp_path, tenant, progress, gap_fill_after="200ms")
+    asyncio.run(run_for(receiver, 0.6, progress))
+    assert checkpoint_requests(tenant) == []  # only the start position was resolved (search mode)
+    assert pipeline.intake.accepted_total == 0
+    pipeline.queue.close()
+
+
+def test_a_silent_stream_is_backfilled_from_its_highest_log_id(tmp_path: Path) -> None:
+    tenant = FakeTenant()
+    progress = StreamProgress(highest_log_id=log_id(4), last_received=time.time() - 600)
+    receiver, pipeline = make_receiver(tmp_path, tenant, progress, gap_fill_after="100ms")
+    asyncio.run(run_for(receiver, 0.5))
+    assert checkpoint_requests(tenant)[0] == log_id(4)
+    assert pipeline.intake.accepted_total == 3  # 5, 6, 7: nothing the stream already delivered
+    pipeline.queue.close()
+
+
+def test_a_stream_behind_by_event_time_is_backfilled(tmp_path: Path) -> None:
+    tenant = FakeTenant()
+    now = time.time()
+    progress = StreamProgress(highest_log_id=log_id(6), last_received=now, newest_event_at=now - 600)
+    receiver, pipeline = make_receiver(tmp_path, tenant, progress, gap_fill_after="10s")
+    assert receiver.stream_lag() >= 600
+    asyncio.run(run_for(receiver, 0.3))
+    assert checkpoint_requests(tenant)[0] == log_id(6)
+    assert pipeline.intake.accepted_total == 1
+    pipeline.queue.close()
