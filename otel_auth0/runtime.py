@@ -161,7 +161,10 @@ class Pipeline:
         for worker in self.workers:
             worker.stop(timeout=max(0.1, deadline - time.monotonic()))
         self.record_health()
-        self.meter_provider.shutdown(timeout_millis=max(1000, (deadline - time.monotonic()) * 1000))
+        try:
+            self.meter_provider.shutdown(timeout_millis=max(1000, (deadline - time.monotonic()) * 1000))
+        except Exception as error:  # a reader missing the deadline must not lose the queue's close
+            log.warning("metrics not flushed on shutdown: %s", error)
         for exporter in self.exporters:
             exporter.shutdown()
         self.queue.close()
