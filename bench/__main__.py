@@ -50,20 +50,28 @@ def run(args: argparse.Namespace, console: Console) -> dict[str, Any]:
 
     item_sets = [stream_items(args.events, seed=SEED + round_) for round_ in range(ROUNDS)]
     rounds = [bodies(items) for items in item_sets]
-    a, b = step(
-        "(a) baseline and (b) mapping + encode, alternating rounds", lambda: compare(rounds, args.events)
+    a, b, d = step(
+        "(a) baseline, (b) mapping + encode, (b2) with detections, alternating rounds",
+        lambda: compare(rounds, args.events, with_detections=True),
     )
     results["baseline"] = {"events_per_s": round(a.per_second, 1), "events": a.events, "rounds": ROUNDS}
     results["mapping"] = {"events_per_s": round(b.per_second, 1), "events": b.events, "rounds": ROUNDS}
+    results["detections"] = {"events_per_s": round(d.per_second, 1), "events": d.events, "rounds": ROUNDS}
     scaling_sets = [items[:2000] for items in item_sets]
     results["size_scaling"] = step("event size scaling", lambda: scaling.measure(scaling_sets))
     with tempfile.TemporaryDirectory(prefix="otel-auth0-bench-") as tmp:
         work = Path(tmp)
-        for name in ("pipeline", "poller", "memory"):
+        for name in ("pipeline", "pipeline_detections", "poller", "memory"):
             (work / name).mkdir()
         results["pipeline"] = step(
             "(c) full pipeline: log_stream → queue → OTLP/HTTP",
             lambda: pipeline.measure(work / "pipeline", seconds=args.pipeline_seconds),
+        )
+        results["pipeline_detections"] = step(
+            "(c2) full pipeline with the default detection rules",
+            lambda: pipeline.measure(
+                work / "pipeline_detections", seconds=args.pipeline_seconds, detections=True
+            ),
         )
         results["poller"] = step(
             "(d) poller catch-up against the rate limit",

@@ -1,5 +1,5 @@
-"""(a) and (b) measured alternately on each round of distinct events, so that load from elsewhere on
-the machine hits both alike; the best round of each counts."""
+"""(a), (b) and (b2) measured alternately on each round of distinct events, so that load from elsewhere
+on the machine hits them alike; the best round of each counts."""
 
 from __future__ import annotations
 
@@ -9,12 +9,19 @@ from bench import baseline, mapping
 from bench.result import Throughput
 
 
-def compare(rounds: Sequence[Sequence[bytes]], events: int) -> tuple[Throughput, Throughput]:
-    """``(baseline, mapping)`` throughput over ``rounds`` of ``events`` events each."""
-    best_a = best_b = Throughput(events, float("inf"))
+def compare(
+    rounds: Sequence[Sequence[bytes]], events: int, with_detections: bool = False
+) -> tuple[Throughput, ...]:
+    """``(baseline, mapping)`` throughput over ``rounds`` of ``events`` events each, and with
+    ``with_detections`` also mapping with the default detection rules."""
+    measures = [
+        lambda bodies: baseline.measure([bodies], events),
+        lambda bodies: mapping.measure([bodies], events),
+    ]
+    if with_detections:
+        measures.append(lambda bodies: mapping.measure([bodies], events, detections=True))
+    best = [Throughput(events, float("inf"))] * len(measures)
     for bodies in rounds:
-        a = baseline.measure([bodies], events)
-        b = mapping.measure([bodies], events)
-        best_a = min(best_a, a, key=lambda t: t.seconds)
-        best_b = min(best_b, b, key=lambda t: t.seconds)
-    return best_a, best_b
+        for index, measure in enumerate(measures):
+            best[index] = min(best[index], measure(bodies), key=lambda t: t.seconds)
+    return tuple(best)

@@ -1,6 +1,7 @@
 """(b) Our mapping + encode of the same bodies: ``json.loads``, :func:`normalize_event` and
 :meth:`Intake.submit_events` (conversion to log records and spans, event metrics) with the default
-configuration, on a queue stand-in that accepts everything, so SQLite is left out."""
+configuration, on a queue stand-in that accepts everything, so SQLite is left out; with
+``detections``, the default detection rules run over every event too (state kept in memory only)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,9 @@ from bench.result import Throughput
 from otel_auth0.config import Config
 from otel_auth0.convert.events import normalize_event
 from otel_auth0.convert.mapping import Converted
+from otel_auth0.detections.engine import DetectionEngine
+from otel_auth0.detections.loader import default_rules
+from otel_auth0.detections.processor import DetectionProcessor
 from otel_auth0.instruments import Instruments
 from otel_auth0.pipeline.intake import Intake
 from otel_auth0.pipeline.queue import EnqueueResult, PersistentQueue
@@ -42,19 +46,24 @@ def default_config() -> Config:
     return Config.model_validate({"auth0": {"domain": f"{TENANT}.us.auth0.com"}})
 
 
-def intake(config: Config | None = None) -> tuple[Intake, AcceptingQueue, InMemoryMetricReader]:
-    """An intake built like the runtime's, over :class:`AcceptingQueue`, with metrics aggregated in memory."""
+def intake(
+    config: Config | None = None, detections: bool = False
+) -> tuple[Intake, AcceptingQueue, InMemoryMetricReader]:
+    """An intake built like the runtime's, over :class:`AcceptingQueue`, with metrics aggregated in memory
+    (and, with ``detections``, the default rules)."""
     config = config or default_config()
     reader = InMemoryMetricReader()
     instruments = Instruments(MeterProvider(metric_readers=[reader]).get_meter("otel_auth0"))
     queue = AcceptingQueue()
-    return Intake(cast(PersistentQueue, queue), build_converter(config), instruments), queue, reader
+    detector = DetectionProcessor(DetectionEngine(default_rules()), instruments) if detections else None
+    built = Intake(cast(PersistentQueue, queue), build_converter(config), instruments, detector=detector)
+    return built, queue, reader
 
 
-def measure(rounds: Sequence[Sequence[bytes]], events: int) -> Throughput:
+def measure(rounds: Sequence[Sequence[bytes]], events: int, detections: bool = False) -> Throughput:
     """The best, in CPU time, of one pass per round over that round's bodies (``events`` each;
     distinct events per round, so nothing is measured on events it has already seen)."""
-    target, _, _ = intake()
+    target, _, _ = intake(detections=detections)
     best = float("inf")
     for bodies in rounds:
         started = time.process_time()

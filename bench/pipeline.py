@@ -32,13 +32,17 @@ def _cpu_seconds(pid: int) -> float:
     return float(times.user + times.system)
 
 
-def measure(workdir: Path, seconds: float = 20.0, concurrency: int = 4, batch: int = 100) -> dict[str, Any]:
-    """Post for ``seconds``, wait until the receiver has every accepted event, and summarise."""
+def measure(
+    workdir: Path, seconds: float = 20.0, concurrency: int = 4, batch: int = 100, detections: bool = False
+) -> dict[str, Any]:
+    """Post for ``seconds``, wait until the receiver has every accepted event, and summarise; with
+    ``detections`` the default detection rules run (as shipped), else they are switched off."""
     with otlp_receiver() as receiver:
         port = free_port()
         config = {
             "receivers": {"log_stream": {"listen": f"127.0.0.1:{port}", "token": TOKEN}},
             "exporters": otlp_http(receiver.http_endpoint),
+            "processors": {"detections": {"enabled": detections}},
         }
         with collector(config, workdir) as process:
             process.wait_healthy(f"http://127.0.0.1:{port}/healthz")

@@ -16,6 +16,7 @@ COMMAND_MODULES = (
     "otel_auth0.commands.run",
     "otel_auth0.commands.simulate",
     "otel_auth0.commands.import_logs",
+    "otel_auth0.commands.detect",
     "otel_auth0.commands.probe",
     "otel_auth0.commands.demo",
     "otel_auth0.commands.readiness",

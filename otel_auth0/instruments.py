@@ -55,6 +55,11 @@ class Instruments:
         self.mgmt_rate_limit_reset = meter.create_gauge(
             "auth0.management_api.rate_limit.reset", unit="s", description="Seconds until x-ratelimit-reset"
         )
+        self.detections = meter.create_counter(
+            "auth0.detections",
+            unit="{detection}",
+            description="Detections by rule id and severity (docs/detections.md)",
+        )
         # Synthetic login probe, monitoring endpoints and the status feed.
         self.probe_duration = meter.create_histogram(
             "auth0.probe.duration",
@@ -81,6 +86,11 @@ class Instruments:
             "auth0.status.incidents.open", unit="{incident}", description="Unresolved status-feed incidents"
         )
         # The collector's own health.
+        self.detections_shed = meter.create_counter(
+            "otel_auth0.detections.shed",
+            unit="{group}",
+            description="Detection window states shed at processors.detections.max_groups",
+        )
         self.receiver_errors = meter.create_counter(
             "otel_auth0.receiver.errors",
             unit="{error}",
@@ -129,6 +139,11 @@ class Instruments:
             "otel_auth0.export.rejected",
             unit="{record}",
             description="Records a backend refused for good (HTTP 4xx), parked in the queue's rejected table",
+        )
+        self.export_partially_rejected = meter.create_counter(
+            "otel_auth0.export.partially_rejected",
+            unit="{record}",
+            description="Records a backend dropped from a request it accepted (OTLP partial success)",
         )
         self.export_retries = meter.create_counter(
             "otel_auth0.export.retries",
@@ -184,7 +199,12 @@ class Instruments:
                 counter.add(0, only)
             for signal in QUEUED_SIGNALS:
                 per_signal = {**only, "otel_auth0.signal": signal}
-                for counter in (self.export_records, self.export_failures, self.export_rejected):
+                for counter in (
+                    self.export_records,
+                    self.export_failures,
+                    self.export_rejected,
+                    self.export_partially_rejected,
+                ):
                     counter.add(0, per_signal)
         for receiver in receivers:
             source = {"otel_auth0.receiver": receiver}

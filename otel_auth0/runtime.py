@@ -18,6 +18,7 @@ from otel_auth0.config import Config
 from otel_auth0.convert.catalog import RATE_LIMIT_CODES
 from otel_auth0.convert.mapping import EventConverter
 from otel_auth0.convert.wire import AttributeValue, encode_resource
+from otel_auth0.detections.processor import build_processor
 from otel_auth0.exporters.base import SignalExporter
 from otel_auth0.exporters.file import FileExporter
 from otel_auth0.exporters.otlp import OtlpExporter
@@ -133,7 +134,13 @@ class Pipeline:
             )
             for exporter in exporters
         ]
-        intake = Intake(queue, build_converter(config), instruments, on_enqueued=lambda: _notify(workers))
+        intake = Intake(
+            queue,
+            build_converter(config),
+            instruments,
+            on_enqueued=lambda: _notify(workers),
+            detector=build_processor(config, instruments) if export else None,
+        )
         return cls(config, queue, exporters, workers, meter_provider, instruments, intake)
 
     def start(self) -> None:
@@ -142,7 +149,8 @@ class Pipeline:
             worker.start()
 
     def record_health(self) -> None:
-        """Queue gauges and counters."""
+        """Queue gauges and counters; absence detections."""
+        self.intake.tick_detections()
         size = self.queue.size
         self.instruments.queue_size.set(size)
         for exporter in self.exporters:
@@ -161,6 +169,8 @@ class Pipeline:
         for worker in self.workers:
             worker.stop(timeout=max(0.1, deadline - time.monotonic()))
         self.record_health()
+        if self.intake.detector is not None:
+            self.intake.detector.close()
         try:
             self.meter_provider.shutdown(timeout_millis=max(1000, (deadline - time.monotonic()) * 1000))
         except Exception as error:  # a reader missing the deadline must not lose the queue's close

@@ -1,5 +1,12 @@
-"""Management API client: client-credentials token cached until shortly before expiry, rate-limit
-headers surfaced on every response, errors classified as retryable or not."""
+"""Management API client of the logs poller: client-credentials token cached until shortly before
+expiry, rate-limit headers surfaced on every response, errors classified as retryable or not.
+
+Every other Management API read goes through Auth0's SDK (:mod:`otel_auth0.auth0.sdk`). This hand-written
+client stays for the poller because the SDK cannot do what the poller needs: ``logs.list`` in
+``auth0-python`` 6.x has no checkpoint parameters (``from`` / ``take``) and parses only the search
+envelope, while the poller walks the checkpoint, follows each response's ``Link: rel="next"`` and reads
+each response's ``x-ratelimit-*`` headers to pace itself. ``tests/integration/test_poller_sdk_types.py``
+checks its requests and responses against the SDK's types."""
 
 from __future__ import annotations
 

@@ -12,7 +12,6 @@ import logging
 import httpx
 
 from otel_auth0.auth0.management import Auth0Error, ManagementClient
-from otel_auth0.auth0.management_reads import newest_log
 from otel_auth0.config import Auth0Config
 
 log = logging.getLogger(__name__)
@@ -22,9 +21,12 @@ async def read_tenant_name(config: Auth0Config) -> str | None:
     """``tenant_name`` of the newest log event; None without credentials, logs or an answer."""
     if not config.client_id or not config.client_secret:
         return None
+    # The collector's own client (as the logs poller's), not the SDK: this runs on the collector's loop.
     client = ManagementClient(config)
     try:
-        event = await newest_log(client)
+        body = (await client.get("/api/v2/logs", {"sort": "date:-1", "per_page": 1, "page": 0})).body
+        rows = body.get("logs") if isinstance(body, dict) else body
+        event = rows[0] if isinstance(rows, list) and rows and isinstance(rows[0], dict) else None
     except (Auth0Error, httpx.HTTPError) as error:
         log.warning("cannot read the tenant's name from its logs (%s); set auth0.tenant", error)
         return None

@@ -21,10 +21,11 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from otel_auth0.auth0.tenant_identity import settle_tenant_name
-from otel_auth0.commands.common import install_stop_signals, setup_logging
+from otel_auth0.commands.common import EXIT_CONFIG_ERROR, CommandError, install_stop_signals, setup_logging
 from otel_auth0.commands.simulate import simulator_missing
 from otel_auth0.config import Config, parse_config
 from otel_auth0.convert.catalog import lookup
+from otel_auth0.detections.output import SCOPE as DETECTIONS_SCOPE
 from otel_auth0.exporters.file import read_otlp_json_lines
 from otel_auth0.local_ports import free_port
 from otel_auth0.pipeline.intake import LOGS_SCOPE
@@ -49,6 +50,18 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--dir", type=Path, default=Path(".otel-auth0-demo"), help="working directory, recreated each run"
     )
     parser.add_argument("--events-per-second", type=float, default=20.0, help="simulated traffic rate")
+    parser.add_argument(
+        "--scenario",
+        metavar="NAME",
+        help="start this attack or failure scenario of the simulator (docs/simulator.md, e.g. "
+        "credential_stuffing, brute_force) a third of the way in; the summary lists the detections",
+    )
+    parser.add_argument(
+        "--profile",
+        choices=("good", "misconfigured", "large", "essentials"),
+        default="good",
+        help="simulated tenant profile; `large` adds 150 applications and a day of 5,400 log events",
+    )
     parser.add_argument("--verbose", "-v", action="store_true", help="debug logging")
     parser.set_defaults(func=main)
 
@@ -107,6 +120,7 @@ class Summary:
     spans: int = 0
     metric_names: set[str] = field(default_factory=set)
     lags: list[float] = field(default_factory=list)
+    detections: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def log_records(self) -> int:
@@ -128,6 +142,8 @@ def summarise(path: Path) -> Summary:
         for resource in line.get("resourceLogs", []):
             for scope in resource.get("scopeLogs", []):
                 scope_name = scope.get("scope", {}).get("name", "")
+                if scope_name == DETECTIONS_SCOPE:
+                    summary.detections.extend(scope.get("logRecords", []))
                 if scope_name != LOGS_SCOPE:
                     summary.other_records[scope_name] += len(scope.get("logRecords", []))
                     continue
@@ -183,6 +199,7 @@ def print_summary(
             f"ingest lag (observed - event time): median {median(summary.lags):.2f}s, "
             f"max {max(summary.lags):.2f}s"
         )
+    print_detections(console, summary.detections)
     console.print(f"metrics: {', '.join(sorted(summary.metric_names)) or 'none yet'}")
     console.print(f"telemetry file (OTLP-JSON lines): [bold]{path.resolve()}[/bold]")
     console.print(
@@ -191,6 +208,73 @@ def print_summary(
         f"OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4318 otel-auth0 run --config {next_config.resolve()}",
         soft_wrap=True,
     )
+
+
+def print_detections(console: Console, records: list[dict[str, Any]]) -> None:
+    """The ``auth0.detection.*`` records: rule, severity, group and how many events contributed."""
+    if not records:
+        console.print("detections: none")
+        return
+    table = Table(title="Detections (auth0.detection.* log records, docs/detections.md)")
+    for column in ("rule", "severity", "group", "events", "log ids"):
+        table.add_column(column)
+    for record in records:
+        attributes = record.get("attributes", [])
+        group = ", ".join(
+            f"{item['key'].removeprefix('auth0.detection.group.')}={_attribute(attributes, item['key'])}"
+            for item in attributes
+            if item.get("key", "").startswith("auth0.detection.group.")
+        )
+        log_ids: list[Any] = next(
+            (
+                item["value"].get("arrayValue", {}).get("values", [])
+                for item in attributes
+                if item.get("key") == "auth0.detection.log_ids"
+            ),
+            [],
+        )
+        table.add_row(
+            _attribute(attributes, "auth0.detection.rule.id"),
+            str(record.get("severityText", "")),
+            group,
+            _attribute(attributes, "auth0.detection.count"),
+            str(len(log_ids)),
+        )
+    console.print(table)
+
+
+def unknown_scenario(simulator: SimulatorHandle, name: str) -> str | None:
+    """Why the simulator cannot run scenario ``name`` (``None`` when it can)."""
+    import httpx
+
+    try:
+        names = httpx.get(f"{simulator.base_url}/_sim/scenarios", verify=simulator.verify, timeout=10).json()
+    except (httpx.HTTPError, ValueError) as error:
+        return f"cannot list the simulator's scenarios: {error}"
+    known = names.get("scenarios", []) if isinstance(names, dict) else []
+    return None if name in known else f"unknown scenario {name!r}; one of {', '.join(known)}"
+
+
+async def _start_scenario(simulator: SimulatorHandle, name: str, console: Console) -> None:
+    import httpx
+
+    async with httpx.AsyncClient(verify=simulator.verify, timeout=10) as client:
+        response = await client.post(f"{simulator.base_url}/_sim/scenarios/{name}", json={})
+    response.raise_for_status()
+    console.print(f"scenario [bold]{name}[/bold] started in the simulated tenant")
+
+
+def save_tenant_logs(simulator: SimulatorHandle, path: Path) -> bool:
+    """Write every event the simulated tenant logged (``GET /_sim/events``) to ``path``."""
+    import httpx
+
+    try:
+        response = httpx.get(f"{simulator.base_url}/_sim/events", verify=simulator.verify, timeout=30)
+        response.raise_for_status()
+    except httpx.HTTPError:
+        return False
+    path.write_bytes(response.content)
+    return True
 
 
 def delivery_line(exported: int, logged: int) -> str:
@@ -231,10 +315,15 @@ def _logged(simulator: SimulatorHandle) -> int | None:
 
 
 async def _run_collector(
-    collector: Collector, duration: float, console: Console, simulator: SimulatorHandle
+    collector: Collector,
+    duration: float,
+    console: Console,
+    simulator: SimulatorHandle,
+    scenario: str | None = None,
 ) -> int | None:
-    """Run for ``duration``; returns what the tenant had logged when intake stopped (read right after:
-    nothing logged later can reach the file, so the counts compare)."""
+    """Run for ``duration`` (starting ``scenario`` a third of the way in); returns what the tenant had
+    logged when intake stopped (read right after: nothing logged later can reach the file, so the
+    counts compare)."""
     stop = asyncio.Event()
     install_stop_signals(stop)
     intake = collector.pipeline.intake
@@ -251,6 +340,9 @@ async def _run_collector(
         started = time.monotonic()
         while not stop.is_set() and (elapsed := time.monotonic() - started) < duration:
             progress.update(task, completed=elapsed, events=intake.accepted_total)
+            if scenario is not None and elapsed >= duration / 3:
+                await _start_scenario(simulator, scenario, console)
+                scenario = None
             await asyncio.sleep(0.25)
         progress.update(task, completed=duration, events=intake.accepted_total)
         stop.set()
@@ -280,6 +372,8 @@ def main(args: argparse.Namespace) -> int:
         str(workdir / "simulator"),
         "--events-per-second",
         str(args.events_per_second),
+        "--profile",
+        args.profile,
         "--log-stream-url",
         f"http://127.0.0.1:{stream_port}{STREAM_PATH}",
         "--log-stream-token",
@@ -289,14 +383,22 @@ def main(args: argparse.Namespace) -> int:
             f"simulated tenant at {simulator.base_url} (TLS with its own CA), streaming its logs to "
             f"the log_stream receiver on 127.0.0.1:{stream_port} while logs_api polls as gap-filler"
         )
+        if args.scenario and (problem := unknown_scenario(simulator, args.scenario)):
+            raise CommandError(f"demo: {problem}", EXIT_CONFIG_ERROR)
         config = demo_config(simulator, workdir, stream_port, stream_token)
         assert config.auth0 is not None
         asyncio.run(settle_tenant_name(config.auth0))
         collector = Collector(config)
-        logged = asyncio.run(_run_collector(collector, args.duration, console, simulator))
+        logged = asyncio.run(_run_collector(collector, args.duration, console, simulator, args.scenario))
+        logs = workdir / "auth0-logs.json"
+        saved = save_tenant_logs(simulator, logs)
     assert config.exporters.file is not None
     next_config = workdir / "otel-auth0.yaml"
     next_config.write_text(NEXT_CONFIG, encoding="utf-8")
     path = config.exporters.file.path
     print_summary(console, summarise(path), path, logged, next_config)
+    if saved:
+        console.print(
+            f"the tenant's logs: {logs.resolve()} (replay: otel-auth0 detect {logs})", soft_wrap=True
+        )
     return 0

@@ -1,19 +1,23 @@
-"""``otel-auth0 scan --since 24h [--config FILE | FILE...] [--json]``: scan tenant logs for rate-limit
-events, authentication failures and Management API failures; exit 1 when a threshold is exceeded."""
+"""``otel-auth0 scan --since 24h [--config FILE | FILE...] [--timeout 10m] [--json]``: scan tenant logs
+for rate-limit events, authentication failures, Management API failures, email delivery failures,
+deprecation notices and warnings; exit 1 when a threshold is exceeded, 3 when part of the window could
+not be read (rate limits, failures or --timeout), naming that part."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
+from otel_auth0.auth0.log_window import read_window
 from otel_auth0.auth0.management import Auth0Error
-from otel_auth0.auth0.management_reads import search_logs_since
+from otel_auth0.auth0.sdk import SdkSession
 from otel_auth0.commands.common import EXIT_CONFIG_ERROR, CommandError, load_or_exit
 from otel_auth0.config import (
     Config,
@@ -23,11 +27,20 @@ from otel_auth0.config import (
     parse_config,
     parse_duration,
 )
-from otel_auth0.convert.events import Event, EventFormatError
-from otel_auth0.readiness.scan import GROUPS, Group, ScanReport, breaches, read_event_files, summarize
+from otel_auth0.convert.events import EventFormatError
+from otel_auth0.readiness.scan import (
+    GROUPS,
+    Group,
+    ScanReport,
+    breaches,
+    read_event_files,
+    summarize,
+    summarize_window,
+)
 from otel_auth0.readiness.target import ReadinessTarget, TargetError
 
 EXIT_THRESHOLD = 1
+EXIT_INCOMPLETE = 3
 TOP = 10
 
 
@@ -43,10 +56,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser = subparsers.add_parser(
         "scan",
         help="scan tenant logs for rate-limit events and failures; exit 1 over thresholds",
-        description="Read the tenant's logs of the last --since (Management API with --config, or saved "
-        "FILEs in any format `otel-auth0 import` reads) and report rate-limit events, authentication "
-        "failures by error and Management API failures, grouped by type, client, connection, IP and hour. "
-        "Thresholds come from readiness.thresholds of --config; exit 1 when one is exceeded.",
+        description="Read every tenant log event of the last --since (Management API with --config, or "
+        "saved FILEs in any format `otel-auth0 import` reads) and report rate-limit events, authentication "
+        "failures by error, Management API failures, email delivery failures, deprecation notices and "
+        "warnings, grouped by type, client, connection, IP and hour. Thresholds come from "
+        "readiness.thresholds of --config; exit 1 when one is exceeded, 3 when rate limits, failures or "
+        "--timeout left part of the window unread (the part is named).",
     )
     parser.add_argument("files", nargs="*", type=Path, metavar="FILE", help="saved logs instead of the API")
     parser.add_argument(
@@ -58,6 +73,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument(
         "--since", type=_since, default=timedelta(hours=24), help="window, e.g. 1h, 24h, 7d (24h)"
+    )
+    parser.add_argument(
+        "--timeout", type=_since, default=timedelta(minutes=10), help="stop reading after this long (10m)"
     )
     parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
     parser.set_defaults(func=main)
@@ -74,9 +92,9 @@ def _config_from_environment() -> Config | None:
         raise CommandError(f"configuration error (AUTH0_* variables): {error}", EXIT_CONFIG_ERROR) from None
 
 
-def _events(args: argparse.Namespace, config: Config | None, since: datetime) -> list[Event]:
+def _report(args: argparse.Namespace, config: Config | None, since: datetime) -> ScanReport:
     if args.files:
-        return read_event_files(args.files)
+        return summarize(read_event_files(args.files), since)
     if config is None:
         raise CommandError(
             "give --config or AUTH0_DOMAIN/AUTH0_CLIENT_ID/AUTH0_CLIENT_SECRET (to read the tenant through "
@@ -84,7 +102,15 @@ def _events(args: argparse.Namespace, config: Config | None, since: datetime) ->
             EXIT_CONFIG_ERROR,
         )
     target = ReadinessTarget(config, Path(args.config).resolve() if args.config else None)
-    return target.with_client(lambda client: search_logs_since(client, since))
+    deadline = time.monotonic() + args.timeout.total_seconds()
+    until = datetime.now(UTC)
+
+    def scan(session: SdkSession) -> ScanReport:
+        report = summarize_window(read_window(session, since, until, deadline))
+        report.retries, report.waited = session.stats.retries, session.stats.waited
+        return report
+
+    return target.with_client(scan, deadline)
 
 
 def _table(title: str, group: Group) -> Table:
@@ -100,11 +126,21 @@ def _table(title: str, group: Group) -> Table:
 
 def _print(report: ScanReport, problems: list[str]) -> None:
     console = Console()
-    console.print(f"{report.events} log events since {report.since.isoformat(timespec='seconds')}")
+    console.print(f"{report.events} log events read, {report.span()}")
+    if report.retries:
+        console.print(
+            f"{report.retries} answers (429 / 5xx) waited out and retried, {report.waited:.0f}s waited"
+        )
+    unread = report.unread()
+    if unread:
+        console.print(f"[bold red]incomplete:[/] {unread}")
     for title, group in (
         ("Rate-limit events", report.rate_limit),
         ("Authentication failures", report.auth_failures),
         ("Management API failures", report.management_failures),
+        ("Email delivery failures", report.email_failures),
+        ("Deprecation notices", report.deprecations),
+        ("Warnings", report.warnings),
     ):
         if group.total:
             console.print(_table(title, group))
@@ -119,18 +155,21 @@ def main(args: argparse.Namespace) -> int:
     since = datetime.now(UTC) - args.since
     config = load_or_exit(args.config) if args.config else _config_from_environment()
     try:
-        events = _events(args, config, since)
+        report = _report(args, config, since)
     except (OSError, UnicodeDecodeError, EventFormatError) as error:
         print(f"otel-auth0 scan: {error}; nothing scanned", file=sys.stderr)
         return EXIT_CONFIG_ERROR
     except (Auth0Error, TargetError) as error:
         print(f"otel-auth0 scan: cannot read the tenant's logs: {error}", file=sys.stderr)
         return EXIT_CONFIG_ERROR
-    report = summarize(events, since)
     thresholds = config.readiness.thresholds if config and config.readiness else ReadinessThresholds()
     problems = breaches(report, thresholds)
     if args.json:
         print(json.dumps({**report.as_json(), "thresholds_exceeded": problems}, indent=2))
     else:
         _print(report, problems)
+    unread = report.unread()
+    if unread:
+        print(f"otel-auth0 scan: incomplete: {unread}", file=sys.stderr)
+        return EXIT_INCOMPLETE
     return EXIT_THRESHOLD if problems else 0

@@ -276,11 +276,34 @@ class RedactConfig(_Section):
         return self
 
 
+class DetectionsConfig(_Section):
+    """Detection rules applied to every event before the queue (docs/detections.md)."""
+
+    enabled: bool = True
+    default_rules: bool = True
+    rules_files: list[Path] = Field(default_factory=list)
+    disabled_rules: list[str] = Field(default_factory=list)
+    max_groups: int = Field(default=100_000, ge=1)
+    max_log_ids: int = Field(default=20, ge=1, le=1000)
+    save_interval: Duration = 5.0
+
+    @model_validator(mode="after")
+    def _rules_load(self) -> DetectionsConfig:
+        from otel_auth0.detections.loader import RuleFileError, load_rules
+
+        try:
+            load_rules(self.rules_files, self.default_rules, self.disabled_rules)
+        except RuleFileError as error:
+            raise ValueError(str(error)) from None
+        return self
+
+
 class ProcessorsConfig(_Section):
     """Processing between conversion and the queue."""
 
     dedupe: DedupeConfig = Field(default_factory=DedupeConfig)
     redact: RedactConfig | None = None
+    detections: DetectionsConfig = Field(default_factory=DetectionsConfig)
 
 
 class HealthConfig(_Section):

@@ -46,6 +46,8 @@ class Converted:
     spans: bytes = b""
     span_count: int = 0
     facts: EventFacts | None = None
+    trace_id: bytes = b""
+    span_id: bytes = b""
 
 
 def _string(attributes: Mapping[str, AttributeValue], key: str) -> str | None:
@@ -123,6 +125,8 @@ class EventConverter:
             spans=spans.encoded if spans is not None else b"",
             span_count=spans.count if spans is not None else 0,
             facts=facts,
+            trace_id=spans.trace_id if spans is not None else b"",
+            span_id=spans.span_id if spans is not None else b"",
         )
 
     def _finish(

@@ -1,1 +1,1 @@
-"""Exporters: OTLP (gRPC or HTTP/protobuf through the OpenTelemetry SDK exporters) and OTLP-JSON file."""
+"""Exporters: OTLP (gRPC or HTTP/protobuf; metrics through the SDK) and OTLP-JSON file."""

@@ -19,7 +19,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from opentelemetry.sdk.metrics.export import MetricExporter, MetricExportResult, MetricsData
 
 from otel_auth0.convert.wire import Signal
-from otel_auth0.exporters.base import ExportOutcome, SignalExporter
+from otel_auth0.exporters.base import ACCEPTED, ExportResult, SignalExporter
 
 _HEX_ID_FIELDS = frozenset({"traceId", "spanId", "parentSpanId"})
 
@@ -97,11 +97,11 @@ class FileExporter(SignalExporter):
         """Where the lines go."""
         return self._writer.path
 
-    def export(self, signal: Signal, request: bytes, records: int) -> ExportOutcome:
-        """Decode, convert to OTLP/JSON and append; True once on disk."""
+    def export(self, signal: Signal, request: bytes, records: int) -> ExportResult:
+        """Decode, convert to OTLP/JSON and append; accepted once on disk."""
         message_cls = ExportLogsServiceRequest if signal is Signal.LOGS else ExportTraceServiceRequest
         self._writer.write(otlp_json(message_cls.FromString(request)))
-        return ExportOutcome.ACCEPTED
+        return ACCEPTED
 
     def metric_exporter(self) -> MetricExporter:
         """Metrics to the same file."""

@@ -1,17 +1,24 @@
 """The front door every receiver uses: normalised events → conversion → dedupe + persistent queue,
-with the event metrics counted once per event actually enqueued."""
+with the event metrics counted once per event actually enqueued; the events enqueued (never a
+duplicate) then go through the detection processor, whose detections are enqueued right after."""
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Sequence
 
 from otel_auth0.convert.events import Event
 from otel_auth0.convert.mapping import Converted, EventConverter
+from otel_auth0.detections.engine import Observed
+from otel_auth0.detections.output import SCOPE as DETECTIONS_SCOPE
+from otel_auth0.detections.processor import DetectionProcessor
 from otel_auth0.instruments import Instruments
 from otel_auth0.pipeline.checkpoints import Checkpoint
 from otel_auth0.pipeline.event_metrics import EventMetrics
-from otel_auth0.pipeline.queue import EnqueueResult, PersistentQueue
+from otel_auth0.pipeline.queue import EnqueueResult, PersistentQueue, QueueFull
+
+log = logging.getLogger(__name__)
 
 LOGS_SCOPE = "otel_auth0.auth0_logs"
 
@@ -25,12 +32,14 @@ class Intake:
         converter: EventConverter,
         instruments: Instruments,
         on_enqueued: Callable[[], None] = lambda: None,
+        detector: DetectionProcessor | None = None,
     ) -> None:
         self.queue = queue
         self.converter = converter
         self.instruments = instruments
         self._event_metrics = EventMetrics(instruments, converter.telemetry)
         self._on_enqueued = on_enqueued
+        self.detector = detector
         self.accepted_total = 0
         self.duplicates_total = 0
 
@@ -45,17 +54,36 @@ class Intake:
         converted = [self.converter.convert(event, observed) for event in events]
         result = self.submit_converted(converted, LOGS_SCOPE, checkpoint)
         self._count(converted, result, receiver, observed)
+        if self.detector is not None and result.accepted:
+            self.detect(
+                [
+                    Observed(
+                        events[i],
+                        trace_id=converted[i].trace_id,
+                        span_id=converted[i].span_id,
+                        time_ns=facts.time_ns if (facts := converted[i].facts) is not None else None,
+                    )
+                    for i in result.accepted_indices
+                ]
+            )
         return result
 
     def submit_converted(
-        self, converted: Sequence[Converted], scope: str, checkpoint: tuple[str, str] | None = None
+        self,
+        converted: Sequence[Converted],
+        scope: str,
+        checkpoint: tuple[str, str] | None = None,
+        observed: Sequence[Observed] = (),
     ) -> EnqueueResult:
-        """Enqueue already converted telemetry (probe, status and notices receivers)."""
+        """Enqueue already converted telemetry (probe, status and notices receivers); ``observed``
+        (e.g. a probe result) goes to the detection processor once enqueued."""
         result = self.queue.enqueue(converted, scope, checkpoint)
         self.accepted_total += result.accepted
         self.duplicates_total += result.duplicates
         if result.accepted:
             self._on_enqueued()
+            if observed:
+                self.detect(observed)
         return result
 
     def get_checkpoint(self, name: str) -> Checkpoint | None:
@@ -65,6 +93,27 @@ class Intake:
     def set_checkpoint(self, name: str, value: str) -> None:
         """Store a receiver's position outside an enqueue."""
         self.queue.set_checkpoint(name, value)
+
+    def detect(self, observed: Sequence[Observed]) -> None:
+        """Run the detection rules over ``observed`` and enqueue the detections."""
+        if self.detector is not None:
+            self._enqueue_detections(self.detector.observe(observed))
+
+    def tick_detections(self) -> None:
+        """Absence rules against the wall clock (housekeeping)."""
+        if self.detector is not None:
+            self._enqueue_detections(self.detector.tick())
+
+    def _enqueue_detections(self, items: Sequence[Converted]) -> None:
+        if not items:
+            return
+        try:
+            self.queue.enqueue(items, DETECTIONS_SCOPE)
+        except QueueFull as full:
+            self.instruments.queue_refused.add(1, {"otel_auth0.receiver": "detections"})
+            log.warning("%d detections not queued: %s", len(items), full)
+            return
+        self._on_enqueued()
 
     def _count(
         self, converted: Sequence[Converted], result: EnqueueResult, receiver: str, observed_ns: int

@@ -1,5 +1,6 @@
 """Export workers: one thread per exporter drains the persistent queue, acknowledging only what the
-backend accepted; failures back off exponentially (with jitter) and are retried, never dropped."""
+backend accepted; failures back off exponentially (with jitter, or as long as the backend asks) and
+are retried, never dropped."""
 
 from __future__ import annotations
 
@@ -51,6 +52,7 @@ class ExportWorker:
         self.consecutive_failures = 0
         # UNIX time of the first failure since the last success (None while exports succeed).
         self.failing_since: float | None = None
+        self._retry_after: float | None = None  # the backend's requested wait after the last failure
 
     @property
     def exporter_name(self) -> str:
@@ -85,10 +87,17 @@ class ExportWorker:
                 sent = None
             if sent is None:
                 self._instruments.export_retries.add(1, {"otel_auth0.exporter": self._exporter.name})
-                self._stop.wait(self._backoff.next_delay())
+                self._stop.wait(self.retry_delay())
             elif sent == 0:
                 self._wake.wait(self._idle_wait)
                 self._wake.clear()
+
+    def retry_delay(self) -> float:
+        """The wait before the next attempt: the backoff's, or longer when the backend asked for more
+        (``Retry-After`` / ``RetryInfo``, even beyond the request timeout)."""
+        delay = self._backoff.next_delay()
+        requested, self._retry_after = self._retry_after, None
+        return delay if requested is None else max(delay, requested)
 
     def export_once(self) -> int | None:
         """Send at most one batch per signal; records sent, or ``None`` when an export failed."""
@@ -108,8 +117,8 @@ class ExportWorker:
                 "otel_auth0.signal": signal.name.lower(),
             }
             exporter_only = {"otel_auth0.exporter": self._exporter.name}
-            outcome = self._exporter.export(signal, request, records)
-            if outcome is ExportOutcome.REJECTED:
+            result = self._exporter.export(signal, request, records)
+            if result.outcome is ExportOutcome.REJECTED:
                 self._instruments.export_failures.add(1, attributes)
                 if len(batches) > 1:
                     # Send the rows of the refused request one by one, so only what the backend
@@ -127,16 +136,20 @@ class ExportWorker:
                     batches[0].row_id,
                 )
                 continue
-            if outcome is not ExportOutcome.ACCEPTED:
+            if result.outcome is not ExportOutcome.ACCEPTED:
                 self.consecutive_failures += 1
                 if self.failing_since is None:
                     self.failing_since = time.time()
                 self._instruments.export_failures.add(1, attributes)
                 self._instruments.exporter_send_failed[SIGNAL_SUFFIX[signal]].add(records, exporter_only)
+                self._retry_after = result.retry_after
                 return None
             self._queue.ack(batches, self._exporter.bit)
-            self._instruments.export_records.add(records, attributes)
-            self._instruments.exporter_sent[SIGNAL_SUFFIX[signal]].add(records, exporter_only)
+            dropped = min(result.partially_rejected, records)
+            self._instruments.export_records.add(records - dropped, attributes)
+            self._instruments.exporter_sent[SIGNAL_SUFFIX[signal]].add(records - dropped, exporter_only)
+            if dropped:
+                self._instruments.export_partially_rejected.add(dropped, attributes)
             self._backoff.reset()
             self.consecutive_failures = 0
             self.failing_since = None

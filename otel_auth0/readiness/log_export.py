@@ -9,8 +9,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from otel_auth0.auth0.management import ManagementClient
 from otel_auth0.auth0.management_reads import TenantSnapshot, get_log, newest_log
+from otel_auth0.auth0.sdk import SdkSession
 from otel_auth0.config import ReadinessConfig
 from otel_auth0.pipeline.checkpoints import read_checkpoints
 from otel_auth0.readiness.result import CheckResult, failed, passed, skipped
@@ -122,9 +122,9 @@ def check_export_lag(target: ReadinessTarget, checkpoint: PollerCheckpoint | Non
     return passed("log_lag", title, checked, f"{lag:.0f}s behind")
 
 
-async def _pair(client: ManagementClient, log_id: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+def _pair(session: SdkSession, log_id: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
     """The newest log and the log at ``log_id``."""
-    return await newest_log(client), await get_log(client, log_id)
+    return newest_log(session), get_log(session, log_id)
 
 
 def check_retention(

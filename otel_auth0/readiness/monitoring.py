@@ -11,6 +11,7 @@ import httpx
 from otel_auth0.auth0.http import async_client
 from otel_auth0.config import Config
 from otel_auth0.convert.wire import Signal, build_request, encode_resource, encode_scope
+from otel_auth0.exporters.base import ExportOutcome
 from otel_auth0.exporters.otlp import OtlpExporter
 from otel_auth0.readiness.result import CheckResult, failed, passed, skipped
 from otel_auth0.receivers.endpoint_check import judge
@@ -70,18 +71,27 @@ def check_telemetry_export(config: Config) -> CheckResult:
         encode_resource({"service.name": config.service_name}),
         [(encode_scope(TELEMETRY_SCOPE, ""), record)],
     )
-    exporter = OtlpExporter(otlp)
+    where = otlp.endpoint or "OTEL_EXPORTER_OTLP_ENDPOINT"
     try:
-        accepted = exporter.export(Signal.SPANS, request, 1)
+        exporter = OtlpExporter(otlp)
+    except ValueError as error:
+        return failed(
+            "telemetry_export",
+            title,
+            f"OTLP exporter settings for {where}",
+            str(error),
+            "fix exporters.otlp or the OTEL_EXPORTER_OTLP_* variable the message names",
+        )
+    try:
+        result = exporter.export(Signal.SPANS, request, 1)
     finally:
         exporter.shutdown()
-    where = otlp.endpoint or "OTEL_EXPORTER_OTLP_ENDPOINT"
-    if not accepted:
+    if result.outcome is not ExportOutcome.ACCEPTED:
         return failed(
             "telemetry_export",
             title,
             f"OTLP export of one span to {where}",
-            "the endpoint did not accept the span",
+            f"the endpoint did not accept the span ({result.outcome.value})",
             "check exporters.otlp endpoint, protocol, headers and TLS settings",
         )
     return passed(

@@ -1,6 +1,7 @@
 """Log scan behind ``otel-auth0 scan`` and ``rate_limits.feature``: rate-limit events, authentication
-failures by error and Management API failures in a window, grouped by type, client, connection, IP
-and hour, compared with ``readiness.thresholds``."""
+failures by error, Management API failures, email delivery failures, deprecation notices and warnings
+in a window, grouped by type, client, connection, IP and hour, compared with ``readiness.thresholds``.
+A scan that could not read its whole window says which part it did not read."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from otel_auth0.auth0.log_window import WindowRead
 from otel_auth0.config import ReadinessThresholds
 from otel_auth0.convert.catalog import RATE_LIMIT_CODES, lookup
 from otel_auth0.convert.events import Event, EventFormatError, iter_json_items, normalize_event
@@ -24,6 +26,9 @@ AUTH_FAILURE_CATEGORIES = frozenset(
     ]
 )
 MANAGEMENT_FAILURE_CATEGORIES = frozenset(["management.fail"])
+EMAIL_FAILURE_CODES = frozenset(["fn", "fv", "fvr", "gd_send_email_verification_failure"])
+DEPRECATION_CODES = frozenset(["depnote"])
+WARNING_CODES = frozenset(["w", "wn", "wum", "acul_sdk_notice"])
 GROUPS = ("type", "client", "connection", "ip", "hour")
 
 
@@ -56,19 +61,55 @@ class ScanReport:
     """What one scan found."""
 
     since: datetime
+    until: datetime | None = None
     events: int = 0
+    stopped: str | None = None
+    read_until: datetime | None = None
+    retries: int = 0
+    waited: float = 0.0
     rate_limit: Group = field(default_factory=Group)
     auth_failures: Group = field(default_factory=Group)
     management_failures: Group = field(default_factory=Group)
+    email_failures: Group = field(default_factory=Group)
+    deprecations: Group = field(default_factory=Group)
+    warnings: Group = field(default_factory=Group)
+
+    @property
+    def complete(self) -> bool:
+        """The whole window was read."""
+        return self.stopped is None
+
+    def span(self) -> str:
+        """``<since> to <until>``: the time span read."""
+        end = self.until if self.complete else self.read_until
+        until = end.isoformat(timespec="seconds") if end else "the newest event"
+        return f"{self.since.isoformat(timespec='seconds')} to {until}"
+
+    def unread(self) -> str | None:
+        """The part of the window not read (and why), or ``None`` when the whole window was read."""
+        if self.complete:
+            return None
+        start = (self.read_until or self.since).isoformat(timespec="seconds")
+        end = self.until.isoformat(timespec="seconds") if self.until else "now"
+        return f"events from {start} to {end} were not read ({self.stopped})"
 
     def as_json(self) -> dict[str, Any]:
         """JSON-friendly form (``otel-auth0 scan --json``)."""
         return {
             "since": self.since.isoformat(),
+            "until": self.until.isoformat() if self.until else None,
             "events": self.events,
+            "complete": self.complete,
+            "read_until": self.read_until.isoformat() if self.read_until else None,
+            "unread": self.unread(),
+            "retries": self.retries,
+            "waited_s": round(self.waited, 1),
             "rate_limit": self.rate_limit.as_json(),
             "auth_failures": self.auth_failures.as_json(),
             "management_failures": self.management_failures.as_json(),
+            "email_failures": self.email_failures.as_json(),
+            "deprecations": self.deprecations.as_json(),
+            "warnings": self.warnings.as_json(),
         }
 
 
@@ -79,23 +120,36 @@ def _date(event: Event) -> datetime | None:
         return None
 
 
-def summarize(events: list[Event], since: datetime) -> ScanReport:
-    """Classify the events dated at or after ``since`` (undated events are counted too)."""
-    report = ScanReport(since)
+def summarize(events: list[Event], since: datetime, until: datetime | None = None) -> ScanReport:
+    """Classify the events dated from ``since`` to ``until`` (undated events are counted too)."""
+    report = ScanReport(since, until)
     for event in events:
         when = _date(event)
-        if when is not None and when < since:
+        if when is not None and (when < since or (until is not None and when > until)):
             continue
         report.events += 1
         code = str(event.get("type", ""))
         category = lookup(code).category
         if code in RATE_LIMIT_CODES:
             report.rate_limit.add(event, code)
+        elif code in EMAIL_FAILURE_CODES:
+            report.email_failures.add(event, code)
+        elif code in DEPRECATION_CODES:
+            report.deprecations.add(event, code)
+        elif code in WARNING_CODES:
+            report.warnings.add(event, code)
         elif category in AUTH_FAILURE_CATEGORIES:
             error = str(event.get("description") or lookup(code).label)
             report.auth_failures.add(event, f"{code}: {error}")
         elif category in MANAGEMENT_FAILURE_CATEGORIES:
             report.management_failures.add(event, code)
+    return report
+
+
+def summarize_window(read: WindowRead) -> ScanReport:
+    """:func:`summarize` of a window read from the tenant, keeping where and why it stopped."""
+    report = summarize(read.events, read.since, read.until)
+    report.stopped, report.read_until = read.stopped, read.read_until
     return report
 
 

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 import httpx
 
 from otel_auth0.auth0.http import ssl_context
-from otel_auth0.auth0.management import ManagementClient
-from otel_auth0.auth0.management_reads import TenantSnapshot, read_tenant
+from otel_auth0.auth0.management_reads import TenantSnapshot
+from otel_auth0.auth0.sdk import SdkSession
+from otel_auth0.auth0.tenant_reader import read_tenant
 from otel_auth0.config import Auth0Config, Config, ReadinessConfig, ReadinessSmtpConfig, load_config
 
 if TYPE_CHECKING:  # aiosmtpd comes with the readiness extra; `scan` works without it
@@ -53,17 +53,11 @@ class ReadinessTarget:
         """``value`` resolved against the configuration file's directory."""
         return value if value.is_absolute() else self.base_dir / value
 
-    def with_client(self, work: Callable[[ManagementClient], Awaitable[T]]) -> T:
-        """Run ``work`` with a fresh Management API client on a private event loop."""
-
-        async def run() -> T:
-            client = ManagementClient(self.auth0)
-            try:
-                return await work(client)
-            finally:
-                await client.aclose()
-
-        return asyncio.run(run())
+    def with_client(self, work: Callable[[SdkSession], T], deadline: float | None = None) -> T:
+        """Run ``work`` with a fresh session of Auth0's Management API SDK (rate limits waited out
+        until the ``time.monotonic()`` ``deadline``, when given)."""
+        with SdkSession(self.auth0, deadline) as session:
+            return work(session)
 
     def snapshot(self) -> TenantSnapshot:
         """The tenant configuration, read once per run."""

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from otel_auth0.config import Auth0Config
 from otel_auth0.convert.events import Event
 from otel_auth0.convert.mapping import Converted
+from otel_auth0.detections.engine import Observed
 from otel_auth0.instruments import Instruments
 from otel_auth0.pipeline.checkpoints import Checkpoint
 from otel_auth0.pipeline.queue import EnqueueResult
@@ -34,9 +35,13 @@ class ReceiverIntake(Protocol):
         """Convert Auth0 events and enqueue them with ``checkpoint`` in one transaction."""
 
     def submit_converted(
-        self, converted: Sequence[Converted], scope: str, checkpoint: tuple[str, str] | None = None
+        self,
+        converted: Sequence[Converted],
+        scope: str,
+        checkpoint: tuple[str, str] | None = None,
+        observed: Sequence[Observed] = (),
     ) -> EnqueueResult:
-        """Enqueue telemetry the receiver built itself."""
+        """Enqueue telemetry the receiver built itself (``observed`` goes to the detection rules)."""
 
     def get_checkpoint(self, name: str) -> Checkpoint | None:
         """A stored position, or ``None``."""

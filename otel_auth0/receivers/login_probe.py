@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import UTC, datetime
+from typing import Any
 
 from otel_auth0.auth0.probe import LoginProbe, ProbeResult, ProbeSettings, Sleep
 from otel_auth0.backoff import Backoff, jittered
 from otel_auth0.config import Auth0Config, LoginProbeConfig
 from otel_auth0.convert.mapping import Converted
+from otel_auth0.detections.engine import Observed
 from otel_auth0.receivers.base import ReceiverFactory, Services
 from otel_auth0.receivers.probe_guard import CredentialGuard
 from otel_auth0.receivers.probe_telemetry import SCOPE, blocked_telemetry, probe_telemetry, record_metrics
@@ -81,12 +84,27 @@ class ProbeRunner:
             self.services.succeeded()
         else:
             log.warning("login_probe failed (%s): %s", result.error_type, result.message)
-        await self._emit(probe_telemetry(self.settings, result))
+        await self._emit(probe_telemetry(self.settings, result), [probe_observation(result)])
         return result
 
-    async def _emit(self, item: Converted) -> None:
+    async def _emit(self, item: Converted, observed: list[Observed] | None = None) -> None:
         if self.emit:
-            await submit(self.services, [item], SCOPE)
+            await submit(self.services, [item], SCOPE, observed=observed or ())
+
+
+def probe_observation(result: ProbeResult) -> Observed:
+    """What the detection rules see of one run (``match.source: login_probe``): ``type``
+    ``login_probe``, ``outcome``, ``duration_s``, ``error_type`` and ``date``."""
+    end = datetime.fromtimestamp((result.end_ns or result.start_ns) / 1e9, UTC)
+    event: dict[str, Any] = {
+        "type": "login_probe",
+        "outcome": "success" if result.ok else "failure",
+        "duration_s": result.duration,
+        "date": end.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+    }
+    if result.error_type:
+        event["error_type"] = result.error_type
+    return Observed(event, source="login_probe")
 
 
 class LoginProbeReceiver:

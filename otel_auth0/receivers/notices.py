@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -27,6 +28,7 @@ from otel_auth0.auth0.ip_ranges import IpRangesError, diff, load_snapshot, parse
 from otel_auth0.config import NoticesConfig
 from otel_auth0.convert.attributes import cap
 from otel_auth0.convert.mapping import Converted
+from otel_auth0.detections.engine import Observed
 from otel_auth0.receivers.base import ReceiverFactory, Services
 from otel_auth0.receivers.feed_fetch import FeedEntry, FetchError, feed_schedule, fetch_if_changed, parse_feed
 from otel_auth0.receivers.records import log_record, submit
@@ -61,6 +63,21 @@ def changelog_record(entry: FeedEntry, url: str) -> Converted:
         time_ns=entry.time_ns,
     )
     return Converted(key=f"changelog:{entry.guid}", logs=record)
+
+
+def changelog_observation(entry: FeedEntry) -> Observed:
+    """What the detection rules see of a changelog item (``match.source: notices``, ``type``
+    ``changelog``, with ``guid``, ``title``, ``summary``, ``link`` and ``date``)."""
+    event: dict[str, object] = {
+        "type": "changelog",
+        "guid": entry.guid,
+        "title": entry.title,
+        "summary": entry.summary,
+        "link": entry.link,
+    }
+    if entry.time_ns is not None:
+        event["date"] = datetime.fromtimestamp(entry.time_ns / 1e9, UTC).isoformat().replace("+00:00", "Z")
+    return Observed(event, source="notices")
 
 
 def ip_ranges_record(region: str, added: tuple[str, ...], removed: tuple[str, ...], url: str) -> Converted:
@@ -138,9 +155,11 @@ class NoticesReceiver:
         )
         if content is None:
             return 0
-        items = [changelog_record(entry, self.changelog_url) for entry in await parse_feed(content)]
+        entries = await parse_feed(content)
+        items = [changelog_record(entry, self.changelog_url) for entry in entries]
         checkpoint = (CHANGELOG_CHECKPOINT, validators.dump())
-        return await submit(self._services, items, SCOPE, checkpoint) or 0
+        observed = [changelog_observation(entry) for entry in entries]
+        return await submit(self._services, items, SCOPE, checkpoint, observed) or 0
 
     async def _bulletins(self, client: httpx.AsyncClient) -> int:
         """Security bulletins and SDK advisories; every source is tried, the first failure is raised."""

@@ -15,6 +15,7 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 
 from otel_auth0.convert.mapping import Converted
 from otel_auth0.convert.wire import AttributeValue, Signal, frame_record, key_values
+from otel_auth0.detections.engine import Observed
 from otel_auth0.pipeline.queue import QueueFull
 from otel_auth0.receivers.base import Services
 
@@ -97,11 +98,12 @@ async def submit(
     items: Sequence[Converted],
     scope: str,
     checkpoint: tuple[str, str] | None = None,
+    observed: Sequence[Observed] = (),
 ) -> int | None:
-    """Enqueue off the event loop; returns how many items were new, or ``None`` when the queue was full
-    (reported; nothing enqueued)."""
+    """Enqueue off the event loop (``observed`` then goes to the detection rules); returns how many
+    items were new, or ``None`` when the queue was full (reported; nothing enqueued)."""
     try:
-        result = await asyncio.to_thread(services.intake.submit_converted, items, scope, checkpoint)
+        result = await asyncio.to_thread(services.intake.submit_converted, items, scope, checkpoint, observed)
     except QueueFull as full:
         services.instruments.queue_refused.add(1, services.source)
         services.instruments.receiver_refused_log_records.add(len(items), services.source)

@@ -13,6 +13,7 @@ from otel_auth0_sim.management_api import logs_routes
 from otel_auth0_sim.management_extra import extra_routes
 from otel_auth0_sim.middleware import CONTROLS_OFF, ControlAccess, ControlGate, FaultsAndCounters
 from otel_auth0_sim.oauth import DEFAULT_GRANTS, token_routes
+from otel_auth0_sim.scenarios import scenario_routes
 from otel_auth0_sim.state import TenantState
 from otel_auth0_sim.traffic import TrafficGenerator
 
@@ -30,6 +31,7 @@ def create_app(
         *token_routes(state, {**DEFAULT_GRANTS, **password_grants(auth)}),
         *logs_routes(state),
         *control_routes(state, generator),
+        *scenario_routes(state, generator),
         *auth_routes(state, auth),
         *feed_routes(state, FeedsState.for_tenant(state)),
         *extra_routes(state),

@@ -10,6 +10,7 @@ from typing import Any
 
 from otel_auth0_sim.log_stream_push import FORMATS, StreamTarget
 from otel_auth0_sim.middleware import ControlAccess
+from otel_auth0_sim.scenarios import NAMES as SCENARIOS
 from otel_auth0_sim.server import SimulatorOptions, run
 from otel_auth0_sim.state import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, PROFILES
 
@@ -65,6 +66,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--client-secret", default=DEFAULT_CLIENT_SECRET, help="M2M client secret (default: %(default)s)"
     )
     parser.add_argument("--profile", choices=PROFILES, default="good", help="tenant configuration profile")
+    parser.add_argument(
+        "--scenario",
+        choices=SCENARIOS,
+        help="start this attack or failure scenario (docs/simulator.md) after --scenario-after seconds",
+    )
+    parser.add_argument(
+        "--scenario-after",
+        type=_number(float, 0),
+        default=5.0,
+        metavar="SECONDS",
+        help="(default: %(default)s)",
+    )
     stream = parser.add_argument_group("Log Stream push (custom webhook)")
     stream.add_argument("--log-stream-url", help="POST generated events to this webhook URL")
     stream.add_argument("--log-stream-token", default="", help="Authorization header value, sent verbatim")
@@ -117,5 +130,7 @@ def run_from_args(args: argparse.Namespace) -> int:
             profile=args.profile,
             log_stream=stream,
             controls=ControlAccess(enabled=args.enable_controls, token=args.control_token),
+            scenario=args.scenario,
+            scenario_after=args.scenario_after,
         )
     )

@@ -1,13 +1,15 @@
 """Test control endpoints under ``/_sim/`` (no authentication; loopback test use only).
 
-- ``POST /_sim/faults`` ``{"path_prefix": "/api/v2/logs", "status": 503, "count": 3}``: answer the next
-  ``count`` requests under the prefix with that status (429 comes with ``x-ratelimit-*`` headers and a
+- ``POST /_sim/faults`` ``{"path_prefix": "/api/v2/logs", "status": 503, "count": 3, "after": 0}``:
+  let ``after`` requests under the prefix through, then answer the next ``count`` with that status
+  (429 comes with ``x-ratelimit-*`` headers and a
   reset ``reset_after`` seconds ahead, default 1); ``"status": 0`` drops the connection mid-response.
   ``GET`` lists pending faults, ``DELETE`` clears them.
 - ``POST /_sim/events``: ``{"generate": N}`` generates N events now; ``{"events": [...]}`` (or a bare
-  list) stores the given events, assigning log ids. Answers ``{"log_ids": [...]}``.
+  list) stores the given events, assigning log ids. Answers ``{"log_ids": [...]}``. ``GET`` answers
+  every stored event (a JSON array in log id order, a format ``otel-auth0 import`` and ``detect`` read).
 - ``GET /_sim/stats``: requests by path and status, 429s sent, token requests, generated and stored
-  counts, stream status, profile.
+  counts, stored events by type, stream status, profile.
 - ``GET /_sim/log-ids``: ``{"log_ids": [...]}``, every stored log id in order.
 - ``GET|POST /_sim/stream`` ``{"paused": true|false}``: pause or resume the Log Stream pusher
   (resuming also lifts an automatic pause after sustained failure).
@@ -18,6 +20,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import asdict
 from typing import Any
 
@@ -69,7 +72,11 @@ def control_routes(state: TenantState, generator: TrafficGenerator) -> list[Rout
                     "'status' must be an HTTP error status (400-599) or 0 to drop the connection"
                 )
             fault = Fault(
-                prefix, status, _positive_int(body, "count", 1), _positive_int(body, "reset_after", 1, 0)
+                prefix,
+                status,
+                _positive_int(body, "count", 1),
+                _positive_int(body, "reset_after", 1, 0),
+                _positive_int(body, "after", 0, 0),
             )
             state.faults.append(fault)
         elif request.method == "DELETE":
@@ -77,6 +84,8 @@ def control_routes(state: TenantState, generator: TrafficGenerator) -> list[Rout
         return JSONResponse({"faults": [asdict(f) for f in state.faults]})
 
     async def events(request: Request) -> JSONResponse:
+        if request.method == "GET":
+            return JSONResponse(state.events)
         body = await _json_body(request)
         if isinstance(body, dict) and "generate" in body:
             stored = emit(state, generator, _positive_int(body, "generate"))
@@ -96,6 +105,7 @@ def control_routes(state: TenantState, generator: TrafficGenerator) -> list[Rout
             {
                 **state.counters.as_json(),
                 "stored": len(state.events),
+                "types": dict(Counter(str(e.get("type")) for e in state.events)),
                 "stream": asdict(state.stream),
                 "profile": state.profile,
             }
@@ -129,7 +139,7 @@ def control_routes(state: TenantState, generator: TrafficGenerator) -> list[Rout
 
     return [
         Route("/_sim/faults", faults, methods=["GET", "POST", "DELETE"]),
-        Route("/_sim/events", events, methods=["POST"]),
+        Route("/_sim/events", events, methods=["GET", "POST"]),
         Route("/_sim/stats", stats, methods=["GET"]),
         Route("/_sim/log-ids", log_ids, methods=["GET"]),
         Route("/_sim/stream", stream, methods=["GET", "POST"]),

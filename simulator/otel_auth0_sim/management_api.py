@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from otel_auth0_sim.search_query import SEARCH_FIELDS, QuerySyntaxError, matches_all, parse_query
+from otel_auth0_sim.search_query import SEARCH_FIELDS, Query, QuerySyntaxError, parse_query
 from otel_auth0_sim.state import Event, TenantState
 
 MAX_PAGE = 100
@@ -58,9 +58,14 @@ def rate_limited_response(reset: int, limit: int) -> JSONResponse:
 
 
 def management_route(
-    state: TenantState, path: str, handler: Handler, methods: list[str] | None = None
+    state: TenantState,
+    path: str,
+    handler: Handler,
+    methods: list[str] | None = None,
+    scope: str | None = None,
 ) -> Route:
-    """A route whose handler runs only within the rate limit and with a valid Management API token."""
+    """A route whose handler runs only within the rate limit, with a valid Management API token and,
+    when ``scope`` is given, only for a token granted that scope (403 naming it otherwise)."""
 
     async def guarded(request: Request) -> Response:
         decision = state.bucket.take()
@@ -72,6 +77,8 @@ def management_route(
             response: Response = api_error(401, "Missing authentication")
         elif not state.token_valid(token.strip(), state.management_audience):
             response = api_error(401, "Invalid token", "invalid_token")
+        elif scope is not None and scope not in state.token_scopes(token.strip()):
+            response = api_error(403, f"Insufficient scope, expected any of: {scope}", "insufficient_scope")
         else:
             try:
                 response = await handler(request)
@@ -105,7 +112,16 @@ def logs_routes(state: TenantState) -> list[Route]:
 
     async def list_logs(request: Request) -> Response:
         params = request.query_params
-        search_keys = {"q", "page", "per_page", "sort", "include_totals", "fields", "include_fields"}
+        search_keys = {
+            "q",
+            "search",
+            "page",
+            "per_page",
+            "sort",
+            "include_totals",
+            "fields",
+            "include_fields",
+        }
         if "from" in params or ("take" in params and not search_keys & set(params)):
             return _checkpoint_page(state, request)
         return _search(state, request)
@@ -117,8 +133,8 @@ def logs_routes(state: TenantState) -> list[Route]:
         return JSONResponse(_api_row(event))
 
     return [
-        management_route(state, "/api/v2/logs", list_logs),
-        management_route(state, "/api/v2/logs/{log_id}", get_log),
+        management_route(state, "/api/v2/logs", list_logs, scope="read:logs"),
+        management_route(state, "/api/v2/logs/{log_id}", get_log, scope="read:logs"),
     ]
 
 
@@ -137,16 +153,23 @@ def _checkpoint_page(state: TenantState, request: Request) -> Response:
 
 
 def _search(state: TenantState, request: Request) -> Response:
-    """Search mode: ``q``, ``sort``, ``page``/``per_page``, ``fields``, ``include_totals``."""
+    """Search mode: ``q`` (or the SDK's ``search``), ``sort``, ``page``/``per_page`` (within the first
+    1,000 results), ``fields``/``include_fields``, ``include_totals``."""
     params = request.query_params
+    text = params.get("q") or params.get("search")
     try:
-        terms = parse_query(params["q"]) if params.get("q") else []
+        query: Query | None = parse_query(text) if text else None
     except QuerySyntaxError as exc:
         raise BadRequest(f"Invalid query: {exc}") from None
     page = _int_param(request, "page", 0, 0, SEARCH_RESULT_CAP)
     per_page = _int_param(request, "per_page", DEFAULT_PAGE, 1, MAX_PAGE)
+    if page * per_page >= SEARCH_RESULT_CAP:
+        raise BadRequest(
+            f"You can only page through the first {SEARCH_RESULT_CAP} records. Use the checkpoint "
+            "(from, take) or a narrower query instead."
+        )
     sort_field, descending = _sort(params.get("sort", "date:-1"))
-    hits = [e for e in state.events if matches_all(terms, e)]
+    hits = [e for e in state.events if query is None or query.matches(e)]
     hits.sort(key=lambda e: (str(e.get(sort_field, "")), e["log_id"]), reverse=descending)
     hits = hits[:SEARCH_RESULT_CAP]
     start = page * per_page

@@ -1,6 +1,6 @@
-"""Management API configuration endpoints the readiness suite reads, served from the tenant's profile
-(:mod:`otel_auth0_sim.profiles`), and ``POST /api/v2/jobs/verification-email``, which really
-sends the email over SMTP through the configured provider.
+"""Management API email endpoints (provider, templates) and ``POST /api/v2/jobs/verification-email``,
+which really sends the email over SMTP through the configured provider; the other configuration reads
+come from :mod:`otel_auth0_sim.management_config`.
 
 Where the mail goes: the profile's ``smtp`` provider, or Auth0's built-in provider (default template,
 ``no-reply@auth0user.net``), both delivered to the SMTP relay set by ``POST /_sim/email-relay``
@@ -28,6 +28,7 @@ from starlette.routing import Route
 from otel_auth0_sim.auth_state import TEST_USERS
 from otel_auth0_sim.control import ControlError
 from otel_auth0_sim.management_api import api_error, management_route
+from otel_auth0_sim.management_config import config_routes
 from otel_auth0_sim.profiles import (
     BUILT_IN_FROM,
     DEFAULT_VERIFY_BODY,
@@ -108,13 +109,6 @@ def extra_routes(state: TenantState, relay: EmailRelay | None = None) -> list[Ro
     relay = relay or EmailRelay()
     sending: set[asyncio.Task[None]] = set()
 
-    def serve(key: str, wrap: str | None = None) -> Any:
-        async def handler(request: Request) -> Response:
-            value = _current(state, relay)[key]
-            return JSONResponse({wrap: value} if wrap else value)
-
-        return handler
-
     async def email_provider(request: Request) -> Response:
         provider = _current(state, relay)["email_provider"]
         if provider is None:
@@ -127,18 +121,6 @@ def extra_routes(state: TenantState, relay: EmailRelay | None = None) -> list[Ro
         if template is None:
             return api_error(404, f"Template {name} not found", "inexistent_email_template")
         return JSONResponse(template)
-
-    async def attack_protection(request: Request) -> Response:
-        part = request.path_params["part"]
-        settings = _current(state, relay)["attack_protection"].get(part)
-        return JSONResponse(settings) if settings is not None else api_error(404, "Not Found")
-
-    async def action_bindings(request: Request) -> Response:
-        bindings = _current(state, relay)["action_bindings"].get(request.path_params["trigger"], [])
-        return JSONResponse({"bindings": bindings, "total": len(bindings), "start": 0, "limit": 50})
-
-    async def phone_provider(request: Request) -> Response:
-        return JSONResponse(_current(state, relay)["phone_provider"])
 
     async def verification_email(request: Request) -> Response:
         try:
@@ -216,30 +198,14 @@ def extra_routes(state: TenantState, relay: EmailRelay | None = None) -> list[Ro
             relay.ca_file = body.get("ca_file")
         return JSONResponse(relay.public())
 
-    def read(path: str, handler: Any) -> Route:
-        return management_route(state, path, handler)
-
     return [
-        read("/api/v2/tenants/settings", serve("settings")),
-        read("/api/v2/clients", serve("clients")),
-        read("/api/v2/client-grants", serve("client_grants")),
-        read("/api/v2/connections", serve("connections")),
-        read("/api/v2/resource-servers", serve("resource_servers")),
-        read("/api/v2/emails/provider", email_provider),
-        read("/api/v2/email-templates/{name}", email_template),
-        read("/api/v2/attack-protection/{part}", attack_protection),
-        read("/api/v2/log-streams", serve("log_streams")),
-        read("/api/v2/event-streams", serve("event_streams")),
-        read("/api/v2/network-acls", serve("network_acls")),
-        read("/api/v2/custom-domains", serve("custom_domains")),
-        read("/api/v2/guardian/factors", serve("guardian_factors")),
-        read("/api/v2/guardian/policies", serve("guardian_policies")),
-        read("/api/v2/guardian/factors/phone/selected-provider", phone_provider),
-        read("/api/v2/prompts", serve("prompts")),
-        read("/api/v2/actions/actions", serve("actions", "actions")),
-        read("/api/v2/actions/triggers/{trigger}/bindings", action_bindings),
-        read("/api/v2/rules", serve("rules")),
-        read("/api/v2/hooks", serve("hooks")),
-        management_route(state, "/api/v2/jobs/verification-email", verification_email, ["POST"]),
+        *config_routes(state, lambda: _current(state, relay)),
+        management_route(state, "/api/v2/emails/provider", email_provider, scope="read:email_provider"),
+        management_route(
+            state, "/api/v2/email-templates/{name}", email_template, scope="read:email_templates"
+        ),
+        management_route(
+            state, "/api/v2/jobs/verification-email", verification_email, ["POST"], scope="update:users"
+        ),
         Route("/_sim/email-relay", relay_control, methods=["GET", "POST"]),
     ]

@@ -1,7 +1,8 @@
-"""ASGI middleware that injects configured faults and counts requests by path and status."""
+"""ASGI middleware that injects configured faults and slowdowns and counts requests by path and status."""
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import time
 from dataclasses import dataclass
@@ -35,6 +36,9 @@ class FaultsAndCounters:
                 status = message["status"]
             await send(message)
 
+        delay = self.state.take_slowdown(path)
+        if delay:
+            await asyncio.sleep(delay)
         fault = self.state.take_fault(path)
         if fault is None:
             await self.app(scope, receive, counting_send)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from otel_auth0_sim.profiles_audit import add_audit_reads
+from otel_auth0_sim.profiles_large import grow
 from otel_auth0_sim.state import DEFAULT_CLIENT_ID
 
 LEGACY_RO = "http://auth0.com/oauth/legacy/grant-type/ro"
@@ -57,6 +59,14 @@ def _action(id: str, name: str, trigger: str, code: str, **fields: Any) -> dict[
         "secrets": [{"name": "ROLES_API_TOKEN"}] if "event.secrets" in code else [],
         **fields,
     }
+
+
+# A syntactically valid public key for the simulated Payments API's token encryption (not a real key).
+PAYMENTS_KEY_PEM = (
+    "-----BEGIN PUBLIC KEY-----\n"
+    "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAsimulatedsimulatedsimulatedsimulatedsim\n"
+    "-----END PUBLIC KEY-----\n"
+)
 
 
 def _binding(action_id: str, name: str) -> dict[str, Any]:
@@ -209,7 +219,12 @@ def _good(base_url: str) -> dict[str, Any]:
                 "consent_policy": "transactional-authorization-with-mfa",
                 "token_encryption": {
                     "format": "compact-nested-jwe",
-                    "encryption_key": {"name": "payments-key", "alg": "RSA-OAEP-256", "kid": "pay-2026"},
+                    "encryption_key": {
+                        "name": "payments-key",
+                        "alg": "RSA-OAEP-256",
+                        "kid": "pay-2026",
+                        "pem": PAYMENTS_KEY_PEM,
+                    },
                 },
             },
         ],
@@ -470,7 +485,7 @@ def _misconfigured(base_url: str) -> dict[str, Any]:
     api.update(signing_alg="HS256", token_lifetime=2592000, enforce_policies=False)
     api.pop("proof_of_possession")
     payments.pop("consent_policy")
-    payments["token_encryption"] = {"format": "compact-nested-jwe"}
+    payments["token_encryption"]["format"] = "jwe"  # not the compact-nested-jwe Auth0 decrypts
     config["email_provider"] = None  # built-in test provider
     config["email_templates"] = {
         "reset_email": {**config["email_templates"]["reset_email"], "enabled": False}
@@ -519,6 +534,11 @@ def _misconfigured(base_url: str) -> dict[str, Any]:
 
 
 def tenant_config(profile: str, base_url: str) -> dict[str, Any]:
-    """The configuration of a tenant in ``profile`` (``good`` or ``misconfigured``) served at ``base_url``
-    (``scheme://host:port``, so its OIDC connection points back at the simulator as it is served)."""
-    return _misconfigured(base_url) if profile == "misconfigured" else _good(base_url)
+    """The configuration of a tenant in ``profile`` (``good``, ``misconfigured``, ``large`` or
+    ``essentials``, the ``good`` tenant on a smaller plan) served at
+    ``base_url`` (``scheme://host:port``, so its OIDC connection points back at the simulator as it is
+    served), with every read of Auth0's audit tools (:mod:`otel_auth0_sim.profiles_audit`)."""
+    config = _misconfigured(base_url) if profile == "misconfigured" else _good(base_url)
+    if profile == "large":
+        grow(config)
+    return add_audit_reads(config, profile, base_url.split("://", 1)[-1])

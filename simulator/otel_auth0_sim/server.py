@@ -19,8 +19,10 @@ import uvicorn
 from otel_auth0.local_tls import TlsFiles, ensure_certificates
 from otel_auth0_sim.app import create_app
 from otel_auth0_sim.auth_state import startup_info as probe_startup_info
+from otel_auth0_sim.history import backfill
 from otel_auth0_sim.log_stream_push import LogStreamPusher, StreamTarget
 from otel_auth0_sim.middleware import CONTROLS_OFF, ControlAccess
+from otel_auth0_sim.scenarios import run_scenario
 from otel_auth0_sim.state import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, M2MClient, TenantState
 from otel_auth0_sim.traffic import TrafficGenerator, generate_forever
 
@@ -42,6 +44,8 @@ class SimulatorOptions:
     profile: str = "good"
     log_stream: StreamTarget | None = None
     controls: ControlAccess = CONTROLS_OFF
+    scenario: str | None = None
+    scenario_after: float = 5.0
 
 
 class _Server(uvicorn.Server):
@@ -93,6 +97,8 @@ async def serve(options: SimulatorOptions) -> int:
         scheme="https" if options.tls else "http",
     )
     generator = TrafficGenerator(state.tenant_name, state.environment_name, state.hostname, options.seed)
+    if options.profile == "large":
+        backfill(state, generator)
     config = uvicorn.Config(
         create_app(state, generator, options.controls),
         log_level="warning",
@@ -125,11 +131,20 @@ async def serve(options: SimulatorOptions) -> int:
         ]
         if options.log_stream is not None:
             background.append(asyncio.create_task(LogStreamPusher(state, options.log_stream, client).run()))
+        if options.scenario is not None:
+            background.append(asyncio.create_task(_scenario_later(state, generator, options)))
         await serving
         for task in background:
             task.cancel()
         await asyncio.gather(*background, return_exceptions=True)
     return 0
+
+
+async def _scenario_later(state: TenantState, generator: TrafficGenerator, options: SimulatorOptions) -> None:
+    """``--scenario``: start it ``scenario_after`` seconds after start-up."""
+    await asyncio.sleep(options.scenario_after)
+    assert options.scenario is not None
+    run_scenario(state, generator, options.scenario, {})
 
 
 def run(options: SimulatorOptions) -> int:

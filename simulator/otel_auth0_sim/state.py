@@ -20,8 +20,33 @@ Event = dict[str, Any]
 
 DEFAULT_CLIENT_ID = "otel-auth0-sim-client"
 DEFAULT_CLIENT_SECRET = "otel-auth0-sim-secret"
-PROFILES = ("good", "misconfigured")
-M2M_SCOPES = ("read:logs", "read:logs_users", "read:clients", "read:connections", "read:tenant_settings")
+PROFILES = ("good", "misconfigured", "large", "essentials")
+M2M_SCOPES = (
+    "read:logs",
+    "read:logs_users",
+    "read:clients",
+    "read:client_grants",
+    "read:connections",
+    "read:resource_servers",
+    "read:tenant_settings",
+    "read:email_provider",
+    "read:email_templates",
+    "read:attack_protection",
+    "read:log_streams",
+    "read:event_streams",
+    "read:network_acls",
+    "read:custom_domains",
+    "read:guardian_factors",
+    "read:mfa_policies",
+    "read:prompts",
+    "read:branding",
+    "read:actions",
+    "read:rules",
+    "read:hooks",
+    "update:users",
+)
+LOGS_ONLY_CLIENT_ID = "otel-auth0-sim-logs-only"
+LOGS_ONLY_CLIENT_SECRET = "otel-auth0-sim-logs-only-secret"
 
 
 @dataclass(frozen=True)
@@ -46,7 +71,8 @@ class IssuedToken:
 
 @dataclass
 class Fault:
-    """An injected failure for the next ``count`` requests whose path starts with ``path_prefix``.
+    """An injected failure for ``count`` requests whose path starts with ``path_prefix``, once ``after``
+    such requests went through.
 
     ``status`` is an HTTP status to answer with, or 0 to drop the connection mid-response.
     """
@@ -55,6 +81,17 @@ class Fault:
     status: int
     count: int
     reset_after: int = 1
+    after: int = 0
+
+
+@dataclass
+class Slowdown:
+    """The next ``count`` requests whose path starts with ``path_prefix`` are answered ``seconds`` late
+    (the ``login_slow`` scenario)."""
+
+    path_prefix: str
+    seconds: float
+    count: int
 
 
 @dataclass
@@ -117,8 +154,10 @@ class TenantState:
         self.tenant_name = tenant_name
         self.environment_name = environment_name
         self.profile = profile
+        logs_only = M2MClient(LOGS_ONLY_CLIENT_ID, LOGS_ONLY_CLIENT_SECRET, "logs reader", ("read:logs",))
         self.clients = {
-            c.client_id: c for c in clients or [M2MClient(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET)]
+            c.client_id: c
+            for c in [*(clients or [M2MClient(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET)]), logs_only]
         }
         self.tokens: dict[str, IssuedToken] = {}
         self.bucket = TokenBucket(mgmt_rate_limit, mgmt_rate_limit)
@@ -127,6 +166,7 @@ class TenantState:
         self._ids: list[str] = []
         self._by_id: dict[str, Event] = {}
         self.faults: list[Fault] = []
+        self.slowdowns: list[Slowdown] = []
         self.stream = StreamStatus()
         self.counters = Counters()
         self.changed = asyncio.Event()
@@ -152,6 +192,11 @@ class TenantState:
         issued = self.tokens.get(token)
         return issued is not None and issued.audience == audience and issued.expires_at > time.time()
 
+    def token_scopes(self, token: str) -> tuple[str, ...]:
+        """The scopes granted to ``token``."""
+        issued = self.tokens.get(token)
+        return issued.scopes if issued is not None else ()
+
     def add_event(self, event: Event) -> Event:
         """Store ``event``, assigning a fresh log id unless it brings an unused one; wakes the pusher."""
         log_id = event.get("log_id")
@@ -175,9 +220,22 @@ class TenantState:
         start = 0 if log_id is None else bisect.bisect_right(self._ids, log_id)
         return self.events[start : start + limit]
 
+    def take_slowdown(self, path: str) -> float:
+        """Consume one use of the first slowdown matching ``path``; its delay in seconds (0 if none)."""
+        for slowdown in self.slowdowns:
+            if path.startswith(slowdown.path_prefix) and slowdown.count > 0:
+                slowdown.count -= 1
+                if slowdown.count == 0:
+                    self.slowdowns.remove(slowdown)
+                return slowdown.seconds
+        return 0.0
+
     def take_fault(self, path: str) -> Fault | None:
         """Consume one use of the first fault matching ``path``."""
         for fault in self.faults:
+            if path.startswith(fault.path_prefix) and fault.after > 0:
+                fault.after -= 1
+                return None
             if path.startswith(fault.path_prefix) and fault.count > 0:
                 fault.count -= 1
                 if fault.count == 0:

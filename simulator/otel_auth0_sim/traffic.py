@@ -168,6 +168,11 @@ class TrafficGenerator:
         self.environment_name = environment_name
         self.hostname = hostname
         self.rng = random.Random(seed)
+        # Deprecation notices (depnote) come from legacy features (Rules and Hooks), which the ``good``
+        # profile has switched off; :func:`emit` follows the tenant's profile.
+        self.legacy_features = True
+        # Loop time until which :func:`generate_forever` generates nothing (the ``stream_pause`` scenario).
+        self.quiet_until = 0.0
         self._pending: deque[Event] = deque()
         self.apps = [
             App(self._token(32, _ALNUM), "Customer Portal", "spa"),
@@ -213,6 +218,20 @@ class TrafficGenerator:
         return self.rng.choices(funcs, weights)[0](start)
 
     # -- random building blocks -------------------------------------------------------------
+
+    def event(
+        self, type_: str, description: str, when: datetime, app: App, client: Client, **fields: Any
+    ) -> Event:
+        """One event of this tenant (for scenarios built outside the generator)."""
+        return self._event(type_, description, when, app, client, **fields)
+
+    def user_fields(self, user: User) -> dict[str, Any]:
+        """The user and connection fields of an event about ``user``."""
+        return self._user_fields(user)
+
+    def browser(self) -> Client:
+        """A random browser client."""
+        return self._browser()
 
     def _token(self, length: int, alphabet: str = _URLSAFE) -> str:
         return "".join(self.rng.choice(alphabet) for _ in range(length))
@@ -611,7 +630,8 @@ class TrafficGenerator:
         return [self._event("sapi", description, start, app, client, details=details)]
 
     def _notice(self, start: datetime) -> list[Event]:
-        kind = self.rng.choice(("api_limit", "api_limit_warning", "limit_wc", "limit_mu", "depnote"))
+        kinds = ("api_limit", "api_limit_warning", "limit_wc", "limit_mu")
+        kind = self.rng.choice((*kinds, "depnote") if self.legacy_features else kinds)
         app = self.rng.choice(self.m2m_apps + self.apps)
         if kind in ("api_limit", "api_limit_warning"):
             path = self.rng.choice(("/api/v2/logs", "/api/v2/users", "/oauth/token"))
@@ -671,6 +691,7 @@ class TrafficGenerator:
 
 def emit(state: TenantState, generator: TrafficGenerator, count: int) -> list[Event]:
     """Generate ``count`` events now and store them in ``state`` (each gets its log id there)."""
+    generator.legacy_features = state.profile != "good"
     stored = [state.add_event(event) for event in generator.take(count)]
     state.counters.generated += len(stored)
     return stored
@@ -686,6 +707,9 @@ async def generate_forever(
     started, emitted = loop.time(), 0
     while max_events is None or emitted < max_events:
         await asyncio.sleep(min(0.1, 1 / events_per_second))
+        if loop.time() < generator.quiet_until:
+            started = loop.time() - emitted / events_per_second
+            continue
         due = int((loop.time() - started) * events_per_second) - emitted
         if max_events is not None:
             due = min(due, max_events - emitted)

@@ -74,10 +74,14 @@ def test_import_produces_logs_spans_and_metrics(tmp_path: Path, otlp_receiver: O
     result = run_cli("import", "--config", str(config), str(input_file), timeout=120)
     assert result.returncode == 0, result.stderr
 
-    logs = otlp_receiver.log_records()
+    received = otlp_receiver.log_records()
+    logs = [log for log in received if log.scope == "otel_auth0.auth0_logs"]
     by_id = {attributes(log.record.attributes)["auth0.log.id"]: log for log in logs}
     assert set(by_id) == unique_ids and len(logs) == len(unique_ids)
-    assert {log.scope for log in logs} == {"otel_auth0.auth0_logs"}
+    # Elastic's fixtures hold two client grants to the Management API: the only detections.
+    detections = [log for log in received if log.scope != "otel_auth0.auth0_logs"]
+    assert {log.scope for log in detections} == {"otel_auth0.detections"}
+    assert [log.record.event_name for log in detections] == ["auth0.detection.management_api_grant"] * 2
     unknown = attributes(by_id["crafted-5"].record.attributes)
     assert (unknown["auth0.log.category"], unknown["auth0.log.outcome"]) == ("other", "unknown")
 

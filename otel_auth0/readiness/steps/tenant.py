@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 from pytest_bdd import given, parsers, then
 
+from otel_auth0.auth0.log_window import read_window
 from otel_auth0.auth0.management import Auth0Error
-from otel_auth0.auth0.management_reads import TenantSnapshot, search_logs_since
+from otel_auth0.auth0.management_reads import TenantSnapshot
 from otel_auth0.readiness.checks import run_check
 from otel_auth0.readiness.log_export import (
     check_export_active,
@@ -16,10 +18,12 @@ from otel_auth0.readiness.log_export import (
     read_checkpoint,
 )
 from otel_auth0.readiness.rate_limits import check_headroom, check_rate_limit_events
-from otel_auth0.readiness.scan import ScanReport, summarize
+from otel_auth0.readiness.scan import ScanReport, summarize_window
 from otel_auth0.readiness.steps.assertions import ReadinessFailure, expect
 from otel_auth0.readiness.steps.common import require_reads
 from otel_auth0.readiness.target import ReadinessTarget
+
+SCAN_TIME_LIMIT = 600.0
 
 
 @then(parsers.parse('the production check "{check}" passes'))
@@ -53,14 +57,18 @@ def retention(readiness_target: ReadinessTarget, snapshot: TenantSnapshot) -> No
 @given("the tenant logs of the rate-limit window", target_fixture="scan_report")
 def scan_window(readiness_target: ReadinessTarget) -> ScanReport:
     """Tenant logs of ``thresholds.rate_limit_window_h``, summarised."""
-    since = datetime.now(UTC) - timedelta(hours=readiness_target.readiness.thresholds.rate_limit_window_h)
+    until = datetime.now(UTC)
+    since = until - timedelta(hours=readiness_target.readiness.thresholds.rate_limit_window_h)
+    deadline = time.monotonic() + SCAN_TIME_LIMIT
     try:
-        events = readiness_target.with_client(lambda client: search_logs_since(client, since))
+        read = readiness_target.with_client(
+            lambda session: read_window(session, since, until, deadline), deadline
+        )
     except Auth0Error as error:
         raise ReadinessFailure(
             f"cannot read tenant logs: {error}. Fix: grant read:logs to the readiness application"
         ) from None
-    return summarize(events, since)
+    return summarize_window(read)
 
 
 @then("there are no more rate-limit events than allowed")

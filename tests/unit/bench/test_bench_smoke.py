@@ -44,7 +44,8 @@ def test_in_process_measurements_count_every_event(items: list[dict[str, object]
     assert baseline.measure(rounds, 100).events == 100
     assert mapping.measure(rounds, 100).per_second > 0
     a, b = compare(rounds, 100)
-    assert a.events == b.events == 100 and a.seconds > 0 and b.seconds > 0
+    _, _, d = compare(rounds, 100, with_detections=True)
+    assert a.events == b.events == d.events == 100 and a.seconds > 0 and b.seconds > 0 and d.seconds > 0
     rows = scaling.measure([items[:20]])
     assert [row["padding_kib"] for row in rows] == list(scaling.PADDING_KIB)
     assert rows[-1]["bytes_per_event"] > rows[0]["bytes_per_event"] + 16_000
@@ -58,14 +59,18 @@ def test_load_client_bodies_have_unique_log_ids() -> None:
 
 
 def test_process_measurements_and_report(tmp_path: Path) -> None:
-    for name in ("pipeline", "poller", "memory"):
+    for name in ("pipeline", "pipeline_detections", "poller", "memory"):
         (tmp_path / name).mkdir()
     results: dict[str, Any] = {
         "machine": machine_info(0),
         "baseline": {"events_per_s": 1000.0},
         "mapping": {"events_per_s": 800.0},
+        "detections": {"events_per_s": 600.0},
         "size_scaling": scaling.measure([stream_items(10)]),
         "pipeline": pipeline.measure(tmp_path / "pipeline", seconds=1.0, concurrency=2, batch=20),
+        "pipeline_detections": pipeline.measure(
+            tmp_path / "pipeline_detections", seconds=1.0, concurrency=2, batch=20, detections=True
+        ),
         "poller": poller.measure(tmp_path / "poller", rate_limit=20, seconds_at_bound=0.5),
         "memory": memory.measure(tmp_path / "memory", events=2000, live_events=100, drain_seconds=60),
     }
@@ -74,7 +79,7 @@ def test_process_measurements_and_report(tmp_path: Path) -> None:
     assert results["memory"]["drained_log_records"] == 2100
     assert results["memory"]["peak_rss_mb_queued"] > 0
     headline = summary(results)
-    assert headline["mapping_ratio"] == 0.8
+    assert headline["mapping_ratio"] == 0.8 and headline["detections_ratio"] == 0.6
     console = Console(record=True, width=200)
     console.print(render({**headline, **results}))
     assert "(e) peak RSS" in console.export_text()

@@ -45,16 +45,21 @@ def endpoint() -> Iterator[str]:
     [
         (200, ExportOutcome.ACCEPTED),
         (400, ExportOutcome.REJECTED),
+        (401, ExportOutcome.FAILED),
+        (408, ExportOutcome.FAILED),
         (413, ExportOutcome.REJECTED),
         (429, ExportOutcome.FAILED),
+        (500, ExportOutcome.FAILED),
+        (502, ExportOutcome.FAILED),
         (503, ExportOutcome.FAILED),
+        (504, ExportOutcome.FAILED),
     ],
 )
 def test_http_status_classification(endpoint: str, status: int, outcome: ExportOutcome) -> None:
     Answer.status = status
-    exporter = OtlpExporter(OtlpExporterConfig(endpoint=endpoint, protocol="http/protobuf", timeout=1))
+    exporter = OtlpExporter(OtlpExporterConfig(endpoint=endpoint, protocol="http/protobuf", timeout=5), {})
     request = build_request(Signal.LOGS, encode_resource({}), [(encode_scope("s", "1"), b"")])
     try:
-        assert exporter.export(Signal.LOGS, request, 0) is outcome
+        assert exporter.export(Signal.LOGS, request, 0).outcome is outcome
     finally:
         exporter.shutdown()

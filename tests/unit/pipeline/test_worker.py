@@ -7,13 +7,13 @@ from pathlib import Path
 
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.sdk.metrics import MeterProvider
-from opentelemetry.sdk.metrics.export import MetricExporter
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader, MetricExporter, NumberDataPoint
 
 from otel_auth0.backoff import Backoff
 from otel_auth0.config import DedupeConfig, QueueConfig
 from otel_auth0.convert.mapping import EventConverter
 from otel_auth0.convert.wire import Signal, encode_resource
-from otel_auth0.exporters.base import ExportOutcome, SignalExporter
+from otel_auth0.exporters.base import ACCEPTED, FAILED, REJECTED, ExportOutcome, ExportResult, SignalExporter
 from otel_auth0.instruments import Instruments
 from otel_auth0.pipeline.queue import PersistentQueue
 from otel_auth0.pipeline.worker import ExportWorker
@@ -28,15 +28,15 @@ class FlakyExporter(SignalExporter):
         self.poison = poison
         self.delivered: list[ExportLogsServiceRequest] = []
 
-    def export(self, signal: Signal, request: bytes, records: int) -> ExportOutcome:
+    def export(self, signal: Signal, request: bytes, records: int) -> ExportResult:
         if self.failures:
             self.failures -= 1
-            return ExportOutcome.FAILED
+            return FAILED
         decoded = ExportLogsServiceRequest.FromString(request)
         if self.poison in request:
-            return ExportOutcome.REJECTED
+            return REJECTED
         self.delivered.append(decoded)
-        return ExportOutcome.ACCEPTED
+        return ACCEPTED
 
     def metric_exporter(self) -> MetricExporter:
         raise NotImplementedError
@@ -123,3 +123,60 @@ def test_a_refused_row_is_isolated_and_parked_while_the_rest_is_delivered(tmp_pa
         if attribute.key == "auth0.log.id"
     ]
     assert sorted(delivered) == sorted(e["log_id"] for e in good)
+
+
+class ScriptedExporter(SignalExporter):
+    """Answers each export with the next scripted result."""
+
+    name = "scripted"
+    bit = 1
+
+    def __init__(self, *results: ExportResult) -> None:
+        self.results = list(results)
+
+    def export(self, signal: Signal, request: bytes, records: int) -> ExportResult:
+        return self.results.pop(0)
+
+    def metric_exporter(self) -> MetricExporter:
+        raise NotImplementedError
+
+    def shutdown(self) -> None:
+        pass
+
+
+def counted(reader: InMemoryMetricReader, name: str) -> float:
+    data = reader.get_metrics_data()
+    assert data is not None
+    return sum(
+        point.value
+        for resource in data.resource_metrics
+        for scope in resource.scope_metrics
+        for metric in scope.metrics
+        if metric.name == name
+        for point in metric.data.data_points
+        if isinstance(point, NumberDataPoint)
+    )
+
+
+def test_a_backend_retry_delay_longer_than_the_backoff_reaches_the_worker(tmp_path: Path) -> None:
+    exporter = ScriptedExporter(ExportResult(ExportOutcome.FAILED, retry_after=120.0), FAILED, ACCEPTED)
+    queue, worker = make_worker(tmp_path, exporter)
+    queue.enqueue([EventConverter().convert(e) for e in events(1)], "scope")
+    assert worker.export_once() is None
+    assert worker.retry_delay() >= 120.0  # beyond the backoff's cap and any request timeout
+    assert worker.export_once() is None
+    assert worker.retry_delay() < 120.0  # the backend asked only once
+    assert worker.export_once() == 1
+
+
+def test_a_partial_success_is_acknowledged_and_counted_not_retried(tmp_path: Path) -> None:
+    exporter = ScriptedExporter(ExportResult(ExportOutcome.ACCEPTED, partially_rejected=2))
+    queue = PersistentQueue(tmp_path / "q.sqlite3", 1, QueueConfig(), DedupeConfig())
+    reader = InMemoryMetricReader()
+    instruments = Instruments(MeterProvider(metric_readers=[reader]).get_meter("test"))
+    worker = ExportWorker(queue, exporter, encode_resource({"service.name": "t"}), "0", instruments)
+    queue.enqueue([EventConverter().convert(e) for e in events(5)], "scope")
+    assert worker.export_once() == 5
+    assert queue.size == 0 and not exporter.results
+    assert counted(reader, "otel_auth0.export.partially_rejected") == 2
+    assert counted(reader, "otel_auth0.export.records") == 3

@@ -83,7 +83,8 @@ async def test_email_relay_control(client: httpx.AsyncClient) -> None:
 async def test_reads_of_the_newer_checks(client: httpx.AsyncClient) -> None:
     grants = (await client.get("/api/v2/client-grants")).json()
     assert [g["client_id"] for g in grants] == [DEFAULT_CLIENT_ID]
-    assert [s["status"] for s in (await client.get("/api/v2/event-streams")).json()] == ["enabled"]
+    streams = (await client.get("/api/v2/event-streams")).json()["eventStreams"]  # Auth0's key
+    assert [s["status"] for s in streams] == ["enabled"]
     acls = (await client.get("/api/v2/network-acls")).json()
     assert {a["rule"]["scope"] for a in acls} == {"authentication", "management"}
     bindings = (await client.get("/api/v2/actions/triggers/post-login/bindings")).json()["bindings"]
@@ -93,4 +94,4 @@ async def test_reads_of_the_newer_checks(client: httpx.AsyncClient) -> None:
     assert (await client.post("/_sim/profile", json={"profile": "misconfigured"})).status_code == 200
     assert (await client.get("/api/v2/network-acls")).json() == []
     reset = (await client.get("/api/v2/actions/triggers/password-reset-post-challenge/bindings")).json()
-    assert reset == {"bindings": [], "total": 0, "start": 0, "limit": 50}
+    assert reset == {"bindings": [], "total": 0, "page": 0, "per_page": 50}

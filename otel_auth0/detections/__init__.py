@@ -1,0 +1,1 @@
+"""Detections: rules over the event stream (docs/detections.md), emitted as OpenTelemetry signals."""

@@ -1,0 +1,310 @@
+"""The detection engine: rules applied to events in order, with bounded, persistable group state.
+
+The engine is a plain library (no I/O): the live pipeline (:mod:`otel_auth0.detections.processor`)
+and ``otel-auth0 detect`` drive the same engine with the same events, so they find the same
+detections. Windows run on event time (the event's ``date``), so a replay of archived logs behaves
+as the live stream did.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from otel_auth0.convert.events import Event, parse_time_ns
+from otel_auth0.detections.matching import AUTH0_LOGS, MISSING, field_value, fields_match, type_matches
+from otel_auth0.detections.model import Rule
+from otel_auth0.detections.state import (
+    AbsenceState,
+    BaselineState,
+    GroupState,
+    Hit,
+    Ref,
+    SingleState,
+    ThresholdState,
+)
+
+DEFAULT_MAX_GROUPS = 100_000
+MAX_CACHED_TYPES = 4096
+GroupKey = tuple[str, tuple[str, ...]]  # (rule id, group values)
+
+
+@dataclass(frozen=True, slots=True)
+class Observed:
+    """One thing the engine looks at: an event of ``source`` with its log record's trace context."""
+
+    event: Mapping[str, Any]
+    source: str = AUTH0_LOGS
+    trace_id: bytes = b""
+    span_id: bytes = b""
+    time_ns: int | None = None  # the event's ``date`` when the caller parsed it already
+
+
+@dataclass(frozen=True, slots=True)
+class Detection:
+    """One firing of a rule for one group."""
+
+    rule: Rule
+    group: dict[str, str]
+    time: float
+    count: int
+    first_time: float
+    refs: tuple[Ref, ...]
+    expected: float | None = None
+
+    @property
+    def window(self) -> float:
+        """The window the count is over (seconds; 0 for single-event rules)."""
+        spec = self.rule.threshold or self.rule.baseline
+        if spec is not None:
+            return spec.window
+        return self.rule.absence.after if self.rule.absence is not None else 0.0
+
+    @property
+    def log_ids(self) -> list[str]:
+        """Contributing log ids, oldest first."""
+        return [ref[0] for ref in self.refs if ref[0]]
+
+    def as_json(self) -> dict[str, Any]:
+        """The detection as ``otel-auth0 detect --json`` prints it."""
+        return {
+            "rule": self.rule.id,
+            "title": self.rule.title,
+            "severity": self.rule.severity,
+            "group": self.group,
+            "count": self.count,
+            "window_s": self.window,
+            "time": self.time,
+            "first_time": self.first_time,
+            "log_ids": self.log_ids,
+            **({"expected": round(self.expected, 3)} if self.expected is not None else {}),
+        }
+
+
+@dataclass
+class EngineStats:
+    """Counters the processor turns into metrics."""
+
+    shed: int = 0
+    dirty: set[GroupKey] = field(default_factory=set)
+    removed: set[GroupKey] = field(default_factory=set)
+
+
+def event_time(event: Mapping[str, Any], fallback: float) -> float:
+    """The event's ``date`` in UNIX seconds, else ``fallback``."""
+    ns = parse_time_ns(event.get("date"))
+    return ns / 1e9 if ns is not None else fallback
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
+
+
+def _values(event: Mapping[str, Any], names: tuple[str, ...], source: str) -> tuple[str, ...] | None:
+    """The values of ``names`` as text, or ``None`` when one is missing or empty."""
+    values = []
+    for name in names:
+        value = field_value(event, name, source)
+        if value is MISSING or value is None or value == "":
+            return None
+        values.append(value if isinstance(value, str) else _text(value))
+    return tuple(values)
+
+
+class DetectionEngine:
+    """Applies ``rules``; holds at most ``max_groups`` group states (least recently used shed first,
+    counted in :attr:`stats`)."""
+
+    def __init__(
+        self, rules: Sequence[Rule], max_groups: int = DEFAULT_MAX_GROUPS, max_refs: int = 20
+    ) -> None:
+        self.rules = {rule.id: rule for rule in rules}
+        self.max_groups = max_groups
+        self.max_refs = max_refs
+        self.groups: OrderedDict[GroupKey, GroupState] = OrderedDict()
+        self.stats = EngineStats()
+        self._by_type: dict[str, list[Rule]] = {}
+        self._by_source: dict[str, list[Rule]] = {}
+        for rule in rules:
+            self._by_source.setdefault(rule.match.source, []).append(rule)
+        self._groups = {rule.id: tuple(rule.groups) for rule in rules}
+        # Rules whose match needs more than the type code (checked once per code in _candidates).
+        self._field_rules = {
+            rule.id
+            for rule in rules
+            if rule.match.fields or rule.match.any_of or rule.match.source != AUTH0_LOGS
+        }
+        self.watermark = 0.0
+
+    def _candidates(self, observed: Observed) -> list[Rule]:
+        if observed.source != AUTH0_LOGS:
+            return self._by_source.get(observed.source, [])
+        event_type = str(observed.event.get("type", ""))
+        rules = self._by_type.get(event_type)
+        if rules is None:
+            if len(self._by_type) >= MAX_CACHED_TYPES:  # bounded whatever types a stream sends
+                self._by_type.clear()
+            rules = [
+                rule for rule in self._by_source.get(AUTH0_LOGS, []) if type_matches(rule.match, event_type)
+            ]
+            self._by_type[event_type] = rules
+        return rules
+
+    def process(self, observed: Observed, now: float) -> list[Detection]:
+        """Apply every rule to one event (``now``: the time used when it has no ``date``)."""
+        rules = self._candidates(observed)
+        if not rules:
+            return []
+        detections: list[Detection] = []
+        event, source = observed.event, observed.source
+        time = observed.time_ns / 1e9 if observed.time_ns is not None else event_time(event, now)
+        self.watermark = max(self.watermark, time)
+        ref: Ref | None = None
+        for rule in rules:
+            if rule.id in self._field_rules and not fields_match(rule.match, event, source):
+                continue
+            group = _values(event, self._groups[rule.id], source)
+            if group is None:
+                continue
+            distinct = ""
+            if rule.threshold is not None and rule.threshold.distinct is not None:
+                found = _values(event, (rule.threshold.distinct,), source)
+                if found is None:
+                    continue
+                distinct = found[0]
+            if ref is None:
+                log_id = event.get("log_id")
+                ref = (
+                    log_id if isinstance(log_id, str) else "",
+                    observed.trace_id.hex(),
+                    observed.span_id.hex(),
+                )
+            key = (rule.id, group)
+            state = self._state(rule, key)
+            hit = state.add(time, distinct, ref)
+            self.stats.dirty.add(key)
+            if hit is not None:
+                detection = self._fire(rule, group, state, hit, time)
+                if detection is not None:
+                    detections.append(detection)
+        return detections
+
+    def tick(self, now: float) -> list[Detection]:
+        """Check absence rules at ``now`` (wall clock in the live pipeline; silences that began within
+        the rule's ``after`` + ``history``) and forget idle groups."""
+        detections: list[Detection] = []
+        for key, state in list(self.groups.items()):
+            rule = self.rules[key[0]]
+            if isinstance(state, AbsenceState):
+                hit = state.silent(now, recent_only=True)
+                if hit is not None:
+                    self.stats.dirty.add(key)
+                    detection = self._fire(rule, key[1], state, hit, now)
+                    if detection is not None:
+                        detections.append(detection)
+            elif state.newest < self.watermark - self._horizon(rule):
+                self._remove(key)
+        return detections
+
+    @staticmethod
+    def _horizon(rule: Rule) -> float:
+        if rule.baseline is not None:
+            return max(rule.baseline.period, rule.dedupe)
+        return max(rule.threshold.window if rule.threshold is not None else 0.0, rule.dedupe)
+
+    def _fire(
+        self, rule: Rule, group: tuple[str, ...], state: GroupState, hit: Hit, time: float
+    ) -> Detection | None:
+        if state.last_fired is not None and time - state.last_fired < rule.dedupe:
+            return None
+        state.last_fired = time
+        return Detection(
+            rule,
+            dict(zip(rule.groups, group, strict=True)),
+            time,
+            hit.count,
+            hit.first_time,
+            hit.refs[-self.max_refs :],
+            hit.expected,
+        )
+
+    def _state(self, rule: Rule, key: GroupKey) -> GroupState:
+        state = self.groups.get(key)
+        if state is not None:
+            self.groups.move_to_end(key)
+            return state
+        state = new_state(rule)
+        self.groups[key] = state
+        while len(self.groups) > self.max_groups:
+            oldest, _ = self.groups.popitem(last=False)
+            self.stats.dirty.discard(oldest)
+            self.stats.removed.add(oldest)
+            self.stats.shed += 1
+        return state
+
+    def _remove(self, key: GroupKey) -> None:
+        del self.groups[key]
+        self.stats.dirty.discard(key)
+        self.stats.removed.add(key)
+
+    def changes(self) -> tuple[list[tuple[str, str, str]], list[tuple[str, str]]]:
+        """Group states changed and removed since the last call, as rows ``(rule, group, state JSON)``."""
+        rows = [
+            (key[0], json.dumps(list(key[1])), json.dumps({"kind": state.kind, **state.dump()}))
+            for key in self.stats.dirty
+            if (state := self.groups.get(key)) is not None
+        ]
+        removed = [(rule, json.dumps(list(group))) for rule, group in self.stats.removed]
+        self.stats.dirty.clear()
+        self.stats.removed.clear()
+        return rows, removed
+
+    def restore(self, rows: Iterable[tuple[str, str, str]]) -> int:
+        """Load saved group states of rules that still exist with the same kind; returns how many."""
+        loaded = 0
+        for rule_id, group, data in rows:
+            rule = self.rules.get(rule_id)
+            if rule is None:
+                continue
+            state = new_state(rule)
+            saved = json.loads(data)
+            if saved.get("kind") != state.kind:
+                continue
+            try:
+                state.load(saved)
+            except (KeyError, TypeError, ValueError, IndexError):
+                continue
+            self.groups[(rule_id, tuple(json.loads(group)))] = state
+            self.watermark = max(self.watermark, state.newest)
+            loaded += 1
+        while len(self.groups) > self.max_groups:
+            self.groups.popitem(last=False)
+            self.stats.shed += 1
+        return loaded
+
+
+def new_state(rule: Rule) -> GroupState:
+    """Empty state for one group of ``rule``."""
+    if rule.threshold is not None:
+        return ThresholdState(rule.threshold)
+    if rule.baseline is not None:
+        return BaselineState(rule.baseline)
+    if rule.absence is not None:
+        return AbsenceState(rule.absence)
+    return SingleState()
+
+
+def run(engine: DetectionEngine, events: Iterable[Observed], now: float) -> list[Detection]:
+    """Every detection of ``events`` processed in order."""
+    detections: list[Detection] = []
+    for observed in events:
+        detections.extend(engine.process(observed, now))
+    return detections
+
+
+def as_observed(events: Iterable[Event]) -> list[Observed]:
+    """Auth0 events without trace context."""
+    return [Observed(event) for event in events]

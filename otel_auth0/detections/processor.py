@@ -1,0 +1,137 @@
+"""The detection processor of the live pipeline: engine + rules from the configuration + state file +
+telemetry. The intake hands it every event it enqueued (never a duplicate) and the observations of
+the probe and notices receivers; it returns the detections' telemetry to enqueue."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from otel_auth0.config import Config
+from otel_auth0.convert.attributes import STRING_FIELDS
+from otel_auth0.convert.mapping import Converted
+from otel_auth0.convert.wire import AttributeValue
+from otel_auth0.detections.engine import Detection, DetectionEngine, Observed
+from otel_auth0.detections.loader import load_rules
+from otel_auth0.detections.output import to_telemetry
+from otel_auth0.detections.store import StateStore
+from otel_auth0.instruments import Instruments
+from otel_auth0.processors.redact import Redactor, build_redactor
+
+log = logging.getLogger(__name__)
+
+STATE_FILE = "detections.sqlite3"
+
+
+class DetectionProcessor:
+    """Thread-safe; window state saved every ``save_interval`` and by :meth:`close`."""
+
+    def __init__(
+        self,
+        engine: DetectionEngine,
+        instruments: Instruments,
+        store: StateStore | None = None,
+        save_interval: float = 5.0,
+        with_spans: bool = True,
+        redactor: Redactor | None = None,
+    ) -> None:
+        self.engine = engine
+        self._instruments = instruments
+        self._store = store
+        self._save_interval = save_interval
+        self._with_spans = with_spans
+        self._redactor = redactor
+        self._lock = threading.Lock()
+        self._last_save = time.monotonic()
+        self._shed_reported = engine.stats.shed
+        if store is not None:
+            loaded = engine.restore(store.load())
+            if loaded:
+                log.info("detections: resumed %d window states", loaded)
+
+    def observe(self, observed: Sequence[Observed]) -> list[Converted]:
+        """Run the rules over ``observed``; the telemetry of what fired."""
+        now = time.time()
+        with self._lock:
+            detections: list[Detection] = []
+            for item in observed:
+                detections.extend(self.engine.process(item, now))
+            self._maybe_save()
+        return self._emit(detections)
+
+    def tick(self) -> list[Converted]:
+        """Absence rules against the wall clock; forget idle groups; save when due."""
+        with self._lock:
+            detections = self.engine.tick(time.time())
+            self._maybe_save()
+        return self._emit(detections)
+
+    def _emit(self, detections: list[Detection]) -> list[Converted]:
+        for detection in detections:
+            log.warning("detection %s %s: %d events", detection.rule.id, detection.group, detection.count)
+            self._instruments.detections.add(
+                1,
+                {
+                    "auth0.detection.rule.id": detection.rule.id,
+                    "auth0.detection.severity": detection.rule.severity,
+                },
+            )
+        shed = self.engine.stats.shed - self._shed_reported
+        if shed:
+            self._instruments.detections_shed.add(shed)
+            self._shed_reported = self.engine.stats.shed
+        return [to_telemetry(self._redacted(detection), self._with_spans) for detection in detections]
+
+    def _redacted(self, detection: Detection) -> Detection:
+        """Group values redacted as ``processors.redact`` redacts the attributes they come from."""
+        if self._redactor is None or not detection.group:
+            return detection
+        values: dict[str, AttributeValue] = {}
+        for name, value in detection.group.items():
+            for field, attribute in STRING_FIELDS:
+                if field == name:
+                    values[attribute] = value
+        redaction = self._redactor.begin(values, " ".join(detection.group.values()))
+        group = {name: redaction.text(value) for name, value in detection.group.items()}
+        return dataclasses.replace(detection, group=group)
+
+    def _maybe_save(self) -> None:
+        if self._store is not None and time.monotonic() - self._last_save >= self._save_interval:
+            self._save()
+
+    def _save(self) -> None:
+        assert self._store is not None
+        rows, removed = self.engine.changes()
+        self._store.save(rows, removed)
+        self._last_save = time.monotonic()
+
+    def close(self) -> None:
+        """Save everything that changed and close the state file."""
+        with self._lock:
+            if self._store is not None:
+                self._save()
+                self._store.close()
+                self._store = None
+
+
+def build_processor(config: Config, instruments: Instruments) -> DetectionProcessor | None:
+    """The processor for ``processors.detections`` (``None`` when switched off); rule files are read
+    here, so a bad one stops the start with :class:`~otel_auth0.detections.loader.RuleFileError`."""
+    settings = config.processors.detections
+    if not settings.enabled:
+        return None
+    rules = load_rules(settings.rules_files, settings.default_rules, settings.disabled_rules)
+    engine = DetectionEngine(rules, settings.max_groups, settings.max_log_ids)
+    store = StateStore(Path(config.state_dir) / STATE_FILE)
+    return DetectionProcessor(
+        engine,
+        instruments,
+        store,
+        settings.save_interval,
+        config.telemetry.spans != "none",
+        build_redactor(config.processors.redact),
+    )

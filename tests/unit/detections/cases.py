@@ -1,0 +1,135 @@
+"""A hand-built event sequence per default rule: ``(events, index of the event that must fire it)``.
+
+Threshold sequences hold exactly ``count`` matching events, so the rule fires on the last one and not
+before (the boundary)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from otel_auth0.detections.engine import Observed
+from tests.unit.detections.builders import changelog, event, probe, sapi
+
+Case = tuple[list[Observed], int]
+
+
+def _last(events: list[Observed]) -> Case:
+    return events, len(events) - 1
+
+
+def credential_stuffing() -> Case:
+    return _last([event("fu", i, ip="198.51.100.9", user_name=f"u{i}@acme.test") for i in range(10)])
+
+
+def brute_force() -> Case:
+    return _last([event("fp", i * 2, ip=f"198.51.100.{i}", user_name="victim@acme.test") for i in range(20)])
+
+
+def mfa_push_bombing() -> Case:
+    return _last([event("gd_send_pn", i * 30, user_id="auth0|victim") for i in range(5)])
+
+
+def leaked_password_login() -> Case:
+    return _last([event("pwd_leak", 0, user_name="leaky@acme.test", ip="198.51.100.3")])
+
+
+def refresh_token_reuse() -> Case:
+    description = "Unsuccessful Refresh Token exchange, reused refresh token detected"
+    return _last([event("ferrt", 0, description=description, client_id="mobile")])
+
+
+def shared_mfa_phone() -> Case:
+    authenticator = {"authenticator": {"type": "sms", "phone_number": "+15550001"}}
+    return _last(
+        [
+            event("gd_enrollment_complete", i * 600, user_id=f"auth0|u{i}", details=authenticator)
+            for i in range(3)
+        ]
+    )
+
+
+def dynamic_client_burst() -> Case:
+    return _last([event("sapi", i * 60, description="Dynamic client registration") for i in range(15)])
+
+
+def attack_protection_disabled() -> Case:
+    path = "/api/v2/attack-protection/breached-password-detection"
+    return _last(
+        [sapi(0, "Update breached password settings", "patch", path, {"enabled": False}, {"enabled": False})]
+    )
+
+
+def mfa_policy_disabled() -> Case:
+    return _last(
+        [sapi(0, "Set the Multi-factor Authentication policies", "put", "/api/v2/guardian/policies", [])]
+    )
+
+
+def mfa_factor_disabled() -> Case:
+    return _last(
+        [sapi(0, "Update factor", "put", "/api/v2/guardian/factors/push-notification", {"enabled": False})]
+    )
+
+
+def post_login_action_changed() -> Case:
+    path = "/api/v2/actions/triggers/post-login/bindings"
+    return _last([sapi(0, "Update trigger bindings", "patch", path, {"bindings": []})])
+
+
+def new_admin_invited() -> Case:
+    body = {"email": "eve@evil.test", "roles": ["owner"]}
+    return _last(
+        [sapi(0, "Create tenant invitations for a given client", "post", "/api/v2/tenants/invitations", body)]
+    )
+
+
+def management_api_grant() -> Case:
+    body = {"client_id": "newapp", "audience": "https://acme.eu.auth0.com/api/v2/", "scope": ["read:users"]}
+    return _last([sapi(0, "Create client grant", "post", "/api/v2/client-grants", body)])
+
+
+def login_failure_spike() -> Case:
+    """55 minutes with one failed login a minute, 5 quiet minutes, then 30 failures within a minute:
+    the trailing hour predicts 5 in 5 minutes, so it fires at the 30th (min_count, above 3 x 5)."""
+    history = [event("fp", i * 60, user_name=f"u{i % 7}@acme.test", ip="198.51.100.1") for i in range(55)]
+    spike = [
+        event("fu", 3600 + i * 2, user_name=f"s{i}@acme.test", ip=f"198.51.100.{100 + i}") for i in range(30)
+    ]
+    return _last(history + spike)
+
+
+def rate_limit_burst() -> Case:
+    return _last([event("api_limit", i, client_id="batch") for i in range(50)])
+
+
+def email_delivery_failures() -> Case:
+    return _last([event("fn" if i % 2 else "fv", i * 60, user_name=f"u{i}@acme.test") for i in range(5)])
+
+
+def log_gap() -> Case:
+    """100 events in ten minutes, then silence, then one more event 5 minutes later: the gap fires."""
+    events = [event("s", i * 6, user_name="u@acme.test") for i in range(100)]
+    return _last([*events, event("s", 99 * 6 + 300, user_name="u@acme.test")])
+
+
+def deprecation_notice() -> Case:
+    return _last([event("depnote", 0, details={"feature": {"id": "legacy_rules", "name": "Rules"}})])
+
+
+def synthetic_login_failed() -> Case:
+    return _last([probe(0, False, 0.3), probe(60, False, 0.2)])
+
+
+def synthetic_login_slow() -> Case:
+    return _last([probe(i * 60, True, 6.5) for i in range(3)])
+
+
+def changelog_deprecation() -> Case:
+    return _last([changelog(0, "Deprecation of the legacy tokeninfo endpoint")])
+
+
+CASES: dict[str, Callable[[], Case]] = {
+    name: function
+    for name, function in globals().items()
+    if callable(function) and not name.startswith("_") and function.__module__ == __name__
+}
