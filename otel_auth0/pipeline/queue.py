@@ -19,6 +19,7 @@ from pathlib import Path
 from otel_auth0.config import DedupeConfig, QueueConfig
 from otel_auth0.convert.mapping import Converted
 from otel_auth0.convert.wire import Signal
+from otel_auth0.pipeline.checkpoints import SELECT_CHECKPOINT, Checkpoint, queue_path
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS items (
@@ -71,14 +72,6 @@ class QueuedBatch:
     payload: bytes
 
 
-@dataclass(frozen=True, slots=True)
-class Checkpoint:
-    """A receiver's persisted position."""
-
-    value: str
-    updated_at: float
-
-
 class PersistentQueue:
     """Thread-safe; one SQLite connection guarded by a lock."""
 
@@ -108,6 +101,17 @@ class PersistentQueue:
             self._db.execute("DELETE FROM items WHERE pending = 0")
             self._size = int(self._db.execute("SELECT COALESCE(SUM(records), 0) FROM items").fetchone()[0])
             self._seen_count = int(self._db.execute("SELECT COUNT(*) FROM seen").fetchone()[0])
+
+    @classmethod
+    def in_state_dir(
+        cls,
+        state_dir: Path | str,
+        exporter_mask: int,
+        queue: QueueConfig | None = None,
+        dedupe: DedupeConfig | None = None,
+    ) -> PersistentQueue:
+        """The collector's queue under ``state_dir``."""
+        return cls(queue_path(state_dir), exporter_mask, queue, dedupe)
 
     def _transaction(self, synchronous: str = "FULL") -> _Transaction:
         return _Transaction(self._db, synchronous)
@@ -238,9 +242,7 @@ class PersistentQueue:
     def get_checkpoint(self, name: str) -> Checkpoint | None:
         """A receiver's persisted position, or ``None`` before its first batch."""
         with self._lock:
-            row = self._db.execute(
-                "SELECT value, updated_at FROM checkpoints WHERE name = ?", (name,)
-            ).fetchone()
+            row = self._db.execute(SELECT_CHECKPOINT, (name,)).fetchone()
         return Checkpoint(row[0], row[1]) if row else None
 
     def set_checkpoint(self, name: str, value: str) -> None:

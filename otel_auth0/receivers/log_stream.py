@@ -26,7 +26,8 @@ from otel_auth0.config import LogStreamConfig
 from otel_auth0.convert.events import Event, EventFormatError, iter_json_items, normalize_event, parse_time_ns
 from otel_auth0.http_listen import EmbeddedServer, bind, bound_address
 from otel_auth0.pipeline.queue import QueueFull
-from otel_auth0.receivers.base import Services, StreamProgress, log_id_order
+from otel_auth0.receivers.base import ReceiverFactory, Services
+from otel_auth0.receivers.stream_progress import StreamProgress, log_id_order
 
 log = logging.getLogger(__name__)
 
@@ -96,21 +97,18 @@ class LogStreamReceiver:
 
     name = "log_stream"
 
-    def __init__(self, services: Services) -> None:
-        config = services.config.receivers.log_stream
-        if config is None:
-            raise ValueError("receivers.log_stream is not configured")
-        self._config: LogStreamConfig = config
+    def __init__(self, config: LogStreamConfig, services: Services) -> None:
+        self._config = config
         self._services = services
-        self._progress: StreamProgress = services.stream_progress
+        self._progress = services.stream_progress or StreamProgress()
         self._closing = False
         self._in_flight = 0
         self._idle = asyncio.Event()
         self._submit_lock = asyncio.Lock()
         self._server: EmbeddedServer | None = None
         self._serving: asyncio.Task[None] | None = None
-        self._attributes = {"otel_auth0.receiver": self.name}
-        saved = services.intake.queue.get_checkpoint(CHECKPOINT)
+        self._attributes = services.source
+        saved = services.intake.get_checkpoint(CHECKPOINT)
         if saved is not None and self._progress.highest_log_id is None:
             self._progress.highest_log_id = saved.value
         self._socket = bind(config.listen, "receivers.log_stream.listen")
@@ -134,6 +132,9 @@ class LogStreamReceiver:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Serve until ``stop``; then answer 503 to new requests and return once none is in flight."""
+        self._closing = False
+        if self._socket.fileno() == -1:  # restarted after the server failed and closed it
+            self._socket = bind(self._config.listen, "receivers.log_stream.listen")
         config = uvicorn.Config(
             self.app(),
             log_level="warning",
@@ -157,7 +158,7 @@ class LogStreamReceiver:
         if self._serving.done():
             await self._serving  # the server failed: surface its error
 
-    async def aclose(self) -> None:
+    async def shutdown(self) -> None:
         """Close the listener (after the runtime drained the queue; until then it answers 503)."""
         if self._server is not None and self._serving is not None and not self._serving.done():
             self._server.should_exit = True
@@ -204,7 +205,7 @@ class LogStreamReceiver:
         if self._closing:
             raise RejectedRequest(503, "shutting_down", "shutting down; retry later", self._retry_after())
         accepted, duplicates = await self._submit(events)
-        self._services.instruments.receiver_last_success.set(time.time(), self._attributes)
+        self._services.succeeded()
         return JSONResponse({"accepted": accepted, "duplicates": duplicates})
 
     async def _read_body(self, request: Request) -> bytes:
@@ -275,3 +276,6 @@ class LogStreamReceiver:
                 newest = min(newest, now)
                 progress.newest_event_at = max(progress.newest_event_at or 0.0, newest)
         progress.changed.set()
+
+
+FACTORY = ReceiverFactory("log_stream", LogStreamConfig, LogStreamReceiver)

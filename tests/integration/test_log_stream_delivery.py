@@ -179,7 +179,7 @@ def test_backend_outage_loses_nothing_queue_drains(tmp_path: Path, otlp_receiver
     assert len(received_ids(otlp_receiver)) == len(sent) == 110
 
     def last(name: str) -> float:
-        """The newest value of each series (attribute set) of ``name``, summed."""
+        """The newest value of every series of ``name`` (e.g. each signal), summed."""
         points = sorted(otlp_receiver.metric_points(name), key=lambda p: p.point.time_unix_nano)
         assert points, f"no {name} points"
         newest = {tuple(sorted(p.attributes.items())): float(p.value or 0.0) for p in points}
