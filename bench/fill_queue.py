@@ -30,9 +30,7 @@ def fill(config_path: Path, events: int, pool: int = 2000) -> dict[str, float]:
         mask |= exporter.bit
     converter = build_converter(config)
     converted = [converter.convert(normalize_event(item)) for item in stream_items(pool)]
-    queue = PersistentQueue(
-        Path(config.state_dir) / "queue.sqlite3", mask, config.queue, config.processors.dedupe
-    )
+    queue = PersistentQueue.in_state_dir(config.state_dir, mask, config.queue, config.processors.dedupe)
     started = time.perf_counter()
     for first in range(0, events, BATCH):
         batch = [

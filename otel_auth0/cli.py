@@ -8,9 +8,10 @@ import sys
 from collections.abc import Sequence
 
 from otel_auth0 import __version__
+from otel_auth0.commands.common import CommandError
 
 # Each module exposes ``register(subparsers)`` that adds its parser and sets ``func``
-# (``func(args) -> int`` returns the exit code).
+# (``func(args) -> int`` returns the exit code; an expected failure raises ``CommandError``).
 COMMAND_MODULES = (
     "otel_auth0.commands.run",
     "otel_auth0.commands.simulate",
@@ -42,7 +43,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the process exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    result: int = args.func(args)
+    try:
+        result: int = args.func(args)
+    except CommandError as error:
+        print(f"otel-auth0: {error}", file=sys.stderr)
+        return error.exit_code
     return result
 
 

@@ -27,11 +27,15 @@ class ExporterState:
 
 @dataclass(frozen=True)
 class ReceiverState:
-    """``last_success``: UNIX time, or None before the first; ``stale_after``: None when not checked."""
+    """``last_success``: UNIX time, or None before the first; ``stale_after``: None when not checked;
+    ``crashed``: the supervisor's restart is pending after ``last_error``, ``restarts`` so far."""
 
     name: str
     last_success: float | None
     stale_after: float | None
+    crashed: bool = False
+    restarts: int = 0
+    last_error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,11 @@ class HealthModel:
         if queue.storage_error is not None:
             reasons.append(f"queue file cannot be written: {queue.storage_error}")
         for receiver in self._facts.receivers():
+            if receiver.crashed:
+                reasons.append(
+                    f"receiver {receiver.name} failed ({receiver.last_error}) and is waiting to be restarted "
+                    f"(restarted {receiver.restarts} times so far)"
+                )
             if receiver.stale_after is None:
                 continue
             since = receiver.last_success if receiver.last_success is not None else self.started_at

@@ -5,10 +5,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 
 from opentelemetry.metrics import Meter
-from opentelemetry.util.types import AttributeValue
 
 # (signal suffix, unit, description) of the signals export workers send from the queue.
 EXPORTED_SIGNALS = (("log_records", "{record}", "Log records"), ("spans", "{span}", "Spans"))
@@ -16,26 +15,9 @@ EXPORTED_SIGNALS = (("log_records", "{record}", "Log records"), ("spans", "{span
 QUEUED_SIGNALS = ("logs", "spans")
 # Histogram buckets for request durations in seconds.
 SECONDS_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
-
-
-class LastSuccessGauge:
-    """``otel_auth0.receiver.last_success``, remembering the last value per receiver for ``/readyz``."""
-
-    def __init__(self, meter: Meter) -> None:
-        self._gauge = meter.create_gauge(
-            "otel_auth0.receiver.last_success", unit="s", description="UNIX time of a receiver's last success"
-        )
-        self.by_receiver: dict[str, float] = {}
-
-    def set(self, amount: float, attributes: Mapping[str, AttributeValue] | None = None) -> None:
-        """Record a success at UNIX time ``amount`` for ``attributes["otel_auth0.receiver"]``."""
-        self._gauge.set(amount, attributes)
-        receiver = (attributes or {}).get("otel_auth0.receiver")
-        if isinstance(receiver, str):
-            self.by_receiver[receiver] = amount
-
 # Why a receiver parks an event (``otel_auth0.reason`` of otel_auth0.receiver.rejected_events).
 REJECTION_REASONS = ("bad_item", "conversion_failed")
+
 
 class Instruments:
     """The instruments, created once per process."""
@@ -116,12 +98,19 @@ class Instruments:
             unit="{error}",
             description="Receiver failures by receiver and error.type",
         )
+        self.receiver_restarts = meter.create_counter(
+            "otel_auth0.receiver.restarts",
+            unit="{restart}",
+            description="Receivers restarted after they raised or ended before stop",
+        )
         self.receiver_requests = meter.create_counter(
             "otel_auth0.receiver.requests",
             unit="{request}",
             description="Requests a receiver made or answered",
         )
-        self.receiver_last_success = LastSuccessGauge(meter)
+        self.receiver_last_success = meter.create_gauge(
+            "otel_auth0.receiver.last_success", unit="s", description="UNIX time of a receiver's last success"
+        )
         self.receiver_events = meter.create_counter(
             "otel_auth0.receiver.events", unit="{event}", description="Events a receiver enqueued"
         )
@@ -231,11 +220,13 @@ class Instruments:
                 self.receiver_duplicates,
                 self.queue_refused,
                 self.receiver_refused_log_records,
+                self.receiver_restarts,
             ):
                 counter.add(0, source)
             for reason in REJECTION_REASONS:
                 self.receiver_rejected_events.add(0, {**source, "otel_auth0.reason": reason})
         self.queue_dropped.add(0)
+        self.detections_shed.add(0)
         for error_type in probe_error_types:
             self.probe_errors.add(0, {"error.type": error_type})
         for log_type in rate_limit_types:

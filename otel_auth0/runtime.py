@@ -8,7 +8,6 @@ import sqlite3
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
@@ -30,8 +29,9 @@ from otel_auth0.pipeline.intake import Intake
 from otel_auth0.pipeline.queue import PersistentQueue
 from otel_auth0.pipeline.worker import ExportWorker
 from otel_auth0.processors.redact import build_redactor
-from otel_auth0.receivers.base import Receiver, Services
 from otel_auth0.receivers.probe_guard import BLOCKED_ERROR_TYPE
+from otel_auth0.receivers.registry import RECEIVERS, Registry, build_receivers
+from otel_auth0.receivers.supervision import ReceiverStatus, supervise
 from otel_auth0.runtime_health import CollectorHealth
 from otel_auth0.telemetry_server import TelemetryServer, prometheus_reader
 
@@ -70,6 +70,16 @@ def build_exporters(config: Config) -> list[SignalExporter]:
     return exporters
 
 
+def exporter_mask(config: Config) -> int:
+    """The queue's bits of the configured exporters (one per exporter kind)."""
+    mask = 0
+    if config.exporters.otlp is not None:
+        mask |= OtlpExporter.bit
+    if config.exporters.file is not None:
+        mask |= FileExporter.bit
+    return mask
+
+
 def build_converter(config: Config) -> EventConverter:
     """The event converter for this configuration."""
     tenant = (config.auth0.tenant_name if config.auth0 is not None else None) or ""
@@ -91,15 +101,15 @@ class Pipeline:
     intake: Intake
 
     @classmethod
-    def create(cls, config: Config, metric_readers: Sequence[MetricReader] = ()) -> Pipeline:
+    def create(
+        cls, config: Config, metric_readers: Sequence[MetricReader] = (), export: bool = True
+    ) -> Pipeline:
         """Open the queue under ``state_dir`` and build exporters, metrics (with ``metric_readers``
-        besides one per exporter) and workers."""
-        exporters = build_exporters(config)
-        mask = 0
-        for exporter in exporters:
-            mask |= exporter.bit
-        queue = PersistentQueue(
-            Path(config.state_dir) / "queue.sqlite3", mask, config.queue, config.processors.dedupe
+        besides one per exporter) and workers; with ``export`` off, no exporter, exporter metric
+        reader or worker (the queue then only keeps checkpoints)."""
+        exporters = build_exporters(config) if export else []
+        queue = PersistentQueue.in_state_dir(
+            config.state_dir, exporter_mask(config), config.queue, config.processors.dedupe
         )
         attributes = resource_attributes(config)
         readers = [
@@ -130,7 +140,7 @@ class Pipeline:
             build_converter(config),
             instruments,
             on_enqueued=lambda: _notify(workers),
-            detector=build_processor(config, instruments),
+            detector=build_processor(config, instruments) if export else None,
         )
         return cls(config, queue, exporters, workers, meter_provider, instruments, intake)
 
@@ -167,7 +177,10 @@ class Pipeline:
         self.record_health()
         if self.intake.detector is not None:
             self.intake.detector.close()
-        self.meter_provider.shutdown(timeout_millis=max(1000, (deadline - time.monotonic()) * 1000))
+        try:
+            self.meter_provider.shutdown(timeout_millis=max(1000, (deadline - time.monotonic()) * 1000))
+        except Exception as error:  # a reader missing the deadline must not lose the queue's close
+            log.warning("metrics not flushed on shutdown: %s", error)
         for exporter in self.exporters:
             exporter.shutdown()
         self.queue.close()
@@ -185,53 +198,25 @@ def _notify(workers: list[ExportWorker]) -> None:
         worker.notify()
 
 
-def build_receivers(services: Services) -> list[Receiver]:
-    """The receivers whose keys are present in ``receivers:``."""
-    config = services.config.receivers
-    receivers: list[Receiver] = []
-    if config.logs_api is not None:
-        from otel_auth0.receivers.logs_api import LogsApiReceiver
-
-        receivers.append(LogsApiReceiver(services))
-    if config.log_stream is not None:
-        from otel_auth0.receivers.log_stream import LogStreamReceiver
-
-        receivers.append(LogStreamReceiver(services))
-    if config.login_probe is not None:
-        from otel_auth0.receivers.login_probe import LoginProbeReceiver
-
-        receivers.append(LoginProbeReceiver(services))
-    if config.endpoint_check is not None:
-        from otel_auth0.receivers.endpoint_check import EndpointCheckReceiver
-
-        receivers.append(EndpointCheckReceiver(services))
-    if config.status is not None:
-        from otel_auth0.receivers.status import StatusReceiver
-
-        receivers.append(StatusReceiver(services))
-    if config.notices is not None:
-        from otel_auth0.receivers.notices import NoticesReceiver
-
-        receivers.append(NoticesReceiver(services))
-    return receivers
-
-
 class Collector:
-    """``otel-auth0 run``: receivers until stopped, then drain and flush; health and metrics on
-    ``telemetry.listen``."""
+    """``otel-auth0 run``: supervised receivers until stopped, then drain and flush; health and
+    metrics on ``telemetry.listen``."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, registry: Registry = RECEIVERS) -> None:
         self.config = config
         readers: list[MetricReader] = []
         self.telemetry_server: TelemetryServer | None = None
         self.health = HealthModel(config.telemetry.health, CollectorHealth(self))
         if config.telemetry.listen is not None:
-            reader, registry = prometheus_reader()
+            reader, prometheus_registry = prometheus_reader()
             readers.append(reader)
-            self.telemetry_server = TelemetryServer(config.telemetry.listen, self.health, registry)
+            self.telemetry_server = TelemetryServer(config.telemetry.listen, self.health, prometheus_registry)
         self.pipeline = Pipeline.create(config, readers)
-        self.services = Services(config, self.pipeline.intake, self.pipeline.instruments)
-        self.receivers = build_receivers(self.services)
+        built = build_receivers(
+            config.receivers, config.auth0, self.pipeline.intake, self.pipeline.instruments, registry
+        )
+        self.receivers = [receiver for receiver, _ in built]
+        self._statuses = {services.name: services.status for _, services in built}
         probe_error_types = (
             (*KNOWN_ERROR_TYPES, BLOCKED_ERROR_TYPE) if config.receivers.login_probe is not None else ()
         )
@@ -243,12 +228,23 @@ class Collector:
             sorted(RATE_LIMIT_CODES) if tenant_logs else (),
         )
 
+    def receiver_statuses(self) -> Mapping[str, ReceiverStatus]:
+        """Each receiver's supervision state by name (running, restarts, last error, last success)."""
+        return self._statuses
+
     async def run(self, stop: asyncio.Event) -> bool:
         """Run until ``stop`` is set; returns True when the queue was fully flushed on the way out."""
         self.pipeline.start()
         if self.telemetry_server is not None:
             await self.telemetry_server.start()
-        tasks = [asyncio.create_task(receiver.run(stop), name=receiver.name) for receiver in self.receivers]
+        instruments = self.pipeline.instruments
+        tasks = [
+            asyncio.create_task(
+                supervise(receiver.name, receiver.run, stop, self._statuses[receiver.name], instruments),
+                name=receiver.name,
+            )
+            for receiver in self.receivers
+        ]
         housekeeping = asyncio.create_task(self._housekeeping(stop))
         try:
             await stop.wait()
@@ -263,9 +259,7 @@ class Collector:
         finally:
             # Listeners (log_stream) keep answering 503 while the queue drains, then close.
             for receiver in self.receivers:
-                close = getattr(receiver, "aclose", None)
-                if close is not None:
-                    await close()
+                await receiver.shutdown()
             if self.telemetry_server is not None:
                 await self.telemetry_server.aclose()
 

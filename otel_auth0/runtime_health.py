@@ -1,5 +1,5 @@
 """What the running collector tells its health model (:mod:`otel_auth0.health`): each export worker's
-failure state, each receiver's last success, the queue's fill."""
+failure state, each receiver's supervision state and last success, the queue's fill."""
 
 from __future__ import annotations
 
@@ -26,17 +26,26 @@ class CollectorHealth:
         return [ExporterState(worker.exporter_name, worker.failing_since) for worker in workers]
 
     def receivers(self) -> list[ReceiverState]:
-        """Each receiver's last success. Not checked: log_stream (a quiet tenant sends nothing), and the
-        probes, whose success is the tenant's health, not the collector's (their alerts cover it)."""
+        """Each receiver's supervision state and last success. Staleness is not checked for log_stream
+        (a quiet tenant sends nothing) nor the probes, whose success is the tenant's health, not the
+        collector's (their alerts cover it)."""
         collector = self._collector
-        last = collector.pipeline.instruments.receiver_last_success.by_receiver
         states = []
-        for receiver in collector.receivers:
-            settings = getattr(collector.config.receivers, receiver.name, None)
-            checked = receiver.name not in TENANT_HEALTH_RECEIVERS
+        for name, status in collector.receiver_statuses().items():
+            settings = getattr(collector.config.receivers, name, None)
+            checked = name not in TENANT_HEALTH_RECEIVERS
             interval = getattr(settings, "interval", None) if checked else None
             stale_after = receiver_stale_after(collector.config.telemetry.health, interval)
-            states.append(ReceiverState(receiver.name, last.get(receiver.name), stale_after))
+            states.append(
+                ReceiverState(
+                    name,
+                    status.last_success,
+                    stale_after,
+                    status.restarting,
+                    status.restarts,
+                    status.last_error,
+                )
+            )
         return states
 
     def queue(self) -> QueueState:

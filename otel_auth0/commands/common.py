@@ -17,11 +17,17 @@ EXIT_INTERRUPTED = 130
 
 
 class CommandError(Exception):
-    """An expected failure: printed as one line, exit code attached."""
+    """An expected failure: ``cli.main`` prints it as one line and exits with its code."""
 
     def __init__(self, message: str, exit_code: int) -> None:
         super().__init__(message)
         self.exit_code = exit_code
+
+
+def config_error(problem: object, path: Path | str | None = None) -> CommandError:
+    """A configuration problem (in the file ``path``): exit code 2."""
+    where = f" in {path}" if path is not None else ""
+    return CommandError(f"configuration error{where}: {problem}", EXIT_CONFIG_ERROR)
 
 
 def require_extra(command: str, extra: str, *modules: str) -> None:
@@ -42,7 +48,7 @@ def load_or_exit(path: Path | str) -> Config:
     try:
         return load_config(path)
     except ConfigError as error:
-        raise CommandError(f"configuration error in {path}: {error}", EXIT_CONFIG_ERROR) from None
+        raise config_error(error, path) from None
 
 
 def setup_logging(verbose: bool = False) -> None:

@@ -8,7 +8,6 @@ import asyncio
 import logging
 import secrets
 import shutil
-import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -22,7 +21,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from otel_auth0.auth0.tenant_identity import settle_tenant_name
-from otel_auth0.commands.common import install_stop_signals, setup_logging
+from otel_auth0.commands.common import EXIT_CONFIG_ERROR, CommandError, install_stop_signals, setup_logging
 from otel_auth0.commands.simulate import simulator_missing
 from otel_auth0.config import Config, parse_config
 from otel_auth0.convert.catalog import lookup
@@ -357,8 +356,7 @@ def main(args: argparse.Namespace) -> int:
     try:
         from otel_auth0_sim.process import running_simulator
     except ImportError:
-        print(simulator_missing("demo"), file=sys.stderr)
-        return 2
+        raise simulator_missing("demo") from None
     setup_logging(args.verbose)
     console = Console()
     # Log lines go through the progress display's console, above the bar, never on top of it.
@@ -386,8 +384,7 @@ def main(args: argparse.Namespace) -> int:
             f"the log_stream receiver on 127.0.0.1:{stream_port} while logs_api polls as gap-filler"
         )
         if args.scenario and (problem := unknown_scenario(simulator, args.scenario)):
-            print(f"otel-auth0 demo: {problem}", file=sys.stderr)
-            return 2
+            raise CommandError(f"demo: {problem}", EXIT_CONFIG_ERROR)
         config = demo_config(simulator, workdir, stream_port, stream_token)
         assert config.auth0 is not None
         asyncio.run(settle_tenant_name(config.auth0))

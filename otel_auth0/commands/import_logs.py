@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from otel_auth0.commands.common import CommandError, load_or_exit, setup_logging
+from otel_auth0.commands.common import load_or_exit, setup_logging
 from otel_auth0.config import Config, parse_config
 from otel_auth0.convert.events import Event, EventFormatError, iter_json_items, normalize_event
 from otel_auth0.pipeline.queue import EnqueueResult, QueueFull
@@ -100,11 +100,7 @@ def import_files(config: Config, files: list[str], timeout: float) -> tuple[Impo
 def main(args: argparse.Namespace) -> int:
     """Entry point of ``import``."""
     setup_logging(args.verbose)
-    try:
-        config = load_or_exit(args.config) if args.config else parse_config({})
-    except CommandError as error:
-        print(f"otel-auth0: {error}", file=sys.stderr)
-        return error.exit_code
+    config = load_or_exit(args.config) if args.config else parse_config({})
     summary, delivered = import_files(config, args.files, args.timeout)
     print(
         f"imported {summary.enqueued} events ({summary.duplicates} already emitted, skipped) "

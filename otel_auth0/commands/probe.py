@@ -17,17 +17,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from opentelemetry.sdk.metrics import MeterProvider
-
 from otel_auth0.auth0.probe import ProbeResult
-from otel_auth0.commands.common import EXIT_CONFIG_ERROR, CommandError, load_or_exit, setup_logging
+from otel_auth0.commands.common import config_error, load_or_exit, setup_logging
 from otel_auth0.config import Config, ConfigError, fill_auth0_from_env, parse_config
-from otel_auth0.instruments import Instruments
-from otel_auth0.pipeline.intake import Intake
-from otel_auth0.pipeline.queue import PersistentQueue
 from otel_auth0.receivers.base import Services
-from otel_auth0.receivers.login_probe import ProbeRunner, probe_settings
-from otel_auth0.runtime import Pipeline, build_converter
+from otel_auth0.receivers.login_probe import FACTORY, ProbeRunner, probe_settings
+from otel_auth0.runtime import Pipeline
 
 PASSWORD_ENV = "AUTH0_PROBE_PASSWORD"
 EXPORT_DEADLINE = 15.0
@@ -97,7 +92,7 @@ def _env_otlp() -> bool:
 
 
 def build_config(args: argparse.Namespace) -> tuple[Config, bool]:
-    """The configuration of this run and whether to export; :class:`CommandError` (exit 2) on problems."""
+    """The configuration of this run and whether to export; a configuration error (exit 2) on problems."""
     data: dict[str, Any] = {}
     export = False
     if args.config:
@@ -132,13 +127,11 @@ def build_config(args: argparse.Namespace) -> tuple[Config, bool]:
     data["auth0"] = fill_auth0_from_env({"auth0": sections["auth0"]})["auth0"]
     data["receivers"] = {"login_probe": sections["login_probe"]}
     if not data["auth0"].get("domain"):
-        raise CommandError(
-            "configuration error: --domain (or auth0.domain in --config, or AUTH0_DOMAIN) is required", 2
-        )
+        raise config_error("--domain (or auth0.domain in --config, or AUTH0_DOMAIN) is required")
     try:
         config = parse_config(data)
     except ConfigError as error:
-        raise CommandError(f"configuration error: {_flag_names(str(error))}", EXIT_CONFIG_ERROR) from None
+        raise config_error(_flag_names(str(error))) from None
     return config, export
 
 
@@ -158,46 +151,23 @@ def _summary(result: ProbeResult | str) -> str:
     return f"login failed: {result.error_type}: {result.message} ({steps})"
 
 
-def _checkpoint_only_services(config: Config) -> tuple[Services, PersistentQueue]:
-    """Services whose queue is used for the credential-guard checkpoint only (nothing is enqueued)."""
-    queue = PersistentQueue(
-        Path(config.state_dir) / "queue.sqlite3", 1, config.queue, config.processors.dedupe
-    )
-    instruments = Instruments(MeterProvider().get_meter("otel_auth0"))
-    return Services(config, Intake(queue, build_converter(config), instruments), instruments), queue
-
-
 def main(args: argparse.Namespace) -> int:
     """Entry point of ``probe``."""
     setup_logging(args.verbose)
-    pipeline: Pipeline | None = None
-    queue: PersistentQueue | None = None
+    config, export = build_config(args)
     try:
-        config, export = build_config(args)
-        try:
-            if export:
-                pipeline = Pipeline.create(config)
-                services = Services(config, pipeline.intake, pipeline.instruments)
-            else:
-                services, queue = _checkpoint_only_services(config)
-        except (ConfigError, ValueError, OSError) as error:
-            raise CommandError(f"configuration error: {error}", EXIT_CONFIG_ERROR) from None
-    except CommandError as error:
-        print(f"otel-auth0: {error}", file=sys.stderr)
-        return error.exit_code
+        pipeline = Pipeline.create(config, export=export)
+    except (ConfigError, ValueError, OSError) as error:
+        raise config_error(error) from None
     assert config.auth0 is not None and config.receivers.login_probe is not None
     probe_config = config.receivers.login_probe
+    services = Services(FACTORY.name, pipeline.intake, pipeline.instruments, auth0=config.auth0)
     runner = ProbeRunner(services, probe_settings(config.auth0, probe_config), probe_config, emit=export)
-    drained = True
-    if pipeline is not None:
-        pipeline.start()
+    pipeline.start()
     try:
         outcome = asyncio.run(runner.run_once())
     finally:
-        if pipeline is not None:
-            drained = pipeline.drain_and_close(EXPORT_DEADLINE)
-        elif queue is not None:
-            queue.close()
+        drained = pipeline.drain_and_close(EXPORT_DEADLINE)
     if not drained:
         print(
             "otel-auth0: the probe's telemetry could not be exported in time; it stays queued",

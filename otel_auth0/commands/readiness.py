@@ -9,7 +9,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from otel_auth0.commands.common import EXIT_CONFIG_ERROR, CommandError, load_or_exit, require_extra
+from otel_auth0.commands.common import EXIT_CONFIG_ERROR, load_or_exit, require_extra
 from otel_auth0.readiness import FEATURES_DIR, summary
 
 EXIT_NOTHING_SELECTED = 4
@@ -79,12 +79,8 @@ def pytest_args(args: argparse.Namespace, report_dir: Path) -> list[str]:
 
 def main(args: argparse.Namespace) -> int:
     """Entry point of ``readiness``."""
-    try:
-        require_extra("readiness", "readiness", *EXTRA_MODULES)
-        config = load_or_exit(args.config)
-    except CommandError as error:
-        print(f"otel-auth0: {error}", file=sys.stderr)
-        return error.exit_code
+    require_extra("readiness", "readiness", *EXTRA_MODULES)
+    config = load_or_exit(args.config)
     if config.auth0 is None or not config.auth0.client_id or not config.auth0.client_secret:
         print(
             f"otel-auth0: configuration error in {args.config}: auth0: domain, client_id and client_secret "

@@ -8,7 +8,7 @@ import signal
 import sys
 
 from otel_auth0.auth0.tenant_identity import settle_tenant_name
-from otel_auth0.commands.common import CommandError, install_stop_signals, load_or_exit, setup_logging
+from otel_auth0.commands.common import config_error, install_stop_signals, load_or_exit, setup_logging
 from otel_auth0.config import ConfigError
 from otel_auth0.runtime import Collector
 
@@ -39,22 +39,14 @@ def main(args: argparse.Namespace) -> int:
     # Until the event loop takes over signal handling, a stop request simply ends start-up cleanly.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
     setup_logging(args.verbose)
+    config = load_or_exit(args.config)
+    if not any(getattr(config.receivers, name) is not None for name in type(config.receivers).model_fields):
+        raise config_error("receivers: no receiver is configured", args.config)
+    if config.auth0 is not None:
+        asyncio.run(settle_tenant_name(config.auth0))
     try:
-        config = load_or_exit(args.config)
-        if not any(
-            getattr(config.receivers, name) is not None for name in type(config.receivers).model_fields
-        ):
-            raise CommandError(
-                f"configuration error in {args.config}: receivers: no receiver is configured", 2
-            )
-        if config.auth0 is not None:
-            asyncio.run(settle_tenant_name(config.auth0))
-        try:
-            collector = Collector(config)
-        except (ConfigError, ValueError) as error:
-            raise CommandError(f"configuration error in {args.config}: {error}", 2) from None
-    except CommandError as error:
-        print(f"otel-auth0: {error}", file=sys.stderr)
-        return error.exit_code
+        collector = Collector(config)
+    except (ConfigError, ValueError) as error:
+        raise config_error(error, args.config) from None
     asyncio.run(_run(collector))
     return 0

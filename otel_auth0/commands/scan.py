@@ -99,7 +99,7 @@ def _report(args: argparse.Namespace, config: Config | None, since: datetime) ->
         raise CommandError(
             "give --config or AUTH0_DOMAIN/AUTH0_CLIENT_ID/AUTH0_CLIENT_SECRET (to read the tenant through "
             "the Management API), or FILEs",
-            2,
+            EXIT_CONFIG_ERROR,
         )
     target = ReadinessTarget(config, Path(args.config).resolve() if args.config else None)
     deadline = time.monotonic() + args.timeout.total_seconds()
@@ -153,12 +153,9 @@ def _print(report: ScanReport, problems: list[str]) -> None:
 def main(args: argparse.Namespace) -> int:
     """Entry point of ``scan``."""
     since = datetime.now(UTC) - args.since
+    config = load_or_exit(args.config) if args.config else _config_from_environment()
     try:
-        config = load_or_exit(args.config) if args.config else _config_from_environment()
         report = _report(args, config, since)
-    except CommandError as error:
-        print(f"otel-auth0: {error}", file=sys.stderr)
-        return error.exit_code
     except (OSError, UnicodeDecodeError, EventFormatError) as error:
         print(f"otel-auth0 scan: {error}; nothing scanned", file=sys.stderr)
         return EXIT_CONFIG_ERROR

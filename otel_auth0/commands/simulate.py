@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import sys
+
+from otel_auth0.commands.common import EXIT_CONFIG_ERROR, CommandError
 
 SIMULATOR_EXTRA = "otel-auth0[simulator]"
 
 
-def simulator_missing(command: str) -> str:
-    """The message for a command that needs the simulator package when it is not installed."""
-    return (
-        f"otel-auth0 {command} needs the tenant simulator, which is not installed; "
-        f"install it with: pip install '{SIMULATOR_EXTRA}'"
+def simulator_missing(command: str) -> CommandError:
+    """The error (exit 2) of a command that needs the simulator package when it is not installed."""
+    return CommandError(
+        f"`otel-auth0 {command}` needs the tenant simulator, which is not installed; "
+        f"install it with: pip install '{SIMULATOR_EXTRA}'",
+        EXIT_CONFIG_ERROR,
     )
 
 
@@ -40,5 +42,4 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _not_installed(_args: argparse.Namespace) -> int:
-    print(simulator_missing("simulate"), file=sys.stderr)
-    return 2
+    raise simulator_missing("simulate")

@@ -16,6 +16,7 @@ from pydantic import (
 
 from otel_auth0.config.base import Duration, _Section
 from otel_auth0.config.readiness import ReadinessConfig
+from otel_auth0.convert.redactable import unknown_fields
 
 
 class Auth0Config(_Section):
@@ -266,8 +267,6 @@ class RedactConfig(_Section):
     @field_validator("fields")
     @classmethod
     def _known_fields(cls, value: list[str]) -> list[str]:
-        from otel_auth0.processors.redactable import unknown_fields
-
         unknown = unknown_fields(value)
         if unknown:
             raise ValueError(

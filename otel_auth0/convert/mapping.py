@@ -14,6 +14,7 @@ from otel_auth0.config import TelemetryConfig
 from otel_auth0.convert.attributes import cap, cap_attributes, log_attributes
 from otel_auth0.convert.catalog import LogType, lookup
 from otel_auth0.convert.events import Event, parse_time_ns, sanitize
+from otel_auth0.convert.redaction import Redaction, Redactor
 from otel_auth0.convert.spans import SpanBuilder, event_duration, w3c_trace_id
 from otel_auth0.convert.wire import (
     LOG_ATTRIBUTES_FIELD,
@@ -22,7 +23,6 @@ from otel_auth0.convert.wire import (
     encode_attributes,
     frame_record,
 )
-from otel_auth0.processors.redact import Redaction, Redactor
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from otel_auth0.detections.engine import Observed
 from otel_auth0.detections.output import SCOPE as DETECTIONS_SCOPE
 from otel_auth0.detections.processor import DetectionProcessor
 from otel_auth0.instruments import Instruments
+from otel_auth0.pipeline.checkpoints import Checkpoint
 from otel_auth0.pipeline.event_metrics import EventMetrics
 from otel_auth0.pipeline.queue import EnqueueResult, ParkedEvent, PersistentQueue, QueueFull
 
@@ -130,6 +131,14 @@ class Intake:
                 event.reason,
                 event.detail[:200],
             )
+
+    def get_checkpoint(self, name: str) -> Checkpoint | None:
+        """A receiver's stored position, or ``None``."""
+        return self.queue.get_checkpoint(name)
+
+    def set_checkpoint(self, name: str, value: str) -> None:
+        """Store a receiver's position outside an enqueue."""
+        self.queue.set_checkpoint(name, value)
 
     def detect(self, observed: Sequence[Observed]) -> None:
         """Run the detection rules over ``observed`` and enqueue the detections."""

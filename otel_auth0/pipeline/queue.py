@@ -26,6 +26,7 @@ from pathlib import Path
 from otel_auth0.config import DedupeConfig, QueueConfig
 from otel_auth0.convert.mapping import Converted
 from otel_auth0.convert.wire import Signal
+from otel_auth0.pipeline.checkpoints import SELECT_CHECKPOINT, Checkpoint, queue_path
 
 log = logging.getLogger(__name__)
 
@@ -113,14 +114,6 @@ class QueuedBatch:
     payload: bytes
 
 
-@dataclass(frozen=True, slots=True)
-class Checkpoint:
-    """A receiver's persisted position."""
-
-    value: str
-    updated_at: float
-
-
 class PersistentQueue:
     """Thread-safe; one SQLite connection guarded by a lock."""
 
@@ -162,6 +155,17 @@ class PersistentQueue:
                 self._db.execute("VACUUM")  # a file from an older version: make it shrinkable
             else:
                 log.info("queue: %s will only shrink after `VACUUM` (written by an older version)", path)
+
+    @classmethod
+    def in_state_dir(
+        cls,
+        state_dir: Path | str,
+        exporter_mask: int,
+        queue: QueueConfig | None = None,
+        dedupe: DedupeConfig | None = None,
+    ) -> PersistentQueue:
+        """The collector's queue under ``state_dir``."""
+        return cls(queue_path(state_dir), exporter_mask, queue, dedupe)
 
     def _transaction(self, synchronous: str = "FULL") -> _Transaction:
         return _Transaction(self._db, synchronous)
@@ -372,9 +376,7 @@ class PersistentQueue:
     def get_checkpoint(self, name: str) -> Checkpoint | None:
         """A receiver's persisted position, or ``None`` before its first batch."""
         with self._lock:
-            row = self._db.execute(
-                "SELECT value, updated_at FROM checkpoints WHERE name = ?", (name,)
-            ).fetchone()
+            row = self._db.execute(SELECT_CHECKPOINT, (name,)).fetchone()
         return Checkpoint(row[0], row[1]) if row else None
 
     def set_checkpoint(self, name: str, value: str) -> None:

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import random
 import threading
 import time
 from collections import defaultdict
 
+from otel_auth0.backoff import Backoff
 from otel_auth0.convert.wire import Signal, build_request, encode_scope
 from otel_auth0.exporters.base import ExportOutcome, SignalExporter
 from otel_auth0.incidents import Incidents
@@ -25,25 +25,6 @@ log = logging.getLogger(__name__)
 
 # Queue signal -> suffix of the Collector-style otel_auth0.exporter.* metric names.
 SIGNAL_SUFFIX = {Signal.LOGS: "log_records", Signal.SPANS: "spans"}
-
-
-class Backoff:
-    """Exponential backoff with full jitter, capped."""
-
-    def __init__(self, initial: float = 0.5, maximum: float = 60.0) -> None:
-        self.initial = initial
-        self.maximum = maximum
-        self.attempt = 0
-
-    def next_delay(self) -> float:
-        """The next wait; grows until :meth:`reset`."""
-        ceiling = min(self.maximum, self.initial * 2**self.attempt)
-        self.attempt += 1
-        return random.uniform(ceiling / 2, ceiling)
-
-    def reset(self) -> None:
-        """Back to the initial delay after a success."""
-        self.attempt = 0
 
 
 class ExportWorker:

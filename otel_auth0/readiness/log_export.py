@@ -3,7 +3,6 @@ lag is under the threshold, and export is on when the plan keeps logs for less t
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,12 +12,11 @@ from typing import Any
 from otel_auth0.auth0.management_reads import TenantSnapshot, get_log, newest_log
 from otel_auth0.auth0.sdk import SdkSession
 from otel_auth0.config import ReadinessConfig
+from otel_auth0.pipeline.checkpoints import read_checkpoints
 from otel_auth0.readiness.result import CheckResult, failed, passed, skipped
 from otel_auth0.readiness.target import ReadinessTarget
 from otel_auth0.receivers.log_stream import CHECKPOINT as STREAM_CHECKPOINT
 from otel_auth0.receivers.logs_api import CHECKPOINT, log_id_time
-
-QUEUE_FILE = "queue.sqlite3"
 
 
 @dataclass(frozen=True)
@@ -32,21 +30,11 @@ class PollerCheckpoint:
 
 def read_checkpoint(state_dir: Path) -> PollerCheckpoint | None:
     """The collector's position from its queue database (opened read-only)."""
-    path = state_dir / QUEUE_FILE
-    if not path.is_file():
-        return None
-    try:
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
-            rows = db.execute(
-                "SELECT value, updated_at FROM checkpoints WHERE name IN (?, ?)",
-                (CHECKPOINT, STREAM_CHECKPOINT),
-            ).fetchall()
-    except sqlite3.Error:
-        return None
-    rows = [(str(value), float(updated_at)) for value, updated_at in rows if value]
+    stored = read_checkpoints(state_dir, (CHECKPOINT, STREAM_CHECKPOINT))
+    rows = [checkpoint for checkpoint in stored.values() if checkpoint.value]
     if not rows:
         return None
-    return PollerCheckpoint(max(value for value, _ in rows), max(updated_at for _, updated_at in rows))
+    return PollerCheckpoint(max(row.value for row in rows), max(row.updated_at for row in rows))
 
 
 def _active_streams(snapshot: TenantSnapshot) -> list[str]:

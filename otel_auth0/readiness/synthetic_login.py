@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-from pathlib import Path
 
 from otel_auth0.auth0.probe import LoginProbe, ProbeResult
 from otel_auth0.config import Config
@@ -72,9 +71,7 @@ def check_synthetic_login(config: Config, threshold_s: float, runs: int = PROBE_
             "configure receivers.login_probe (a test user and a first-party client with the password grant)",
         )
     settings = probe_settings(config.auth0, probe_config)
-    checkpoints = PersistentQueue(
-        Path(config.state_dir) / "queue.sqlite3", 1, config.queue, config.processors.dedupe
-    )
+    checkpoints = PersistentQueue.in_state_dir(config.state_dir, 1, config.queue, config.processors.dedupe)
     try:
         guard = CredentialGuard(
             checkpoints,

@@ -1,97 +1,119 @@
-"""What receivers share: the services they are given and the interface the runtime drives."""
+"""The receiver contract: what a receiver is given (its settings and :class:`Services`), what it must
+offer the runtime (:class:`Receiver`) and how the runtime creates it (:class:`ReceiverFactory`)."""
 
 from __future__ import annotations
 
 import asyncio
-import logging
-import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
-from otel_auth0.config import Config
+from pydantic import BaseModel
+
+from otel_auth0.config import Auth0Config
+from otel_auth0.convert.events import Event
+from otel_auth0.convert.mapping import Converted
+from otel_auth0.detections.engine import Observed
 from otel_auth0.instruments import Instruments
-from otel_auth0.pipeline.intake import Intake
-from otel_auth0.pipeline.worker import Backoff
+from otel_auth0.pipeline.checkpoints import Checkpoint
+from otel_auth0.pipeline.queue import EnqueueResult, ParkedEvent
+from otel_auth0.receivers.stream_progress import StreamProgress
+from otel_auth0.receivers.supervision import ReceiverStatus
 
-log = logging.getLogger(__name__)
-
-
-@dataclass
-class StreamProgress:
-    """What the log_stream receiver has delivered, for the logs_api gap-filler in hybrid mode.
-
-    ``highest_log_id`` is the highest log_id durably enqueued from the stream (restored at start);
-    ``last_received`` the UNIX time of the last delivery with events; ``newest_event_at`` the newest
-    event ``date`` delivered (capped at its receipt time), which shows whether the stream is behind."""
-
-    highest_log_id: str | None = None
-    last_received: float | None = None
-    newest_event_at: float | None = None
-    changed: asyncio.Event = field(default_factory=asyncio.Event)
+SettingsT = TypeVar("SettingsT", bound=BaseModel)
 
 
-def log_id_order(log_id: str) -> tuple[int, str]:
-    """Sort key for Auth0 log ids (fixed-width decimal numbers; the empty cursor sorts first)."""
-    return (len(log_id), log_id)
+class ReceiverIntake(Protocol):
+    """The narrow door into the pipeline (implemented by :class:`~otel_auth0.pipeline.intake.Intake`):
+    receivers convert-and-enqueue and keep their positions; they never see the queue itself.
+    Both submits raise :class:`~otel_auth0.pipeline.queue.QueueFull` without side effects."""
+
+    def submit_events(
+        self,
+        events: Sequence[Event],
+        receiver: str,
+        checkpoint: tuple[str, str] | None = None,
+        parked: Sequence[ParkedEvent] = (),
+    ) -> EnqueueResult:
+        """Convert Auth0 events and enqueue them with ``checkpoint`` in one transaction; events that
+        cannot be converted are parked with ``parked`` (items that are not Auth0 events)."""
+
+    def submit_converted(
+        self,
+        converted: Sequence[Converted],
+        scope: str,
+        checkpoint: tuple[str, str] | None = None,
+        observed: Sequence[Observed] = (),
+    ) -> EnqueueResult:
+        """Enqueue telemetry the receiver built itself (``observed`` goes to the detection rules)."""
+
+    def get_checkpoint(self, name: str) -> Checkpoint | None:
+        """A stored position, or ``None``."""
+
+    def set_checkpoint(self, name: str, value: str) -> None:
+        """Store a position outside an enqueue."""
 
 
 @dataclass
 class Services:
-    """Handed to every receiver by the runtime."""
+    """What the runtime hands one receiver besides its own settings.
 
-    config: Config
-    intake: Intake
+    ``auth0`` is the tenant section (``None`` when absent); ``stream_progress`` is shared between the
+    log_stream and logs_api receivers and is ``None`` unless log_stream is configured."""
+
+    name: str
+    intake: ReceiverIntake
     instruments: Instruments
-    stream_progress: StreamProgress = field(default_factory=StreamProgress)
+    auth0: Auth0Config | None = None
+    stream_progress: StreamProgress | None = None
+    status: ReceiverStatus = field(default_factory=ReceiverStatus)
+
+    @property
+    def source(self) -> dict[str, str]:
+        """The ``otel_auth0.receiver`` attribute of this receiver's telemetry."""
+        return {"otel_auth0.receiver": self.name}
+
+    def require_auth0(self) -> Auth0Config:
+        """The tenant section; ValueError when absent."""
+        if self.auth0 is None:
+            raise ValueError(f"auth0: required when receivers.{self.name} is on")
+        return self.auth0
+
+    def succeeded(self) -> None:
+        """Record a success (``otel_auth0.receiver.last_success`` and the receiver's status)."""
+        now = time.time()
+        self.status.last_success = now
+        self.instruments.receiver_last_success.set(now, self.source)
+
+    def failed(self, error: Exception | str, error_type: str) -> None:
+        """Count a failure in ``otel_auth0.receiver.errors`` and keep it as the last error."""
+        self.status.record_error(str(error))
+        self.instruments.receiver_errors.add(1, {**self.source, "error.type": error_type})
 
 
 class Receiver(Protocol):
-    """A source that runs until ``stop`` is set, then returns after finishing its current step."""
+    """A source the runtime drives: ``run`` until ``stop`` is set (may be called again after it raised,
+    to restart), then ``shutdown`` once, after the queue was drained."""
 
     name: str
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Run until ``stop`` is set."""
+        """Produce telemetry until ``stop`` is set, then return after finishing the current step."""
+
+    async def shutdown(self) -> None:
+        """Release what the receiver holds (listeners, clients)."""
 
 
-async def sleep_or_stop(stop: asyncio.Event, seconds: float) -> bool:
-    """Sleep ``seconds`` unless ``stop`` is set first; True when stopping."""
-    try:
-        await asyncio.wait_for(stop.wait(), timeout=max(0.0, seconds))
-    except TimeoutError:
-        return False
-    return True
+@dataclass(frozen=True)
+class ReceiverFactory(Generic[SettingsT]):
+    """How the runtime makes one kind of receiver: the key of its section under ``receivers:``, the
+    section's type, and ``create(settings, services)``."""
 
+    name: str
+    config_type: type[SettingsT]
+    create: Callable[[SettingsT, Services], Receiver]
 
-async def poll_periodically(
-    name: str,
-    services: Services,
-    interval: float,
-    poll: Callable[[], Awaitable[object]],
-    stop: asyncio.Event,
-    backoff: Backoff,
-    expected: type[Exception],
-) -> None:
-    """Run ``poll`` every ``interval`` (±10 % jitter) until ``stop``; failures back off and are counted in
-    ``otel_auth0.receiver.errors`` (``error.type`` from the exception's ``error_type``, else ``internal``)."""
-    source = {"otel_auth0.receiver": name}
-    while not stop.is_set():
-        wait = interval * random.uniform(0.9, 1.1)
-        try:
-            await poll()
-        except Exception as error:
-            wait = backoff.next_delay()
-            known = isinstance(error, expected)
-            error_type = getattr(error, "error_type", "internal") if known else "internal"
-            services.instruments.receiver_errors.add(1, {**source, "error.type": error_type})
-            if known:
-                log.warning("%s: %s; retrying in %.0fs", name, error, wait)
-            else:
-                log.exception("%s: poll failed unexpectedly; retrying in %.0fs", name, wait)
-        else:
-            backoff.reset()
-            services.instruments.receiver_last_success.set(time.time(), source)
-        if await sleep_or_stop(stop, wait):
-            break
+    def default_config(self) -> SettingsT:
+        """The section with every default (not validated: some keys have no default)."""
+        return self.config_type.model_construct()

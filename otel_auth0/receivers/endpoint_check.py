@@ -9,8 +9,6 @@ JSON ``clock``; any other path when it answers 2xx. Each request becomes a span
 from __future__ import annotations
 
 import asyncio
-import logging
-import random
 import time
 
 import httpx
@@ -20,14 +18,15 @@ from otel_auth0.auth0.http import async_client
 from otel_auth0.auth0.probe import PROBE_USER_AGENT
 from otel_auth0.auth0.probe_errors import classify_exception
 from otel_auth0.auth0.timings import PhaseRecorder
-from otel_auth0.config import Auth0Config
+from otel_auth0.backoff import Backoff
+from otel_auth0.config import Auth0Config, EndpointCheckConfig
 from otel_auth0.convert.mapping import Converted
 from otel_auth0.convert.wire import AttributeValue
-from otel_auth0.receivers.base import Services, sleep_or_stop
+from otel_auth0.receivers.base import ReceiverFactory, Services
 from otel_auth0.receivers.records import new_span_id, new_trace_id, span, submit
+from otel_auth0.scheduler import Schedule
 
 SCOPE = "otel_auth0.endpoint_check"
-log = logging.getLogger(__name__)
 
 
 def judge(path: str, response: httpx.Response) -> str | None:
@@ -53,27 +52,21 @@ class EndpointCheckReceiver:
 
     name = "endpoint_check"
 
-    def __init__(self, services: Services) -> None:
-        config = services.config.receivers.endpoint_check
-        auth0 = services.config.auth0
-        if config is None or auth0 is None:
-            raise ValueError("receivers.endpoint_check and auth0 must be configured")
+    def __init__(self, config: EndpointCheckConfig, services: Services) -> None:
         self._services = services
-        self._auth0: Auth0Config = auth0
+        self._auth0: Auth0Config = services.require_auth0()
         self._paths = config.paths
-        self._interval = config.interval
+        self._schedule = Schedule(self.name, config.interval, Backoff(initial=5.0, maximum=config.interval))
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Check every interval until ``stop``."""
-        while not stop.is_set():
-            try:
-                await self.check_once()
-            except Exception:
-                log.exception("endpoint_check: round failed unexpectedly")
-                attributes = {"otel_auth0.receiver": self.name, "error.type": "internal"}
-                self._services.instruments.receiver_errors.add(1, attributes)
-            if await sleep_or_stop(stop, self._interval * random.uniform(0.9, 1.1)):
-                break
+        """Check every interval until ``stop`` (a down endpoint is a result, not a failure)."""
+        await self._schedule.run(self._tick, stop)
+
+    async def shutdown(self) -> None:
+        """Nothing is held between rounds."""
+
+    async def _tick(self) -> None:
+        await self.check_once()
 
     async def check_once(self) -> dict[str, bool]:
         """One round over every path; returns up/down by path."""
@@ -84,11 +77,9 @@ class EndpointCheckReceiver:
                 up, converted = await self._check(client, path)
                 results[path] = up
                 items.append(converted)
-        await submit(self._services, self.name, items, SCOPE)
+        await submit(self._services, items, SCOPE)
         if all(results.values()):
-            self._services.instruments.receiver_last_success.set(
-                time.time(), {"otel_auth0.receiver": self.name}
-            )
+            self._services.succeeded()
         return results
 
     async def _check(self, client: httpx.AsyncClient, path: str) -> tuple[bool, Converted]:
@@ -116,7 +107,7 @@ class EndpointCheckReceiver:
         metric_attributes = {"url.path": path}
         instruments.endpoint_up.set(0 if error else 1, metric_attributes)
         instruments.endpoint_duration.record((end - start) / 1e9, metric_attributes)
-        instruments.receiver_requests.add(1, {"otel_auth0.receiver": self.name})
+        instruments.receiver_requests.add(1, self._services.source)
         framed = span(
             new_trace_id(),
             new_span_id(),
@@ -128,3 +119,6 @@ class EndpointCheckReceiver:
             error=error,
         )
         return error is None, Converted(key=None, logs=b"", spans=framed, span_count=1)
+
+
+FACTORY = ReceiverFactory("endpoint_check", EndpointCheckConfig, EndpointCheckReceiver)

@@ -15,8 +15,10 @@ from typing import Any
 import feedparser
 import httpx
 
-from otel_auth0.pipeline.queue import PersistentQueue
+from otel_auth0.backoff import Backoff
+from otel_auth0.pipeline.checkpoints import CheckpointStore
 from otel_auth0.receivers.base import Services
+from otel_auth0.scheduler import Schedule, error_type
 
 _TAGS = re.compile(r"<[^>]+>")
 _SPACES = re.compile(r"\s+")
@@ -40,9 +42,9 @@ class Validators:
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, queue: PersistentQueue, name: str, url: str) -> Validators:
+    def load(cls, store: CheckpointStore, name: str, url: str) -> Validators:
         """The stored validators for ``url`` (none when the URL changed)."""
-        stored = queue.get_checkpoint(name)
+        stored = store.get_checkpoint(name)
         if stored is not None:
             try:
                 value = json.loads(stored.value)
@@ -83,14 +85,26 @@ async def conditional_get(client: httpx.AsyncClient, validators: Validators) -> 
 
 
 async def fetch_if_changed(
-    client: httpx.AsyncClient, services: Services, receiver: str, checkpoint: str, url: str
+    client: httpx.AsyncClient, services: Services, checkpoint: str, url: str
 ) -> tuple[Validators, bytes | None]:
     """The persisted validators of ``url`` and its content, or ``None`` when unchanged (304); counts the
     request in ``otel_auth0.receiver.requests``."""
-    validators = await asyncio.to_thread(Validators.load, services.intake.queue, checkpoint, url)
+    validators = await asyncio.to_thread(Validators.load, services.intake, checkpoint, url)
     content = await conditional_get(client, validators)
-    services.instruments.receiver_requests.add(1, {"otel_auth0.receiver": receiver})
+    services.instruments.receiver_requests.add(1, services.source)
     return validators, content
+
+
+def feed_schedule(name: str, interval: float, services: Services) -> Schedule:
+    """Every ``interval`` (jittered); a :class:`FetchError` backs off from 5 s up to the interval."""
+    return Schedule(
+        name,
+        interval,
+        Backoff(initial=5.0, maximum=interval),
+        expected=(FetchError,),
+        on_failure=lambda error: services.failed(error, error_type(error)),
+        on_success=services.succeeded,
+    )
 
 
 @dataclass(frozen=True)

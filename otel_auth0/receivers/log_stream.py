@@ -38,9 +38,10 @@ from otel_auth0.http_listen import EmbeddedServer, bind, bound_address
 from otel_auth0.incidents import Incidents
 from otel_auth0.pipeline.intake import park
 from otel_auth0.pipeline.queue import ParkedEvent, QueueFull, StorageError
-from otel_auth0.receivers.base import Services, StreamProgress, log_id_order
+from otel_auth0.receivers.base import ReceiverFactory, Services
 from otel_auth0.receivers.listener import ByteBudget, bounded_protocol, raise_open_files_limit
 from otel_auth0.receivers.log_ids import is_cursor_log_id
+from otel_auth0.receivers.stream_progress import StreamProgress, log_id_order
 
 log = logging.getLogger(__name__)
 
@@ -183,13 +184,10 @@ class LogStreamReceiver:
 
     name = RECEIVER
 
-    def __init__(self, services: Services) -> None:
-        config = services.config.receivers.log_stream
-        if config is None:
-            raise ValueError("receivers.log_stream is not configured")
-        self._config: LogStreamConfig = config
+    def __init__(self, config: LogStreamConfig, services: Services) -> None:
+        self._config = config
         self._services = services
-        self._progress: StreamProgress = services.stream_progress
+        self._progress = services.stream_progress or StreamProgress()
         self._closing = False
         self._in_flight = 0
         self._idle = asyncio.Event()
@@ -198,8 +196,8 @@ class LogStreamReceiver:
         self._incidents = Incidents(log)
         self._server: EmbeddedServer | None = None
         self._serving: asyncio.Task[None] | None = None
-        self._attributes = {"otel_auth0.receiver": self.name}
-        saved = services.intake.queue.get_checkpoint(CHECKPOINT)
+        self._attributes = services.source
+        saved = services.intake.get_checkpoint(CHECKPOINT)
         if saved is not None and self._progress.highest_log_id is None and is_cursor_log_id(saved.value):
             self._progress.highest_log_id = saved.value
         self._max_connections = raise_open_files_limit(config.max_connections)
@@ -224,6 +222,9 @@ class LogStreamReceiver:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Serve until ``stop``; then answer 503 to new requests and return once none is in flight."""
+        self._closing = False
+        if self._socket.fileno() == -1:  # restarted after the server failed and closed it
+            self._socket = bind(self._config.listen, "receivers.log_stream.listen")
         config = uvicorn.Config(
             self.app(),
             http=bounded_protocol(self._max_connections, self._config.header_timeout),
@@ -248,7 +249,7 @@ class LogStreamReceiver:
         if self._serving.done():
             await self._serving  # the server failed: surface its error
 
-    async def aclose(self) -> None:
+    async def shutdown(self) -> None:
         """Close the listener (after the runtime drained the queue; until then it answers 503)."""
         if self._server is not None and self._serving is not None and not self._serving.done():
             self._server.should_exit = True
@@ -304,7 +305,7 @@ class LogStreamReceiver:
             ingested = await self._submit(body)
         finally:
             await self._budget.release(reserved)
-        self._services.instruments.receiver_last_success.set(time.time(), self._attributes)
+        self._services.succeeded()
         return JSONResponse(
             {"accepted": ingested.accepted, "duplicates": ingested.duplicates, "rejected": ingested.rejected}
         )
@@ -434,3 +435,6 @@ class LogStreamReceiver:
                 newest = min(newest, now)
                 progress.newest_event_at = max(progress.newest_event_at or 0.0, newest)
         progress.changed.set()
+
+
+FACTORY = ReceiverFactory("log_stream", LogStreamConfig, LogStreamReceiver)

@@ -10,19 +10,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
-import time
 from datetime import UTC, datetime
 from typing import Any
 
-from otel_auth0.auth0.probe import LoginProbe, ProbeResult, ProbeSettings
+from otel_auth0.auth0.probe import LoginProbe, ProbeResult, ProbeSettings, Sleep
+from otel_auth0.backoff import Backoff, jittered
 from otel_auth0.config import Auth0Config, LoginProbeConfig
 from otel_auth0.convert.mapping import Converted
 from otel_auth0.detections.engine import Observed
-from otel_auth0.receivers.base import Services, sleep_or_stop
+from otel_auth0.receivers.base import ReceiverFactory, Services
 from otel_auth0.receivers.probe_guard import CredentialGuard
 from otel_auth0.receivers.probe_telemetry import SCOPE, blocked_telemetry, probe_telemetry, record_metrics
 from otel_auth0.receivers.records import submit
+from otel_auth0.scheduler import Schedule, sleep_or_stop
 
 log = logging.getLogger(__name__)
 
@@ -49,14 +49,19 @@ class ProbeRunner:
     """One guarded probe run with its telemetry; shared by the receiver and ``otel-auth0 probe``."""
 
     def __init__(
-        self, services: Services, settings: ProbeSettings, config: LoginProbeConfig, emit: bool = True
+        self,
+        services: Services,
+        settings: ProbeSettings,
+        config: LoginProbeConfig,
+        emit: bool = True,
+        sleep: Sleep = asyncio.sleep,
     ) -> None:
         self.services = services
         self.emit = emit
         self.settings = settings
-        self.probe = LoginProbe(settings)
+        self.probe = LoginProbe(settings, sleep=sleep)
         self.guard = CredentialGuard(
-            services.intake.queue,
+            services.intake,
             settings.fingerprint(),
             config.max_credential_failures,
             config.credential_failure_cooldown,
@@ -65,7 +70,6 @@ class ProbeRunner:
     async def run_once(self) -> ProbeResult | str:
         """Probe and emit; returns the result, or the guard's reason when the run was skipped."""
         instruments = self.services.instruments
-        attributes = {"otel_auth0.receiver": LoginProbeReceiver.name}
         reason = self.guard.blocked()
         if reason is not None:
             log.warning("login_probe: %s", reason)
@@ -74,10 +78,10 @@ class ProbeRunner:
             return reason
         result = await self.probe.run()
         await asyncio.to_thread(self.guard.record, result)
-        instruments.receiver_requests.add(len(result.steps), attributes)
+        instruments.receiver_requests.add(len(result.steps), self.services.source)
         record_metrics(instruments, result)
         if result.ok:
-            instruments.receiver_last_success.set(time.time(), attributes)
+            self.services.succeeded()
         else:
             log.warning("login_probe failed (%s): %s", result.error_type, result.message)
         await self._emit(probe_telemetry(self.settings, result), [probe_observation(result)])
@@ -85,7 +89,7 @@ class ProbeRunner:
 
     async def _emit(self, item: Converted, observed: list[Observed] | None = None) -> None:
         if self.emit:
-            await submit(self.services, LoginProbeReceiver.name, [item], SCOPE, observed=observed or ())
+            await submit(self.services, [item], SCOPE, observed=observed or ())
 
 
 def probe_observation(result: ProbeResult) -> Observed:
@@ -104,35 +108,34 @@ def probe_observation(result: ProbeResult) -> Observed:
 
 
 class LoginProbeReceiver:
-    """Runs the probe until stopped."""
+    """Runs the probe until stopped; a rate-limit answer postpones the next run."""
 
     name = "login_probe"
 
-    def __init__(self, services: Services) -> None:
-        config = services.config.receivers.login_probe
-        auth0 = services.config.auth0
-        if config is None or auth0 is None:
-            raise ValueError("receivers.login_probe and auth0 must be configured")
+    def __init__(self, config: LoginProbeConfig, services: Services) -> None:
         self._config = config
-        self.runner = ProbeRunner(services, probe_settings(auth0, config), config)
+        self._stop = asyncio.Event()
+        settings = probe_settings(services.require_auth0(), config)
+        self.runner = ProbeRunner(services, settings, config, sleep=self._sleep)
+        self._schedule = Schedule(self.name, config.interval, Backoff(initial=5.0, maximum=config.interval))
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Probe every interval until ``stop``; an unexpected error is logged and the next run goes ahead."""
+        """Probe every interval until ``stop``."""
+        self._stop = stop
+        await self._schedule.run(self._tick, stop)
 
-        async def interruptible_sleep(seconds: float) -> None:
-            await sleep_or_stop(stop, seconds)
+    async def shutdown(self) -> None:
+        """Nothing is held between runs."""
 
-        self.runner.probe.sleep = interruptible_sleep
-        while not stop.is_set():
-            wait = self._config.interval * random.uniform(0.9, 1.1)
-            try:
-                outcome = await self.runner.run_once()
-            except Exception:
-                log.exception("login_probe: run failed unexpectedly")
-                attributes = {"otel_auth0.receiver": self.name, "error.type": "internal"}
-                self.runner.services.instruments.receiver_errors.add(1, attributes)
-            else:
-                if isinstance(outcome, ProbeResult) and outcome.retry_after:
-                    wait = max(wait, outcome.retry_after)
-            if await sleep_or_stop(stop, wait):
-                break
+    async def _sleep(self, seconds: float) -> None:
+        """The probe's retry wait, cut short by stop."""
+        await sleep_or_stop(self._stop, seconds)
+
+    async def _tick(self) -> float | None:
+        outcome = await self.runner.run_once()
+        if isinstance(outcome, ProbeResult) and outcome.retry_after:
+            return max(jittered(self._config.interval), outcome.retry_after)
+        return None
+
+
+FACTORY = ReceiverFactory("login_probe", LoginProbeConfig, LoginProbeReceiver)

@@ -27,15 +27,17 @@ from urllib.parse import urlsplit
 
 from otel_auth0.auth0.management import Auth0Error, ManagementClient
 from otel_auth0.auth0.ratelimit import RateLimit
+from otel_auth0.backoff import Backoff, jittered
 from otel_auth0.config import LogsApiConfig
 from otel_auth0.convert.events import Event, EventFormatError, normalize_event
 from otel_auth0.incidents import Incidents
 from otel_auth0.pipeline.intake import park
 from otel_auth0.pipeline.queue import EnqueueResult, ParkedEvent, QueueFull
-from otel_auth0.pipeline.worker import Backoff
-from otel_auth0.receivers.base import Services, log_id_order, sleep_or_stop
+from otel_auth0.receivers.base import ReceiverFactory, Services
 from otel_auth0.receivers.log_ids import is_cursor_log_id
 from otel_auth0.receivers.log_ids import log_id_time as log_id_time
+from otel_auth0.receivers.stream_progress import log_id_order
+from otel_auth0.scheduler import Schedule, error_type, sleep_or_stop
 
 log = logging.getLogger(__name__)
 
@@ -66,19 +68,25 @@ class LogsApiReceiver:
 
     name = "logs_api"
 
-    def __init__(self, services: Services, client: ManagementClient | None = None) -> None:
-        config = services.config.receivers.logs_api
-        if config is None:
-            raise ValueError("receivers.logs_api is not configured")
-        if services.config.auth0 is None:
-            raise ValueError("auth0 is not configured")
-        self._config: LogsApiConfig = config
+    def __init__(
+        self, config: LogsApiConfig, services: Services, client: ManagementClient | None = None
+    ) -> None:
+        self._config = config
         self._services = services
-        self._attributes = {"otel_auth0.receiver": self.name}
-        auth0 = services.config.auth0
-        self._client = client or ManagementClient(auth0, on_rate_limit=self._record_rate_limit)
-        self._backoff = Backoff(initial=1.0, maximum=config.max_backoff)
-        self._hybrid = services.config.receivers.log_stream is not None
+        self._progress = services.stream_progress  # hybrid mode when the log stream is configured
+        self._client = client or ManagementClient(
+            services.require_auth0(), on_rate_limit=self._record_rate_limit
+        )
+        self._schedule = Schedule(
+            self.name,
+            config.interval,
+            Backoff(initial=1.0, maximum=config.max_backoff),
+            expected=(Auth0Error,),
+            on_failure=self._record_failure,
+            failure_wait=self._failure_wait,
+        )
+        self._stop = asyncio.Event()
+        self._next_url: str | None = None
         self._started = time.time()
         self._filled = False
         self._gap_filling = False
@@ -97,89 +105,73 @@ class LogsApiReceiver:
             instruments.mgmt_rate_limit_reset.set(wait)
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Poll until ``stop``; errors are retried with backoff, never raised."""
-        next_url: str | None = None
+        """Poll until ``stop``; Auth0 errors are retried with backoff."""
+        self._stop = stop
+        self._next_url = None
         self._started = time.time()
-        try:
-            while not stop.is_set():
-                try:
-                    if self._hybrid and next_url is None:
-                        await self._cursor()
-                        healthy_for = self._config.gap_fill_after - self.stream_lag()
-                        if healthy_for > 0:
-                            if self._gap_filling:
-                                log.info("logs_api: log stream healthy again; gap-filler idle")
-                                self._gap_filling = False
-                            if await sleep_or_stop(stop, healthy_for + 0.05):
-                                break
-                            continue
-                    next_url, wait = await self._step(next_url, stop)
-                except Auth0Error as error:
-                    wait = self._failure_wait(error)
-                    self._services.instruments.receiver_errors.add(
-                        1, {**self._attributes, "error.type": error.error_type}
-                    )
-                    log.warning("logs_api: %s; retrying in %.1fs", error, wait)
-                    if error.status == 429:
-                        self.rate_limited += 1
-                except Exception as error:  # one failing step must never stop the poller
-                    next_url, wait = None, self._backoff.next_delay()
-                    self._services.instruments.receiver_errors.add(
-                        1, {**self._attributes, "error.type": "internal"}
-                    )
-                    self._incidents.report(
-                        "step_failed",
-                        logging.ERROR,
-                        "logs_api: a poll step failed (%s: %s); retrying in %.1fs from the saved cursor",
-                        type(error).__name__,
-                        error,
-                        wait,
-                        exc_info=True,
-                    )
-                if wait > 0 and await sleep_or_stop(stop, wait):
-                    break
-        finally:
-            await self._client.aclose()
+        await self._schedule.run(self._tick, stop)
+
+    async def shutdown(self) -> None:
+        """Close the Management API client."""
+        await self._client.aclose()
+
+    async def _tick(self) -> float:
+        """One request (or, in hybrid mode while the stream is healthy, the wait until it may lag)."""
+        if self._progress is not None and self._next_url is None:
+            await self._cursor()
+            healthy_for = self._config.gap_fill_after - self.stream_lag()
+            if healthy_for > 0:
+                if self._gap_filling:
+                    log.info("logs_api: log stream healthy again; gap-filler idle")
+                    self._gap_filling = False
+                return healthy_for + 0.05
+        self._next_url, wait = await self._step(self._next_url, self._stop)
+        return wait
+
+    def _record_failure(self, error: Exception) -> None:
+        self._services.failed(error, error_type(error))
+        if isinstance(error, Auth0Error) and error.status == 429:
+            self.rate_limited += 1
 
     def stream_lag(self) -> float:
         """Seconds the log stream has been silent or behind (since start when it never delivered)."""
-        progress = self._services.stream_progress
         now = time.time()
-        silent = now - (progress.last_received or self._started)
-        behind = now - progress.newest_event_at if progress.newest_event_at is not None else 0.0
+        received = self._progress.last_received if self._progress is not None else None
+        newest = self._progress.newest_event_at if self._progress is not None else None
+        silent = now - (received or self._started)
+        behind = now - newest if newest is not None else 0.0
         return max(silent, behind)
 
-    def _failure_wait(self, error: Auth0Error) -> float:
+    def _failure_wait(self, error: Exception) -> float:
         """The announced reset (plus jitter) when there is a plausible one; exponential backoff when it
         is absent or wrong (past, or beyond ``MAX_ANNOUNCED_WAIT``); ``max_backoff`` when retrying
         cannot help soon."""
-        if not error.retryable:
+        if not isinstance(error, Auth0Error) or not error.retryable:
             # A configuration problem (scope, client) will not fix itself quickly: try again slowly.
             return self._config.max_backoff
         announced = error.retry_after
         if announced is not None and 0 < announced <= MAX_ANNOUNCED_WAIT:
             return announced + random.uniform(0, RESET_JITTER)
-        return self._backoff.next_delay()
+        return self._schedule.backoff.next_delay()
 
     async def _step(self, next_url: str | None, stop: asyncio.Event) -> tuple[str | None, float]:
         """One request; returns the URL to request next and how long to wait before it."""
         url = next_url or await self._first_url()
         response = await self._client.get(url)
         self.pages += 1
-        self._services.instruments.receiver_requests.add(1, self._attributes)
-        self._services.instruments.receiver_last_success.set(time.time(), self._attributes)
-        self._backoff.reset()
+        self._services.instruments.receiver_requests.add(1, self._services.source)
+        self._services.succeeded()
         events, parked = self._events(response.body)
         following = self._same_origin(response.next_link())
         if not events and not parked:
-            self._services.instruments.ingest_lag.set(0.0, self._attributes)
-            if self._hybrid:
+            self._services.instruments.ingest_lag.set(0.0, self._services.source)
+            if self._progress is not None:
                 # Caught up: end this fill; the next one starts from the stream's position.
                 interval = self._config.interval
                 wait = interval if self._filled else max(interval, self._config.gap_fill_after)
                 self._filled = False
-                return None, wait * random.uniform(0.9, 1.1)
-            return following or url, self._config.interval * random.uniform(0.9, 1.1)
+                return None, jittered(wait)
+            return following or url, jittered(self._config.interval)
         now = time.time()
         ids = [str(event["log_id"]) for event in events] + [p.log_id for p in parked if p.log_id]
         cursors = [log_id for log_id in ids if is_cursor_log_id(log_id, now)]
@@ -224,8 +216,10 @@ class LogsApiReceiver:
                     self._services.intake.submit_events, events, self.name, checkpoint, parked
                 )
             except QueueFull as full:
-                self._services.instruments.queue_refused.add(1, self._attributes)
-                self._services.instruments.receiver_refused_log_records.add(len(events), self._attributes)
+                self._services.instruments.queue_refused.add(1, self._services.source)
+                self._services.instruments.receiver_refused_log_records.add(
+                    len(events), self._services.source
+                )
                 self._incidents.report("paused", logging.WARNING, "logs_api paused: %s", full)
                 if await sleep_or_stop(stop, QUEUE_FULL_WAIT):
                     return None
@@ -254,25 +248,25 @@ class LogsApiReceiver:
     async def _cursor(self) -> str:
         """The persisted cursor, resolved from ``start_from`` (and persisted) on first start or when the
         persisted one is not a sane log id."""
-        checkpoint = self._services.intake.queue.get_checkpoint(CHECKPOINT)
+        checkpoint = self._services.intake.get_checkpoint(CHECKPOINT)
         if checkpoint is not None and (
             checkpoint.value == START_OF_RETENTION or is_cursor_log_id(checkpoint.value)
         ):
             return checkpoint.value
         cursor = await self._resolve_start()
-        await asyncio.to_thread(self._services.intake.queue.set_checkpoint, CHECKPOINT, cursor)
+        await asyncio.to_thread(self._services.intake.set_checkpoint, CHECKPOINT, cursor)
         return cursor
 
     async def _first_url(self) -> str:
         """``/api/v2/logs?from=<cursor>&take=N``; in hybrid mode from the stream's position when later."""
         cursor = await self._cursor()
-        stream_position = self._services.stream_progress.highest_log_id
+        stream_position = self._progress.highest_log_id if self._progress is not None else None
         if stream_position is not None and not is_cursor_log_id(stream_position):
             stream_position = None
-        if self._hybrid and not self._gap_filling:
+        if self._progress is not None and not self._gap_filling:
             log.info("logs_api: log stream silent or behind for %.0fs; filling gaps", self.stream_lag())
             self._gap_filling = True
-        if self._hybrid and stream_position and log_id_order(stream_position) > log_id_order(cursor):
+        if stream_position and log_id_order(stream_position) > log_id_order(cursor):
             cursor = stream_position
         take = self._config.take
         if cursor == START_OF_RETENTION:
@@ -325,3 +319,6 @@ class LogsApiReceiver:
     def _rows(body: Any) -> list[dict[str, Any]]:
         rows = body.get("logs") if isinstance(body, dict) else body
         return [row for row in rows if isinstance(row, dict)] if isinstance(rows, list) else []
+
+
+FACTORY = ReceiverFactory("logs_api", LogsApiConfig, LogsApiReceiver)

@@ -25,12 +25,12 @@ from opentelemetry.proto.logs.v1.logs_pb2 import SeverityNumber
 from otel_auth0.auth0.http import async_client
 from otel_auth0.auth0.ip_ranges import DEFAULT_URL as IP_RANGES_URL
 from otel_auth0.auth0.ip_ranges import IpRangesError, diff, load_snapshot, parse_ranges
+from otel_auth0.config import NoticesConfig
 from otel_auth0.convert.attributes import cap
 from otel_auth0.convert.mapping import Converted
 from otel_auth0.detections.engine import Observed
-from otel_auth0.pipeline.worker import Backoff
-from otel_auth0.receivers.base import Services, poll_periodically
-from otel_auth0.receivers.feed_fetch import FeedEntry, FetchError, fetch_if_changed, parse_feed
+from otel_auth0.receivers.base import ReceiverFactory, Services
+from otel_auth0.receivers.feed_fetch import FeedEntry, FetchError, feed_schedule, fetch_if_changed, parse_feed
 from otel_auth0.receivers.records import log_record, submit
 from otel_auth0.receivers.security_bulletins import (
     BULLETINS_SOURCE,
@@ -106,10 +106,7 @@ class NoticesReceiver:
 
     name = "notices"
 
-    def __init__(self, services: Services) -> None:
-        config = services.config.receivers.notices
-        if config is None:
-            raise ValueError("receivers.notices is not configured")
+    def __init__(self, config: NoticesConfig, services: Services) -> None:
         self._services = services
         self._config = config
         self.changelog_url = config.changelog_url or CHANGELOG_URL
@@ -123,16 +120,20 @@ class NoticesReceiver:
             ),
             **{sdk: advisories.replace("{sdk}", sdk) for sdk in config.sdks},
         }
-        auth0 = services.config.auth0
+        auth0 = services.auth0
         self._ca_file: Path | None = auth0.ca_file if auth0 else None
         self._timeout = auth0.timeout if auth0 else 30.0
-        self._backoff = Backoff(initial=5.0, maximum=config.interval)
+        self._schedule = feed_schedule(self.name, config.interval, services)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Poll every interval until ``stop``; failures are retried with backoff."""
-        await poll_periodically(
-            self.name, self._services, self._config.interval, self.poll_once, stop, self._backoff, FetchError
-        )
+        await self._schedule.run(self._tick, stop)
+
+    async def shutdown(self) -> None:
+        """Nothing is held between polls."""
+
+    async def _tick(self) -> None:
+        await self.poll_once()
 
     async def poll_once(self) -> int:
         """Every source once (each is tried even when another fails); returns new records queued."""
@@ -150,7 +151,7 @@ class NoticesReceiver:
 
     async def _changelog(self, client: httpx.AsyncClient) -> int:
         validators, content = await fetch_if_changed(
-            client, self._services, self.name, CHANGELOG_CHECKPOINT, self.changelog_url
+            client, self._services, CHANGELOG_CHECKPOINT, self.changelog_url
         )
         if content is None:
             return 0
@@ -158,14 +159,14 @@ class NoticesReceiver:
         items = [changelog_record(entry, self.changelog_url) for entry in entries]
         checkpoint = (CHANGELOG_CHECKPOINT, validators.dump())
         observed = [changelog_observation(entry) for entry in entries]
-        return await submit(self._services, self.name, items, SCOPE, checkpoint, observed) or 0
+        return await submit(self._services, items, SCOPE, checkpoint, observed) or 0
 
     async def _bulletins(self, client: httpx.AsyncClient) -> int:
         """Security bulletins and SDK advisories; every source is tried, the first failure is raised."""
         queued, failures = 0, []
         for source, url in self.bulletin_urls.items():
             try:
-                queued += await watch(client, self._services, self.name, SCOPE, source, url)
+                queued += await watch(client, self._services, SCOPE, source, url)
             except FetchError as error:
                 failures.append(error)
         if failures:
@@ -174,7 +175,7 @@ class NoticesReceiver:
 
     async def _ip_ranges(self, client: httpx.AsyncClient) -> int:
         validators, content = await fetch_if_changed(
-            client, self._services, self.name, IP_RANGES_CHECKPOINT, self.ip_ranges_url
+            client, self._services, IP_RANGES_CHECKPOINT, self.ip_ranges_url
         )
         if content is None:
             return 0
@@ -188,7 +189,7 @@ class NoticesReceiver:
         checkpoint = (IP_RANGES_CHECKPOINT, validators.dump())
         change = diff(baseline, ranges).get(self._config.region)
         if change is None:
-            await asyncio.to_thread(self._services.intake.queue.set_checkpoint, *checkpoint)
+            await asyncio.to_thread(self._services.intake.set_checkpoint, *checkpoint)
             return 0
         log.warning(
             "notices: Auth0 outbound IP ranges for %s changed: +%s -%s",
@@ -197,4 +198,7 @@ class NoticesReceiver:
             list(change.removed),
         )
         item = ip_ranges_record(self._config.region, change.added, change.removed, self.ip_ranges_url)
-        return await submit(self._services, self.name, [item], SCOPE, checkpoint) or 0
+        return await submit(self._services, [item], SCOPE, checkpoint) or 0
+
+
+FACTORY = ReceiverFactory("notices", NoticesConfig, NoticesReceiver)

@@ -13,24 +13,13 @@ import json
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Protocol
 
 from otel_auth0.auth0.probe import ProbeResult
-from otel_auth0.pipeline.queue import Checkpoint
+from otel_auth0.pipeline.checkpoints import CheckpointStore
 
 CHECKPOINT = "login_probe.credential_guard"
 BRUTE_FORCE_THRESHOLD = 10
 BLOCKED_ERROR_TYPE = "blocked"
-
-
-class CheckpointStore(Protocol):
-    """The part of :class:`~otel_auth0.pipeline.queue.PersistentQueue` the guard uses."""
-
-    def get_checkpoint(self, name: str) -> Checkpoint | None:
-        """Stored value."""
-
-    def set_checkpoint(self, name: str, value: str) -> None:
-        """Store a value."""
 
 
 class CredentialGuard:

@@ -95,7 +95,6 @@ def log_record(
 
 async def submit(
     services: Services,
-    receiver: str,
     items: Sequence[Converted],
     scope: str,
     checkpoint: tuple[str, str] | None = None,
@@ -106,11 +105,11 @@ async def submit(
     try:
         result = await asyncio.to_thread(services.intake.submit_converted, items, scope, checkpoint, observed)
     except QueueFull as full:
-        services.instruments.queue_refused.add(1, {"otel_auth0.receiver": receiver})
-        services.instruments.receiver_refused_log_records.add(len(items), {"otel_auth0.receiver": receiver})
-        log.warning("%s: telemetry not queued: %s", receiver, full)
+        services.instruments.queue_refused.add(1, services.source)
+        services.instruments.receiver_refused_log_records.add(len(items), services.source)
+        log.warning("%s: telemetry not queued: %s", services.name, full)
         return None
-    source = {"otel_auth0.receiver": receiver}
+    source = services.source
     if result.accepted:
         services.instruments.receiver_events.add(result.accepted, source)
     if result.duplicates:

@@ -72,12 +72,10 @@ def bulletin_record(source: str, url: str, new: list[str], digest: str) -> Conve
     return Converted(key=f"security_bulletin:{source}:{digest}", logs=record)
 
 
-async def watch(
-    client: httpx.AsyncClient, services: Services, receiver: str, scope: str, source: str, url: str
-) -> int:
+async def watch(client: httpx.AsyncClient, services: Services, scope: str, source: str, url: str) -> int:
     """Fetch ``url`` if changed; emit a record when its content hash moved since the last fetch."""
     checkpoint = f"notices.security_bulletins.{source}"
-    validators, content = await fetch_if_changed(client, services, receiver, checkpoint, url)
+    validators, content = await fetch_if_changed(client, services, checkpoint, url)
     if content is None:
         return 0
     digest = hashlib.sha256(content).hexdigest()
@@ -90,6 +88,6 @@ async def watch(
         new = [current[key] for key in sorted(current) if key not in seen][:NEW_LIMIT]
         items.append(bulletin_record(source, url, new, digest[:24]))
     if not items:
-        await asyncio.to_thread(services.intake.queue.set_checkpoint, checkpoint, validators.dump())
+        await asyncio.to_thread(services.intake.set_checkpoint, checkpoint, validators.dump())
         return 0
-    return await submit(services, receiver, items, scope, (checkpoint, validators.dump())) or 0
+    return await submit(services, items, scope, (checkpoint, validators.dump())) or 0

@@ -14,9 +14,8 @@ from opentelemetry.proto.logs.v1.logs_pb2 import SeverityNumber
 from otel_auth0.auth0.http import async_client
 from otel_auth0.config import Auth0Config, StatusConfig
 from otel_auth0.convert.mapping import Converted
-from otel_auth0.pipeline.worker import Backoff
-from otel_auth0.receivers.base import Services, poll_periodically
-from otel_auth0.receivers.feed_fetch import FeedEntry, FetchError, Validators, fetch_if_changed, parse_feed
+from otel_auth0.receivers.base import ReceiverFactory, Services
+from otel_auth0.receivers.feed_fetch import FeedEntry, Validators, feed_schedule, fetch_if_changed, parse_feed
 from otel_auth0.receivers.records import log_record, submit
 
 log = logging.getLogger(__name__)
@@ -70,36 +69,33 @@ class StatusReceiver:
 
     name = "status"
 
-    def __init__(self, services: Services) -> None:
-        config = services.config.receivers.status
-        auth0 = services.config.auth0
-        if config is None or auth0 is None:
-            raise ValueError("receivers.status and auth0 must be configured")
+    def __init__(self, config: StatusConfig, services: Services) -> None:
         self._services = services
-        self._auth0 = auth0
-        self._config = config
-        self.url = status_url(auth0, config)
-        self._backoff = Backoff(initial=5.0, maximum=config.interval)
+        self._auth0 = services.require_auth0()
+        self.url = status_url(self._auth0, config)
+        self._schedule = feed_schedule(self.name, config.interval, services)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Poll every interval until ``stop``; failures are retried with backoff."""
-        await poll_periodically(
-            self.name, self._services, self._config.interval, self.poll_once, stop, self._backoff, FetchError
-        )
+        await self._schedule.run(self._tick, stop)
+
+    async def shutdown(self) -> None:
+        """Nothing is held between polls."""
+
+    async def _tick(self) -> None:
+        await self.poll_once()
 
     async def poll_once(self) -> int:
         """One conditional fetch; returns how many new records were queued."""
         async with async_client(self._auth0.ca_file, self._auth0.timeout) as client:
-            validators, content = await fetch_if_changed(
-                client, self._services, self.name, CHECKPOINT, self.url
-            )
+            validators, content = await fetch_if_changed(client, self._services, CHECKPOINT, self.url)
         if content is None:
             self._record_open(validators)
             return 0
         entries = await parse_feed(content)
         validators.extra["open"] = sum(1 for e in entries if incident_status(e) not in CLOSED)
         items = [incident_record(entry, self.url) for entry in entries]
-        accepted = await submit(self._services, self.name, items, SCOPE, (CHECKPOINT, validators.dump()))
+        accepted = await submit(self._services, items, SCOPE, (CHECKPOINT, validators.dump()))
         if accepted is None:
             return 0
         self._record_open(validators)
@@ -109,3 +105,6 @@ class StatusReceiver:
         open_count = validators.extra.get("open")
         if isinstance(open_count, int):
             self._services.instruments.status_incidents_open.set(open_count, {"auth0.status.feed": self.url})
+
+
+FACTORY = ReceiverFactory("status", StatusConfig, StatusReceiver)

@@ -179,11 +179,11 @@ def test_backend_outage_loses_nothing_queue_drains(tmp_path: Path, otlp_receiver
     assert len(received_ids(otlp_receiver)) == len(sent) == 110
 
     def last(name: str) -> float:
-        """The latest value of every series of ``name`` (counters start at 0 per attribute set), summed."""
+        """The newest value of every series of ``name`` (e.g. each signal), summed."""
         points = sorted(otlp_receiver.metric_points(name), key=lambda p: p.point.time_unix_nano)
         assert points, f"no {name} points"
-        latest = {tuple(sorted(p.attributes.items())): float(p.value or 0.0) for p in points}
-        return sum(latest.values())
+        newest = {tuple(sorted(p.attributes.items())): float(p.value or 0.0) for p in points}
+        return sum(newest.values())
 
     assert last("otel_auth0.queue.size") == 0
     assert last("otel_auth0.queue.dropped") == 0

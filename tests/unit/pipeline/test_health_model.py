@@ -70,3 +70,12 @@ def test_stale_threshold_is_at_least_three_intervals() -> None:
     assert receiver_stale_after(CONFIG, None) is None
     assert receiver_stale_after(CONFIG, 10) == 300
     assert receiver_stale_after(CONFIG, 3600) == 3 * 3600
+
+
+def test_a_crashed_receiver_waiting_for_its_restart_is_not_ready() -> None:
+    crashed = ReceiverState("log_stream", None, None, crashed=True, restarts=2, last_error="OSError: boom")
+    recovered = ReceiverState("status", START, 300, crashed=False, restarts=3, last_error="KeyError: 'x'")
+    model = HealthModel(CONFIG, Facts(receiver_states=[crashed, recovered]), START)
+    assert model.reasons(START + 1) == [
+        "receiver log_stream failed (OSError: boom) and is waiting to be restarted (restarted 2 times so far)"
+    ]

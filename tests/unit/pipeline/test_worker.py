@@ -9,13 +9,14 @@ from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsSer
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader, MetricExporter, NumberDataPoint
 
+from otel_auth0.backoff import Backoff
 from otel_auth0.config import DedupeConfig, QueueConfig
 from otel_auth0.convert.mapping import EventConverter
 from otel_auth0.convert.wire import Signal, encode_resource
 from otel_auth0.exporters.base import ACCEPTED, FAILED, REJECTED, ExportOutcome, ExportResult, SignalExporter
 from otel_auth0.instruments import Instruments
 from otel_auth0.pipeline.queue import PersistentQueue
-from otel_auth0.pipeline.worker import Backoff, ExportWorker
+from otel_auth0.pipeline.worker import ExportWorker
 
 
 class FlakyExporter(SignalExporter):

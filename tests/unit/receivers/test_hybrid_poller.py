@@ -12,8 +12,9 @@ import httpx
 
 from otel_auth0.auth0.management import ManagementClient
 from otel_auth0.config import parse_config
-from otel_auth0.receivers.base import Services, StreamProgress
+from otel_auth0.receivers.base import Services
 from otel_auth0.receivers.logs_api import LogsApiReceiver
+from otel_auth0.receivers.stream_progress import StreamProgress
 from otel_auth0.runtime import Pipeline
 from tests.unit.receivers.test_logs_api_unit import DOMAIN, FakeTenant, log_id
 
@@ -33,10 +34,12 @@ def make_receiver(
         }
     )
     pipeline = Pipeline.create(config)
-    services = Services(config, pipeline.intake, pipeline.instruments, progress)
-    assert config.auth0 is not None
+    services = Services(
+        "logs_api", pipeline.intake, pipeline.instruments, auth0=config.auth0, stream_progress=progress
+    )
+    assert config.auth0 is not None and config.receivers.logs_api is not None
     client = ManagementClient(config.auth0, transport=httpx.MockTransport(tenant.handler))
-    return LogsApiReceiver(services, client), pipeline
+    return LogsApiReceiver(config.receivers.logs_api, services, client), pipeline
 
 
 def checkpoint_requests(tenant: FakeTenant) -> list[str]:

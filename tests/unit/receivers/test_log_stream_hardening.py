@@ -39,7 +39,9 @@ def make_receiver(tmp_path: Path, **queue: Any) -> tuple[LogStreamReceiver, Pipe
         }
     )
     pipeline = Pipeline.create(config)
-    return LogStreamReceiver(Services(config, pipeline.intake, pipeline.instruments)), pipeline
+    assert config.receivers.log_stream is not None
+    services = Services("log_stream", pipeline.intake, pipeline.instruments)
+    return LogStreamReceiver(config.receivers.log_stream, services), pipeline
 
 
 def post(client: TestClient, body: bytes) -> Any:

@@ -13,7 +13,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from otel_auth0.config import parse_config
-from otel_auth0.receivers.base import Services, StreamProgress
+from otel_auth0.receivers.base import Services
 from otel_auth0.receivers.log_stream import (
     CHECKPOINT,
     LogStreamReceiver,
@@ -21,6 +21,7 @@ from otel_auth0.receivers.log_stream import (
     parse_events,
     token_matches,
 )
+from otel_auth0.receivers.stream_progress import StreamProgress
 from otel_auth0.runtime import Pipeline
 
 
@@ -116,7 +117,9 @@ def make_receiver(tmp_path: Path, **queue: Any) -> tuple[LogStreamReceiver, Pipe
         }
     )
     pipeline = Pipeline.create(config)
-    return LogStreamReceiver(Services(config, pipeline.intake, pipeline.instruments)), pipeline
+    assert config.receivers.log_stream is not None
+    services = Services("log_stream", pipeline.intake, pipeline.instruments)
+    return LogStreamReceiver(config.receivers.log_stream, services), pipeline
 
 
 @pytest.fixture

@@ -70,10 +70,10 @@ def make_receiver(tmp_path: Path, tenant: FakeTenant, **logs_api: Any) -> tuple[
         }
     )
     pipeline = Pipeline.create(config)
-    services = Services(config, pipeline.intake, pipeline.instruments)
-    assert config.auth0 is not None
+    services = Services("logs_api", pipeline.intake, pipeline.instruments, auth0=config.auth0)
+    assert config.auth0 is not None and config.receivers.logs_api is not None
     client = ManagementClient(config.auth0, transport=httpx.MockTransport(tenant.handler))
-    return LogsApiReceiver(services, client), pipeline
+    return LogsApiReceiver(config.receivers.logs_api, services, client), pipeline
 
 
 async def run_until(receiver: LogsApiReceiver, condition: Any, timeout: float = 5.0) -> None:
@@ -131,7 +131,7 @@ def test_server_errors_and_429_are_retried_with_backoff(tmp_path: Path) -> None:
         ]
     )
     receiver, pipeline = make_receiver(tmp_path, tenant)
-    receiver._backoff.initial = 0.01
+    receiver._schedule.backoff.initial = 0.01
     asyncio.run(run_until(receiver, lambda: pipeline.intake.accepted_total == 7))
     assert receiver.rate_limited == 1
 

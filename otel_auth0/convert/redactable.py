@@ -1,4 +1,5 @@
-"""Which attribute names ``processors.redact.fields`` may name (checked when the config is loaded)."""
+"""The table of attribute names ``processors.redact.fields`` may name: a leaf of ``convert`` (attribute
+tables only), so the configuration can check names without importing the processors."""
 
 from __future__ import annotations
 

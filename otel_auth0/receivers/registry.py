@@ -1,0 +1,46 @@
+"""Every receiver kind, keyed by its section name under ``receivers:``. Adding a receiver is one new
+module exposing ``FACTORY`` (plus its section in :mod:`otel_auth0.config.collector`) and one line here."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from otel_auth0.config import Auth0Config, ReceiversConfig
+from otel_auth0.instruments import Instruments
+from otel_auth0.receivers import endpoint_check, log_stream, login_probe, logs_api, notices, status
+from otel_auth0.receivers.base import Receiver, ReceiverFactory, ReceiverIntake, Services
+from otel_auth0.receivers.stream_progress import StreamProgress
+
+Registry = Mapping[str, ReceiverFactory[Any]]
+
+RECEIVERS: Registry = {
+    factory.name: factory
+    for factory in (
+        logs_api.FACTORY,
+        log_stream.FACTORY,
+        login_probe.FACTORY,
+        endpoint_check.FACTORY,
+        status.FACTORY,
+        notices.FACTORY,
+    )
+}
+
+
+def build_receivers(
+    receivers: ReceiversConfig,
+    auth0: Auth0Config | None,
+    intake: ReceiverIntake,
+    instruments: Instruments,
+    registry: Registry = RECEIVERS,
+) -> list[tuple[Receiver, Services]]:
+    """A receiver (with the services it was given) for every section present under ``receivers:``."""
+    progress = StreamProgress() if receivers.log_stream is not None else None
+    built: list[tuple[Receiver, Services]] = []
+    for name, factory in registry.items():
+        settings = getattr(receivers, name, None)
+        if settings is None:
+            continue
+        services = Services(name, intake, instruments, auth0=auth0, stream_progress=progress)
+        built.append((factory.create(settings, services), services))
+    return built
