@@ -233,6 +233,17 @@ class TrafficGenerator:
         """A random browser client."""
         return self._browser()
 
+    def deprecation_notice(self, when: datetime, app: App, client: Client) -> Event:
+        """A ``depnote`` event: the legacy Rules and Hooks still in use."""
+        feature = {
+            "id": "legacy_rules",
+            "name": "Rules and Hooks",
+            "description": "Rules are deprecated.",
+            "documentation": "https://auth0.com/docs/customize/actions/migrate/migrate-from-rules-to-actions",
+        }
+        details = {"feature": feature, "method": "post", "path": "/oauth/token"}
+        return self._event("depnote", "Deprecation Notice", when, app, client, details=details)
+
     def _token(self, length: int, alphabet: str = _URLSAFE) -> str:
         return "".join(self.rng.choice(alphabet) for _ in range(length))
 
@@ -671,22 +682,7 @@ class TrafficGenerator:
             return [
                 self._event("limit_mu", "Blocked IP Address", start, app, client, details={"flow": "login"})
             ]
-        feature = {
-            "id": "legacy_rules",
-            "name": "Rules and Hooks",
-            "description": "Rules are deprecated.",
-            "documentation": "https://auth0.com/docs/customize/actions/migrate/migrate-from-rules-to-actions",
-        }
-        return [
-            self._event(
-                "depnote",
-                "Deprecation Notice",
-                start,
-                app,
-                client,
-                details={"feature": feature, "method": "post", "path": "/oauth/token"},
-            )
-        ]
+        return [self.deprecation_notice(start, app, client)]
 
 
 def emit(state: TenantState, generator: TrafficGenerator, count: int) -> list[Event]:
