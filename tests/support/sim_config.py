@@ -1,7 +1,10 @@
-"""Collector configuration sections pointing at a running simulator (``running_simulator``)."""
+"""Collector configuration sections and the login probe for a running simulator (``running_simulator``)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from otel_auth0.auth0.probe import LoginProbe, ProbeSettings
 from otel_auth0_sim.process import SimulatorHandle
 
 
@@ -40,3 +43,18 @@ def notices_urls(sim: SimulatorHandle, *, advisories: bool = False) -> dict[str,
         urls["security_bulletins_url"] = f"{sim.base_url}/security-bulletins"
         urls["sdk_advisories_url"] = f"{sim.base_url}/sdk-advisories/{{sdk}}"
     return urls
+
+
+def login_probe(sim: SimulatorHandle) -> LoginProbe:
+    """The synthetic login of the first test user against ``sim``."""
+    info = sim.info
+    user = info["test_users"][0]
+    settings = ProbeSettings(
+        sim.base_url,
+        info["probe_client"]["client_id"],
+        user["username"],
+        user["password"],
+        info["probe_client"]["client_secret"],
+        ca_file=Path(info["ca_file"]),
+    )
+    return LoginProbe(settings)
