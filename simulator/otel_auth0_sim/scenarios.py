@@ -48,27 +48,12 @@ def _spread(now: datetime, count: int, seconds: float) -> list[datetime]:
 def credential_stuffing(gen: TrafficGenerator, now: datetime) -> list[Event]:
     """40 failed logins for 40 different user names from each of three IPs within 90 seconds."""
     events = []
-    app, connection = gen.apps[0], gen.database
+    app = gen.apps[0]
     times = iter(_spread(now, STUFFING_ATTEMPTS * len(STUFFING_IPS), 90))
     for ip in STUFFING_IPS:
         for index in range(STUFFING_ATTEMPTS):
             name = f"stuffed{index}.{ip.rsplit('.', 1)[1]}@example.com"
-            details = {"error": {"message": "Wrong email or password."}, "transaction_id": _transaction(gen)}
-            events.append(
-                gen.event(
-                    "fu",
-                    "Wrong email or password.",
-                    next(times),
-                    app,
-                    _attacker(ip),
-                    details=details,
-                    user_name=name,
-                    connection=connection.name,
-                    connection_id=connection.connection_id,
-                    strategy=connection.strategy,
-                    strategy_type=connection.strategy_type,
-                )
-            )
+            events.append(gen.unknown_user_failure(next(times), app, _attacker(ip), name, _transaction(gen)))
     return events
 
 
@@ -101,7 +86,7 @@ def brute_force(gen: TrafficGenerator, now: datetime) -> list[Event]:
             client,
             ("fp", "Wrong email or password."),
             _spread(now, 25, 50),
-            lambda: {"error": {"message": "Wrong email or password."}, "transaction_id": _transaction(gen)},
+            lambda: gen.wrong_password(_transaction(gen)),
         ),
         *_user_events(gen, user, app, client, ("limit_wc", "Blocked Account"), [now]),
     ]
