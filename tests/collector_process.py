@@ -16,6 +16,8 @@ from typing import IO, Any, Literal
 import httpx
 import yaml
 
+from otel_auth0.local_ports import free_port
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -25,6 +27,21 @@ def write_config(path: Path, config: dict[str, Any]) -> Path:
     telemetry = {"listen": "127.0.0.1:0", **(config.get("telemetry") or {})}
     path.write_text(yaml.safe_dump({**config, "telemetry": telemetry}, sort_keys=False), encoding="utf-8")
     return path
+
+
+def poller_only_config(
+    directory: Path, port: int, exporters: dict[str, Any], interval: str = "1h", **telemetry: Any
+) -> Path:
+    """``directory/config.yaml`` whose one receiver polls the notices feeds at a closed loopback port
+    (it never succeeds), with the health/metrics server on ``port``."""
+    closed = f"http://127.0.0.1:{free_port()}"
+    config = {
+        "state_dir": str(directory / "state"),
+        "telemetry": {"listen": f"127.0.0.1:{port}", **telemetry},
+        "receivers": {"notices": {"interval": interval, "changelog_url": closed, "ip_ranges_url": closed}},
+        "exporters": exporters,
+    }
+    return write_config(directory / "config.yaml", config)
 
 
 

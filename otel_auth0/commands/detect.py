@@ -16,9 +16,9 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from otel_auth0.commands.import_logs import read_events
+from otel_auth0.commands.archived_logs import add_files_argument, readable_files
 from otel_auth0.config import DetectionsConfig
-from otel_auth0.convert.events import Event, EventFormatError
+from otel_auth0.convert.events import Event
 from otel_auth0.convert.mapping import EventConverter
 from otel_auth0.detections.engine import Detection, DetectionEngine, Observed, event_time
 from otel_auth0.detections.loader import RuleFileError, load_rules
@@ -35,7 +35,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "default detection rules and those of --rules FILEs over them, and print every detection as a table "
         "or, with --json, as a JSON array.",
     )
-    parser.add_argument("files", nargs="+", metavar="FILE", help="input files, - for stdin")
+    add_files_argument(parser)
     parser.add_argument(
         "--rules",
         action="append",
@@ -54,12 +54,7 @@ def collect_events(files: list[str]) -> tuple[list[Event], list[str]]:
     events: list[Event] = []
     errors: list[str] = []
     seen: set[str] = set()
-    for name in files:
-        try:
-            items = read_events(name)
-        except (OSError, UnicodeDecodeError, EventFormatError) as error:
-            errors.append(f"{name}: {error}; file skipped")
-            continue
+    for items in readable_files(files, lambda name, error: errors.append(f"{name}: {error}; file skipped")):
         for event in items:
             log_id = event.get("log_id")
             if isinstance(log_id, str):

@@ -8,11 +8,11 @@ import argparse
 import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
+from otel_auth0.commands.archived_logs import add_files_argument, readable_files
 from otel_auth0.commands.common import load_or_exit, setup_logging
 from otel_auth0.config import Config, parse_config
-from otel_auth0.convert.events import Event, EventFormatError, iter_json_items, normalize_event
+from otel_auth0.convert.events import Event
 from otel_auth0.pipeline.queue import EnqueueResult, QueueFull
 from otel_auth0.runtime import Pipeline
 
@@ -29,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         '{"log_id": ..., "data": {...}}, or saved Management-API pages; - = stdin), convert and export them. '
         "log_ids already emitted (within the dedupe window of state_dir) are skipped.",
     )
-    parser.add_argument("files", nargs="+", metavar="FILE", help="input files, - for stdin")
+    add_files_argument(parser)
     parser.add_argument(
         "--config", "-c", metavar="FILE", help="YAML configuration (exporters, state_dir, ...)"
     )
@@ -50,18 +50,6 @@ class ImportSummary:
     rejected_files: int = 0
 
 
-def read_events(name: str) -> list[Event]:
-    """All events of one input, or :class:`EventFormatError` naming the first bad item."""
-    text = sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8")
-    events: list[Event] = []
-    for index, item in enumerate(iter_json_items(text)):
-        try:
-            events.append(normalize_event(item))
-        except EventFormatError as error:
-            raise EventFormatError(f"item {index}: {error}") from None
-    return events
-
-
 def _submit(pipeline: Pipeline, events: list[Event]) -> EnqueueResult:
     """Enqueue, waiting while the queue is full (the exporters are draining it)."""
     while True:
@@ -74,19 +62,15 @@ def _submit(pipeline: Pipeline, events: list[Event]) -> EnqueueResult:
 def import_files(config: Config, files: list[str], timeout: float) -> tuple[ImportSummary, bool]:
     """Import ``files``; returns the summary and whether everything was delivered before ``timeout``."""
     summary = ImportSummary()
+
+    def skipped(name: str, error: Exception) -> None:
+        print(f"otel-auth0 import: {name}: {error}; file skipped, nothing of it imported", file=sys.stderr)
+        summary.rejected_files += 1
+
     pipeline = Pipeline.create(config)
     pipeline.start()
     try:
-        for name in files:
-            try:
-                events = read_events(name)
-            except (OSError, UnicodeDecodeError, EventFormatError) as error:
-                print(
-                    f"otel-auth0 import: {name}: {error}; file skipped, nothing of it imported",
-                    file=sys.stderr,
-                )
-                summary.rejected_files += 1
-                continue
+        for events in readable_files(files, skipped):
             summary.events += len(events)
             for start in range(0, len(events), CHUNK):
                 result = _submit(pipeline, events[start : start + CHUNK])

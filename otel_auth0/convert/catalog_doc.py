@@ -7,9 +7,9 @@ markers in that file; without an argument the table is printed.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 from otel_auth0.convert.catalog import ALL_TYPES, LogType
+from otel_auth0.doc_section import DocSection
 
 TABLE_START = "<!-- catalog-table:start -->"
 TABLE_END = "<!-- catalog-table:end -->"
@@ -33,28 +33,10 @@ def render_markdown_table() -> str:
     return "\n".join(lines) + "\n"
 
 
-def table_in_document(text: str) -> str:
-    """The text between the catalog markers of a document."""
-    start = text.index(TABLE_START) + len(TABLE_START)
-    return text[start : text.index(TABLE_END, start)].strip("\n") + "\n"
-
-
-def replace_table(text: str) -> str:
-    """``text`` with the catalog table between its markers regenerated."""
-    start = text.index(TABLE_START) + len(TABLE_START)
-    end = text.index(TABLE_END, start)
-    return f"{text[:start]}\n{render_markdown_table()}{text[end:]}"
-
-
-def main(argv: list[str]) -> int:
-    """Print the table, or rewrite it in the document named by the first argument."""
-    if not argv:
-        sys.stdout.write(render_markdown_table())
-        return 0
-    path = Path(argv[0])
-    path.write_text(replace_table(path.read_text(encoding="utf-8")), encoding="utf-8")
-    return 0
+SECTION = DocSection(TABLE_START, TABLE_END, render_markdown_table)
+table_in_document = SECTION.in_document
+replace_table = SECTION.replace
 
 
 if __name__ == "__main__":
-    raise SystemExit(main(sys.argv[1:]))
+    raise SystemExit(SECTION.main(sys.argv[1:]))

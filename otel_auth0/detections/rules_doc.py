@@ -7,10 +7,10 @@ markers; without an argument it is printed. A test keeps the document current.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 from otel_auth0.detections.loader import default_rules
 from otel_auth0.detections.model import FieldCondition, Match, Rule
+from otel_auth0.doc_section import DocSection
 
 START = "<!-- default-rules:start -->"
 END = "<!-- default-rules:end -->"
@@ -80,28 +80,9 @@ def render() -> str:
     return "\n".join(sections)
 
 
-def section_in_document(text: str) -> str:
-    """The text between the markers."""
-    start = text.index(START) + len(START)
-    return text[start : text.index(END, start)].strip("\n") + "\n"
-
-
-def replace_section(text: str) -> str:
-    """``text`` with the section between its markers regenerated."""
-    start = text.index(START) + len(START)
-    end = text.index(END, start)
-    return f"{text[:start]}\n{render()}{text[end:]}"
-
-
-def main(argv: list[str]) -> int:
-    """Print the section, or rewrite it in the document named by the first argument."""
-    if not argv:
-        sys.stdout.write(render())
-        return 0
-    path = Path(argv[0])
-    path.write_text(replace_section(path.read_text(encoding="utf-8")), encoding="utf-8")
-    return 0
+SECTION = DocSection(START, END, render)
+section_in_document = SECTION.in_document
 
 
 if __name__ == "__main__":
-    raise SystemExit(main(sys.argv[1:]))
+    raise SystemExit(SECTION.main(sys.argv[1:]))

@@ -12,8 +12,8 @@ from opentelemetry.proto.collector.logs.v1.logs_service_pb2_grpc import LogsServ
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2_grpc import TraceServiceStub
 
 from otel_auth0.convert.wire import Signal
-from otel_auth0.exporters.base import ExportOutcome, ExportResult
-from otel_auth0.exporters.otlp_outcomes import accepted, grpc_result
+from otel_auth0.exporters.base import ExportResult
+from otel_auth0.exporters.otlp_outcomes import accepted, grpc_result, log_unaccepted
 from otel_auth0.exporters.otlp_settings import USER_AGENT, SignalSettings
 
 log = logging.getLogger(__name__)
@@ -85,13 +85,12 @@ class GrpcSender:
             call = cast(grpc.Call, error)
             code = call.code()
             result = grpc_result(code, call.trailing_metadata())
-            log.warning(
-                "OTLP/gRPC export of %d %s to %s: %s (%s): %s",
-                records,
-                self._signal.name.lower(),
+            log_unaccepted(
+                log,
+                f"OTLP/gRPC export of {records} {self._signal.name.lower()}",
                 self._target,
                 code.name,
-                "will retry" if result.outcome is ExportOutcome.FAILED else "refused for good",
+                result,
                 call.details() or "(no message)",
             )
             if code is grpc.StatusCode.UNAVAILABLE:

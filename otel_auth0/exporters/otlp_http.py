@@ -13,8 +13,14 @@ from google.protobuf.message import DecodeError
 from google.rpc import status_pb2
 
 from otel_auth0.convert.wire import Signal
-from otel_auth0.exporters.base import ACCEPTED, FAILED, ExportOutcome, ExportResult
-from otel_auth0.exporters.otlp_outcomes import RESPONSE_TYPES, ExportResponse, accepted, http_result
+from otel_auth0.exporters.base import ACCEPTED, FAILED, ExportResult
+from otel_auth0.exporters.otlp_outcomes import (
+    RESPONSE_TYPES,
+    ExportResponse,
+    accepted,
+    http_result,
+    log_unaccepted,
+)
 from otel_auth0.exporters.otlp_settings import USER_AGENT, SignalSettings
 
 log = logging.getLogger(__name__)
@@ -104,13 +110,12 @@ class HttpSender:
             answer = _response(self._signal, response)
             return ACCEPTED if answer is None else accepted(self._signal, answer, self._url)
         result = http_result(response.status_code, response.headers.get("Retry-After"))
-        log.warning(
-            "OTLP/HTTP export of %d %s to %s: HTTP %d (%s): %s",
-            records,
-            self._signal.name.lower(),
+        log_unaccepted(
+            log,
+            f"OTLP/HTTP export of {records} {self._signal.name.lower()}",
             self._url,
-            response.status_code,
-            "will retry" if result.outcome is ExportOutcome.FAILED else "refused for good",
+            f"HTTP {response.status_code}",
+            result,
             _error_message(response),
         )
         return result

@@ -117,6 +117,15 @@ def grpc_result(code: grpc.StatusCode, trailing: Iterable[tuple[str, str | bytes
     return REJECTED
 
 
+def log_unaccepted(
+    logger: logging.Logger, export: str, destination: str, answer: str, result: ExportResult, message: str
+) -> None:
+    """Warn about an export the backend did not accept: ``export`` (what went over which protocol),
+    ``destination``, its ``answer``, whether it is retried, and the backend's ``message``."""
+    verdict = "will retry" if result.outcome is ExportOutcome.FAILED else "refused for good"
+    logger.warning("%s to %s: %s (%s): %s", export, destination, answer, verdict, message)
+
+
 def accepted(signal: Signal, response: ExportResponse, destination: str) -> ExportResult:
     """An accepted request; a partial success is logged here and its count handed to the worker."""
     if isinstance(response, ExportLogsServiceResponse):

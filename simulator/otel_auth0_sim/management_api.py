@@ -90,7 +90,8 @@ def management_route(
     return Route(path, guarded, methods=methods or ["GET"])
 
 
-def _int_param(request: Request, name: str, default: int, low: int, high: int) -> int:
+def int_param(request: Request, name: str, default: int, low: int, high: int) -> int:
+    """Query parameter ``name`` as an integer in ``[low, high]`` (``default`` if absent); else BadRequest."""
     raw = request.query_params.get(name)
     if raw is None:
         return default
@@ -140,7 +141,7 @@ def logs_routes(state: TenantState) -> list[Route]:
 
 def _checkpoint_page(state: TenantState, request: Request) -> Response:
     """Up to ``take`` events after ``from`` in log-id order, with the ``Link`` to the next page."""
-    take = _int_param(request, "take", DEFAULT_PAGE, 1, MAX_PAGE)
+    take = int_param(request, "take", DEFAULT_PAGE, 1, MAX_PAGE)
     start = request.query_params.get("from")
     if start and not (start.isascii() and start.isdigit()):
         raise BadRequest(f"Query validation error: 'from' must be a log_id, got {start!r}")
@@ -161,8 +162,8 @@ def _search(state: TenantState, request: Request) -> Response:
         query: Query | None = parse_query(text) if text else None
     except QuerySyntaxError as exc:
         raise BadRequest(f"Invalid query: {exc}") from None
-    page = _int_param(request, "page", 0, 0, SEARCH_RESULT_CAP)
-    per_page = _int_param(request, "per_page", DEFAULT_PAGE, 1, MAX_PAGE)
+    page = int_param(request, "page", 0, 0, SEARCH_RESULT_CAP)
+    per_page = int_param(request, "per_page", DEFAULT_PAGE, 1, MAX_PAGE)
     if page * per_page >= SEARCH_RESULT_CAP:
         raise BadRequest(
             f"You can only page through the first {SEARCH_RESULT_CAP} records. Use the checkpoint "

@@ -22,6 +22,7 @@ from otel_auth0_sim.management_api import (
     MAX_PAGE,
     BadRequest,
     api_error,
+    int_param,
     management_route,
 )
 from otel_auth0_sim.state import TenantState
@@ -34,19 +35,6 @@ PLAN_MESSAGES = {
 }
 
 
-def _int(request: Request, name: str, default: int, low: int, high: int) -> int:
-    raw = request.query_params.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise BadRequest(f"Query validation error: '{name}' must be an integer, got {raw!r}") from None
-    if not low <= value <= high:
-        raise BadRequest(f"Query validation error: '{name}' must be between {low} and {high}, got {value}")
-    return value
-
-
 def _flag(request: Request, name: str) -> bool:
     return request.query_params.get(name, "false").lower() == "true"
 
@@ -55,8 +43,8 @@ def offset_page(
     request: Request, rows: list[dict[str, Any]], key: str, *, envelope: bool = False
 ) -> Response:
     """``rows`` paged by ``page``/``per_page``; ``envelope`` answers ``{total, page, per_page, key}``."""
-    page = _int(request, "page", 0, 0, 10**6)
-    per_page = _int(request, "per_page", DEFAULT_PAGE, 1, MAX_PAGE)
+    page = int_param(request, "page", 0, 0, 10**6)
+    per_page = int_param(request, "per_page", DEFAULT_PAGE, 1, MAX_PAGE)
     start = page * per_page
     chunk = rows[start : start + per_page]
     if envelope:
@@ -68,7 +56,7 @@ def offset_page(
 
 def checkpoint_page(request: Request, rows: list[dict[str, Any]], key: str, id_key: str = "id") -> Response:
     """``rows`` from the one whose id is ``from``, ``take`` of them, with ``next`` while more remain."""
-    take = _int(request, "take", DEFAULT_PAGE, 1, MAX_PAGE)
+    take = int_param(request, "take", DEFAULT_PAGE, 1, MAX_PAGE)
     start_id = request.query_params.get("from")
     start = 0
     if start_id:

@@ -22,7 +22,7 @@ from starlette.routing import Route
 
 from otel_auth0_sim.control import ControlError
 from otel_auth0_sim.state import Event, Fault, Slowdown, TenantState
-from otel_auth0_sim.traffic import Client, TrafficGenerator
+from otel_auth0_sim.traffic import App, Client, TrafficGenerator, User
 
 STUFFING_IPS = ("203.0.113.201", "203.0.113.202", "203.0.113.203")
 STUFFING_ATTEMPTS = 40
@@ -48,84 +48,59 @@ def _spread(now: datetime, count: int, seconds: float) -> list[datetime]:
 def credential_stuffing(gen: TrafficGenerator, now: datetime) -> list[Event]:
     """40 failed logins for 40 different user names from each of three IPs within 90 seconds."""
     events = []
-    app, connection = gen.apps[0], gen.database
+    app = gen.apps[0]
     times = iter(_spread(now, STUFFING_ATTEMPTS * len(STUFFING_IPS), 90))
     for ip in STUFFING_IPS:
         for index in range(STUFFING_ATTEMPTS):
             name = f"stuffed{index}.{ip.rsplit('.', 1)[1]}@example.com"
-            details = {"error": {"message": "Wrong email or password."}, "transaction_id": _transaction(gen)}
-            events.append(
-                gen.event(
-                    "fu",
-                    "Wrong email or password.",
-                    next(times),
-                    app,
-                    _attacker(ip),
-                    details=details,
-                    user_name=name,
-                    connection=connection.name,
-                    connection_id=connection.connection_id,
-                    strategy=connection.strategy,
-                    strategy_type=connection.strategy_type,
-                )
-            )
+            events.append(gen.unknown_user_failure(next(times), app, _attacker(ip), name, _transaction(gen)))
     return events
+
+
+def _user_events(
+    gen: TrafficGenerator,
+    user: User,
+    app: App,
+    client: Client,
+    kind: tuple[str, str],
+    times: list[datetime],
+    details: Callable[[], dict[str, Any]] = dict,
+) -> list[Event]:
+    """One event of ``kind`` (type, description) about ``user`` at each of ``times``."""
+    type_, description = kind
+    return [
+        gen.event(type_, description, when, app, client, details=details(), **gen.user_fields(user))
+        for when in times
+    ]
 
 
 def brute_force(gen: TrafficGenerator, now: datetime) -> list[Event]:
     """25 wrong passwords for one existing user from one IP within 50 s, then the IP is blocked."""
     user = next(user for user in gen.users if user.connection is gen.database)
-    app = gen.apps[0]
-    events = [
-        gen.event(
-            "fp",
-            "Wrong email or password.",
-            when,
+    app, client = gen.apps[0], _attacker(BRUTE_FORCE_IP)
+    return [
+        *_user_events(
+            gen,
+            user,
             app,
-            _attacker(BRUTE_FORCE_IP),
-            details={"error": {"message": "Wrong email or password."}, "transaction_id": _transaction(gen)},
-            **gen.user_fields(user),
-        )
-        for when in _spread(now, 25, 50)
+            client,
+            ("fp", "Wrong email or password."),
+            _spread(now, 25, 50),
+            lambda: gen.wrong_password(_transaction(gen)),
+        ),
+        *_user_events(gen, user, app, client, ("limit_wc", "Blocked Account"), [now]),
     ]
-    blocked = gen.event(
-        "limit_wc",
-        "Blocked Account",
-        now,
-        app,
-        _attacker(BRUTE_FORCE_IP),
-        details={},
-        **gen.user_fields(user),
-    )
-    return [*events, blocked]
 
 
 def mfa_push_bombing(gen: TrafficGenerator, now: datetime) -> list[Event]:
     """Eight MFA push notifications to one user within two minutes; the user rejects one."""
-    user, app = gen.users[1], gen.apps[0]
-    client = _attacker(BRUTE_FORCE_IP)
-    events = [
-        gen.event(
-            "gd_send_pn",
-            "Guardian - Push notification sent",
-            when,
-            app,
-            client,
-            details={},
-            **gen.user_fields(user),
-        )
-        for when in _spread(now, 8, 120)
+    user, app, client = gen.users[1], gen.apps[0], _attacker(BRUTE_FORCE_IP)
+    return [
+        *_user_events(
+            gen, user, app, client, ("gd_send_pn", "Guardian - Push notification sent"), _spread(now, 8, 120)
+        ),
+        *_user_events(gen, user, app, client, ("gd_auth_rejected", "Guardian - User rejected push"), [now]),
     ]
-    rejected = gen.event(
-        "gd_auth_rejected",
-        "Guardian - User rejected push",
-        now,
-        app,
-        client,
-        details={},
-        **gen.user_fields(user),
-    )
-    return [*events, rejected]
 
 
 def leaked_password(gen: TrafficGenerator, now: datetime) -> list[Event]:
@@ -314,22 +289,7 @@ def dynamic_clients(gen: TrafficGenerator, now: datetime) -> list[Event]:
 
 def deprecated_feature(gen: TrafficGenerator, now: datetime) -> list[Event]:
     """A deprecation notice for a legacy feature still in use."""
-    feature = {
-        "id": "legacy_rules",
-        "name": "Rules and Hooks",
-        "description": "Rules are deprecated.",
-        "documentation": "https://auth0.com/docs/customize/actions/migrate/migrate-from-rules-to-actions",
-    }
-    return [
-        gen.event(
-            "depnote",
-            "Deprecation Notice",
-            now,
-            gen.apps[0],
-            gen.browser(),
-            details={"feature": feature, "method": "post", "path": "/oauth/token"},
-        )
-    ]
+    return [gen.deprecation_notice(now, gen.apps[0], gen.browser())]
 
 
 EVENT_SCENARIOS: dict[str, Callable[[TrafficGenerator, datetime], list[Event]]] = {

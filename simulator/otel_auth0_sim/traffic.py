@@ -233,6 +233,17 @@ class TrafficGenerator:
         """A random browser client."""
         return self._browser()
 
+    def deprecation_notice(self, when: datetime, app: App, client: Client) -> Event:
+        """A ``depnote`` event: the legacy Rules and Hooks still in use."""
+        feature = {
+            "id": "legacy_rules",
+            "name": "Rules and Hooks",
+            "description": "Rules are deprecated.",
+            "documentation": "https://auth0.com/docs/customize/actions/migrate/migrate-from-rules-to-actions",
+        }
+        details = {"feature": feature, "method": "post", "path": "/oauth/token"}
+        return self._event("depnote", "Deprecation Notice", when, app, client, details=details)
+
     def _token(self, length: int, alphabet: str = _URLSAFE) -> str:
         return "".join(self.rng.choice(alphabet) for _ in range(length))
 
@@ -305,8 +316,28 @@ class TrafficGenerator:
     def _references(self, trace_id: str | None) -> dict[str, Any]:
         return {"references": {"trace_id": trace_id}} if trace_id else {}
 
-    def _wrong_password(self, transaction_id: str) -> dict[str, Any]:
+    def wrong_password(self, transaction_id: str) -> dict[str, Any]:
+        """The details of a failed login of login transaction ``transaction_id``."""
         return {"error": {"message": "Wrong email or password."}, "transaction_id": transaction_id}
+
+    def unknown_user_failure(
+        self, when: datetime, app: App, client: Client, user_name: str, transaction_id: str
+    ) -> Event:
+        """An ``fu`` event: a failed database login for ``user_name``, which is no user of the tenant."""
+        c = self.database
+        return self._event(
+            "fu",
+            "Wrong email or password.",
+            when,
+            app,
+            client,
+            details=self.wrong_password(transaction_id),
+            user_name=user_name,
+            connection=c.name,
+            connection_id=c.connection_id,
+            strategy=c.strategy,
+            strategy_type=c.strategy_type,
+        )
 
     # -- scenarios --------------------------------------------------------------------------
 
@@ -325,7 +356,7 @@ class TrafficGenerator:
                     when,
                     app,
                     client,
-                    details=self._wrong_password(transaction_id),
+                    details=self.wrong_password(transaction_id),
                     **self._user_fields(user),
                     **self._references(trace_id),
                 )
@@ -408,33 +439,14 @@ class TrafficGenerator:
         transaction_id = self._token(32)
         kind = self.rng.choices(("fp", "fu", "f"), (6, 3, 2))[0]
         if kind == "fp":
-            details: dict[str, Any] = {
-                "error": {"message": "Wrong email or password."},
-                "transaction_id": transaction_id,
-            }
+            details = self.wrong_password(transaction_id)
             fields = self._user_fields(user)
             return [
                 self._event("fp", "Wrong email or password.", start, app, client, details=details, **fields)
             ]
         if kind == "fu":
             unknown = f"nobody{self.rng.randint(1, 999)}@example.com"
-            details = self._wrong_password(transaction_id)
-            c = self.database
-            return [
-                self._event(
-                    "fu",
-                    "Wrong email or password.",
-                    start,
-                    app,
-                    client,
-                    details=details,
-                    user_name=unknown,
-                    connection=c.name,
-                    connection_id=c.connection_id,
-                    strategy=c.strategy,
-                    strategy_type=c.strategy_type,
-                )
-            ]
+            return [self.unknown_user_failure(start, app, client, unknown, transaction_id)]
         message, oauth_error = self.rng.choice(
             (
                 ("user is blocked", "unauthorized"),
@@ -671,22 +683,7 @@ class TrafficGenerator:
             return [
                 self._event("limit_mu", "Blocked IP Address", start, app, client, details={"flow": "login"})
             ]
-        feature = {
-            "id": "legacy_rules",
-            "name": "Rules and Hooks",
-            "description": "Rules are deprecated.",
-            "documentation": "https://auth0.com/docs/customize/actions/migrate/migrate-from-rules-to-actions",
-        }
-        return [
-            self._event(
-                "depnote",
-                "Deprecation Notice",
-                start,
-                app,
-                client,
-                details={"feature": feature, "method": "post", "path": "/oauth/token"},
-            )
-        ]
+        return [self.deprecation_notice(start, app, client)]
 
 
 def emit(state: TenantState, generator: TrafficGenerator, count: int) -> list[Event]:

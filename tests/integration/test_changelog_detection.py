@@ -11,6 +11,7 @@ import pytest
 from otel_auth0_sim.process import running_simulator
 from tests.collector_process import running_collector, write_config
 from tests.otlp_receiver import OtlpReceiver, attributes
+from tests.support.sim_config import notices_urls
 
 pytestmark = pytest.mark.integration
 
@@ -24,13 +25,7 @@ def test_changelog_deprecation_is_detected(otlp_receiver: OtlpReceiver, tmp_path
             {
                 "auth0": {"domain": sim.info["domain"], "ca_file": sim.info["ca_file"]},
                 "state_dir": str(tmp_path / "state"),
-                "receivers": {
-                    "notices": {
-                        "interval": "300ms",
-                        "changelog_url": f"{sim.base_url}/feeds/changelog.rss",
-                        "ip_ranges_url": f"{sim.base_url}/ip-ranges.json",
-                    }
-                },
+                "receivers": {"notices": {"interval": "300ms", **notices_urls(sim)}},
                 "exporters": {"otlp": {"endpoint": otlp_receiver.http_endpoint}},
             },
         )

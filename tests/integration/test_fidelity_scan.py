@@ -25,6 +25,7 @@ from otel_auth0_sim.process import SimulatorHandle, running_simulator
 from otel_auth0_sim.profiles_large import LOCALHOST_APP_INDEX, LOCALHOST_APP_NAME
 from tests.collector_process import run_cli
 from tests.integration.test_readiness_e2e import scenarios
+from tests.support.sim_config import auth0_section
 
 pytestmark = pytest.mark.integration
 
@@ -37,19 +38,9 @@ def large(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimulatorHandle]
         yield sim
 
 
-def _auth0(sim: SimulatorHandle) -> dict[str, str]:
-    info = sim.info
-    return {
-        "domain": info["domain"],
-        "client_id": info["client_id"],
-        "client_secret": info["client_secret"],
-        "ca_file": info["ca_file"],
-    }
-
-
 def _config(tmp_path: Path, sim: SimulatorHandle) -> Path:
     config = {
-        "auth0": _auth0(sim),
+        "auth0": auth0_section(sim),
         "state_dir": str(tmp_path / "state"),
         "readiness": {"thresholds": {"rate_limit_events": 10_000}},
     }
@@ -106,7 +97,7 @@ def test_a_429_storm_cuts_the_scan_short_and_it_names_the_unread_part(
 
 
 def test_readiness_reads_every_page_and_finds_the_page_two_application(large: SimulatorHandle) -> None:
-    with SdkSession(Auth0Config(**_auth0(large))) as session:  # type: ignore[arg-type]
+    with SdkSession(Auth0Config(**auth0_section(large))) as session:  # type: ignore[arg-type]
         snapshot = read_tenant(session, ["verify_email"])
     assert not snapshot.errors and not snapshot.unavailable
     assert (len(snapshot.clients), len(snapshot.connections), len(snapshot.resource_servers)) == (150, 60, 40)
@@ -124,7 +115,7 @@ def test_a_tight_budget_is_waited_out_one_retry_per_429(large: SimulatorHandle) 
     httpx.post(control, json={"limit": 2}, verify=large.verify, timeout=30).raise_for_status()
     try:
         before = _stats(large)["rate_limited"]
-        with SdkSession(Auth0Config(**_auth0(large))) as session:  # type: ignore[arg-type]
+        with SdkSession(Auth0Config(**auth0_section(large))) as session:  # type: ignore[arg-type]
             snapshot = read_tenant(session, ["verify_email"])
         sent = _stats(large)["rate_limited"]
     finally:

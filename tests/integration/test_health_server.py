@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from otel_auth0.local_ports import free_port
-from tests.collector_process import running_collector, write_config
+from tests.collector_process import poller_only_config, running_collector, write_config
 from tests.integration.log_stream_process import as_array, items, otlp_exporter, post_items, stream_config
 from tests.otlp_receiver import OtlpReceiver, wait_for
 
@@ -55,14 +55,7 @@ def _documented_self_metrics() -> list[str]:
 
 def test_poller_only_deployment_answers_health_readiness_and_metrics_at_zero(tmp_path: Path) -> None:
     port = free_port()
-    closed = f"http://127.0.0.1:{free_port()}"
-    config = {
-        "state_dir": str(tmp_path / "state"),
-        "telemetry": {"listen": f"127.0.0.1:{port}"},
-        "receivers": {"notices": {"interval": "1h", "changelog_url": closed, "ip_ranges_url": closed}},
-        "exporters": {"otlp": otlp_exporter(closed)},
-    }
-    path = write_config(tmp_path / "config.yaml", config)
+    path = poller_only_config(tmp_path, port, {"otlp": otlp_exporter(f"http://127.0.0.1:{free_port()}")})
     with running_collector(path, tmp_path / "stderr.log") as collector:
         assert wait_for(lambda: _answers(port, "/healthz", 200), timeout=60), collector.stderr_text()
         assert _get(port, "/healthz").json() == {"status": "ok"}
@@ -142,14 +135,8 @@ def test_readyz_fails_while_the_otlp_endpoint_is_down_and_recovers(tmp_path: Pat
 
 def test_readyz_names_a_poller_without_success(tmp_path: Path) -> None:
     port = free_port()
-    closed = f"http://127.0.0.1:{free_port()}"
-    config = {
-        "state_dir": str(tmp_path / "state"),
-        "telemetry": {"listen": f"127.0.0.1:{port}", "health": {"receiver_stale_after": "2s"}},
-        "receivers": {"notices": {"interval": "500ms", "changelog_url": closed, "ip_ranges_url": closed}},
-        "exporters": {"file": {"path": str(tmp_path / "out.jsonl")}},
-    }
-    path = write_config(tmp_path / "config.yaml", config)
+    exporters = {"file": {"path": str(tmp_path / "out.jsonl")}}
+    path = poller_only_config(tmp_path, port, exporters, "500ms", health={"receiver_stale_after": "2s"})
     with running_collector(path, tmp_path / "stderr.log"):
         down = wait_for(lambda: _answers(port, "/readyz", 503), timeout=120)
         assert down is not None

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from otel_auth0.local_ports import free_port
-from tests.collector_process import REPO_ROOT, write_config
+from tests.collector_process import REPO_ROOT, poller_only_config, write_config
 from tests.otlp_receiver import wait_for
 
 pytestmark = pytest.mark.integration
@@ -67,14 +67,7 @@ def test_requires_dist_without_extras_has_no_test_framework() -> None:
 
 def test_run_works_without_the_extras(tmp_path: Path) -> None:
     port = free_port()
-    closed = f"http://127.0.0.1:{free_port()}"
-    config = {
-        "state_dir": str(tmp_path / "state"),
-        "telemetry": {"listen": f"127.0.0.1:{port}"},
-        "receivers": {"notices": {"interval": "1h", "changelog_url": closed, "ip_ranges_url": closed}},
-        "exporters": {"file": {"path": str(tmp_path / "out.jsonl")}},
-    }
-    path = write_config(tmp_path / "config.yaml", config)
+    path = poller_only_config(tmp_path, port, {"file": {"path": str(tmp_path / "out.jsonl")}})
     process = _cli("run", "--config", str(path))
     try:
 

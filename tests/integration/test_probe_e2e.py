@@ -12,10 +12,10 @@ from typing import Any
 import httpx
 import pytest
 
-from otel_auth0.auth0.probe import LoginProbe, ProbeSettings
 from otel_auth0_sim.process import SimulatorHandle, running_simulator
 from tests.collector_process import run_cli, running_collector, write_config
 from tests.otlp_receiver import OtlpReceiver, any_value
+from tests.support.sim_config import login_probe
 
 pytestmark = pytest.mark.integration
 
@@ -124,18 +124,7 @@ def test_rate_limit_is_waited_out(sim: SimulatorHandle, tmp_path: Path) -> None:
 
 
 def test_jwks_rotation_is_followed(sim: SimulatorHandle) -> None:
-    info = sim.info
-    user = info["test_users"][0]
-    probe = LoginProbe(
-        ProbeSettings(
-            sim.base_url,
-            info["probe_client"]["client_id"],
-            user["username"],
-            user["password"],
-            info["probe_client"]["client_secret"],
-            ca_file=Path(info["ca_file"]),
-        )
-    )
+    probe = login_probe(sim)
     assert asyncio.run(probe.run()).ok
     sim_call(sim, "POST", "/_sim/jwks/rotate", {"keep_previous": False})
     rotated = asyncio.run(probe.run())

@@ -7,16 +7,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
-from otel_auth0.auth0.probe import LoginProbe, ProbeSettings
 from otel_auth0.detections.engine import DetectionEngine
 from otel_auth0.detections.loader import default_rules
 from otel_auth0.receivers.login_probe import probe_observation
 from otel_auth0_sim.process import SimulatorHandle, running_simulator
+from tests.support.sim_config import login_probe
 
 pytestmark = pytest.mark.integration
 
@@ -27,21 +26,6 @@ def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimulatorHandle]:
         "--events-per-second", "0", "--state-dir", str(tmp_path_factory.mktemp("sim"))
     ) as handle:
         yield handle
-
-
-def login_probe(sim: SimulatorHandle) -> LoginProbe:
-    info = sim.info
-    user = info["test_users"][0]
-    return LoginProbe(
-        ProbeSettings(
-            sim.base_url,
-            info["probe_client"]["client_id"],
-            user["username"],
-            user["password"],
-            info["probe_client"]["client_secret"],
-            ca_file=Path(info["ca_file"]),
-        )
-    )
 
 
 def test_login_outage_scenario_fires_synthetic_login_failed(sim: SimulatorHandle) -> None:

@@ -21,6 +21,7 @@ import yaml
 from otel_auth0.auth0.ip_ranges import load_snapshot
 from otel_auth0_sim.process import SimulatorHandle, running_simulator
 from tests.otlp_receiver import OtlpReceiver
+from tests.support.sim_config import auth0_section, login_probe_section, notices_urls
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
@@ -51,29 +52,12 @@ def write_config(path: Path, sim: SimulatorHandle, otlp: str, *, broken: bool) -
             targets.append({"name": "custom-db-api", "host": "127.0.0.1", "port": sock.getsockname()[1]})
             google = f"http://127.0.0.1:{sock.getsockname()[1]}/.well-known/openid-configuration"
     config = {
-        "auth0": {
-            "domain": info["domain"],
-            "client_id": info["client_id"],
-            "client_secret": info["client_secret"],
-            "ca_file": info["ca_file"],
-        },
+        "auth0": auth0_section(sim),
         "state_dir": str(path.parent / "state"),
         "receivers": {
-            "login_probe": {
-                "client_id": info["probe_client"]["client_id"],
-                "client_secret": info["probe_client"]["client_secret"],
-                "username": user["username"],
-                "password": user["password"],
-                "realm": info["realm"],
-            },
+            "login_probe": login_probe_section(sim),
             "status": {"url": f"{sim.base_url}/feeds/status.rss"},
-            "notices": {
-                "changelog_url": f"{sim.base_url}/feeds/changelog.rss",
-                "ip_ranges_url": f"{sim.base_url}/ip-ranges.json",
-                "security_bulletins_url": f"{sim.base_url}/security-bulletins",
-                "sdks": ["auth0/nextjs-auth0"],
-                "sdk_advisories_url": f"{sim.base_url}/sdk-advisories/{{sdk}}",
-            },
+            "notices": {**notices_urls(sim, advisories=True), "sdks": ["auth0/nextjs-auth0"]},
         },
         "exporters": {"otlp": {"endpoint": otlp, "protocol": "http/protobuf"}},
         "readiness": {

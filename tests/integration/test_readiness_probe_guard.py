@@ -16,6 +16,7 @@ import yaml
 from otel_auth0_sim.auth_state import BRUTE_FORCE_THRESHOLD
 from otel_auth0_sim.process import SimulatorHandle, running_simulator
 from tests.integration.test_readiness_e2e import run, scenarios
+from tests.support.sim_config import auth0_section, login_probe_section
 
 pytestmark = pytest.mark.integration
 RUNS = 5
@@ -23,25 +24,10 @@ SCENARIO = "The synthetic login succeeds within the threshold"
 
 
 def probe_config(path: Path, sim: SimulatorHandle, password: str) -> Path:
-    info = sim.info
-    user = info["test_users"][0]
     config = {
-        "auth0": {
-            "domain": info["domain"],
-            "client_id": info["client_id"],
-            "client_secret": info["client_secret"],
-            "ca_file": info["ca_file"],
-        },
+        "auth0": auth0_section(sim),
         "state_dir": str(path.parent / "state"),
-        "receivers": {
-            "login_probe": {
-                "client_id": info["probe_client"]["client_id"],
-                "client_secret": info["probe_client"]["client_secret"],
-                "username": user["username"],
-                "password": password,
-                "realm": info["realm"],
-            }
-        },
+        "receivers": {"login_probe": login_probe_section(sim, password)},
     }
     path.write_text(yaml.safe_dump(config))
     return path

@@ -14,6 +14,7 @@ import pytest
 from otel_auth0_sim.process import SimulatorHandle, running_simulator
 from tests.collector_process import running_collector, write_config
 from tests.otlp_receiver import OtlpReceiver, wait_for
+from tests.support.sim_config import notices_urls
 
 pytestmark = pytest.mark.integration
 SDK = "auth0/nextjs-auth0"
@@ -65,11 +66,8 @@ def test_new_bulletins_and_advisories_become_records_once(
             "receivers": {
                 "notices": {
                     "interval": "300ms",
-                    "changelog_url": f"{sim.base_url}/feeds/changelog.rss",
-                    "ip_ranges_url": f"{sim.base_url}/ip-ranges.json",
-                    "security_bulletins_url": f"{sim.base_url}/security-bulletins",
+                    **notices_urls(sim, advisories=True),
                     "sdks": [SDK],
-                    "sdk_advisories_url": f"{sim.base_url}/sdk-advisories/{{sdk}}",
                 }
             },
             "exporters": {"otlp": {"endpoint": otlp_receiver.http_endpoint}},

@@ -93,26 +93,23 @@ def test_otel_resource_attributes_are_kept(monkeypatch: pytest.MonkeyPatch) -> N
 AUTH0_ENV = {"AUTH0_DOMAIN": "t.us.auth0.com", "AUTH0_CLIENT_ID": "cid", "AUTH0_CLIENT_SECRET": "sec"}
 
 
-def test_auth0_variables_fill_a_missing_section(tmp_path: Path) -> None:
-    path = _write(tmp_path, "receivers:\n  logs_api: {}\n")
-    config = load_config(path, AUTH0_ENV)
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("receivers:\n  logs_api: {}\n", ("t.us.auth0.com", "cid", "sec")),
+        (
+            "auth0:\n  domain: mine.eu.auth0.com\n  client_id: file-id\n",
+            ("mine.eu.auth0.com", "file-id", "sec"),
+        ),
+    ],
+    ids=["fill a missing section", "fill only missing keys"],
+)
+def test_auth0_variables_complete_the_section(
+    tmp_path: Path, text: str, expected: tuple[str, str, str]
+) -> None:
+    config = load_config(_write(tmp_path, text), AUTH0_ENV)
     assert config.auth0 is not None
-    assert (config.auth0.domain, config.auth0.client_id, config.auth0.client_secret) == (
-        "t.us.auth0.com",
-        "cid",
-        "sec",
-    )
-
-
-def test_auth0_variables_fill_only_missing_keys(tmp_path: Path) -> None:
-    path = _write(tmp_path, "auth0:\n  domain: mine.eu.auth0.com\n  client_id: file-id\n")
-    config = load_config(path, AUTH0_ENV)
-    assert config.auth0 is not None
-    assert (config.auth0.domain, config.auth0.client_id, config.auth0.client_secret) == (
-        "mine.eu.auth0.com",
-        "file-id",
-        "sec",
-    )
+    assert (config.auth0.domain, config.auth0.client_id, config.auth0.client_secret) == expected
 
 
 def test_without_auth0_domain_no_section_is_made(tmp_path: Path) -> None:

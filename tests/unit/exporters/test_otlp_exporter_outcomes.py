@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
@@ -12,6 +11,7 @@ from otel_auth0.config import OtlpExporterConfig
 from otel_auth0.convert.wire import Signal, build_request, encode_resource, encode_scope
 from otel_auth0.exporters.base import ExportOutcome
 from otel_auth0.exporters.otlp import OtlpExporter
+from tests.support.http_server import serving
 
 
 class Answer:
@@ -32,12 +32,8 @@ class Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def endpoint() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serving(Handler) as base:
+        yield base
 
 
 @pytest.mark.parametrize(

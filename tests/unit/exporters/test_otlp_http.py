@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import gzip
 import socket
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
@@ -16,6 +15,7 @@ from otel_auth0.config import OtlpExporterConfig
 from otel_auth0.convert.wire import Signal, build_request, encode_resource, encode_scope
 from otel_auth0.exporters.base import ExportOutcome, ExportResult
 from otel_auth0.exporters.otlp import OtlpExporter
+from tests.support.http_server import serving
 
 REQUEST = build_request(Signal.LOGS, encode_resource({"service.name": "t"}), [(encode_scope("s", "1"), b"")])
 
@@ -48,12 +48,8 @@ def server() -> Iterator[tuple[str, Script]]:
         def log_message(self, *args: object) -> None:
             pass
 
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}", script
-    httpd.shutdown()
-    httpd.server_close()
+    with serving(Handler) as base:
+        yield base, script
 
 
 def export(environ: dict[str, str], config: OtlpExporterConfig | None = None) -> ExportResult:

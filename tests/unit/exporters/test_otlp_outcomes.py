@@ -19,6 +19,7 @@ from otel_auth0.exporters.otlp_outcomes import (
     grpc_result,
     grpc_retry_delay,
     http_result,
+    log_unaccepted,
     retry_after_seconds,
 )
 
@@ -142,3 +143,18 @@ def test_a_warning_without_rejections_is_logged_but_counts_nothing(caplog: pytes
     with caplog.at_level(logging.WARNING):
         assert accepted(Signal.LOGS, response, "backend").partially_rejected == 0
     assert "attribute values truncated" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("result", "verdict"),
+    [(http_result(503, None), "will retry"), (http_result(400, None), "refused for good")],
+)
+def test_an_unaccepted_export_is_logged_with_its_verdict(
+    result: ExportResult, verdict: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    logger = logging.getLogger("otel_auth0.exporters.test")
+    with caplog.at_level(logging.WARNING, logger=logger.name):
+        log_unaccepted(logger, "OTLP/HTTP export of 3 logs", "http://backend", "HTTP 400", result, "bad")
+    assert [(r.name, r.getMessage()) for r in caplog.records] == [
+        (logger.name, f"OTLP/HTTP export of 3 logs to http://backend: HTTP 400 ({verdict}): bad")
+    ]

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ from otel_auth0.config import parse_config
 from otel_auth0.readiness.firewall import check_allowlist
 from otel_auth0.readiness.ip_ranges_source import PACKAGED, ranges_for
 from otel_auth0.readiness.target import ReadinessTarget
+from tests.support.http_server import serving
 
 BODY = b'{"regions": {"US": {"ipv4_cidrs": ["192.0.2.10/32"]}}}'
 
@@ -39,13 +39,8 @@ class Published(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def published() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Published)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/ip-ranges.json"
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with serving(Published) as base:
+        yield f"{base}/ip-ranges.json"
 
 
 def target(tmp_path: Path, url: str) -> ReadinessTarget:

@@ -4,14 +4,14 @@ loopback servers (one answering, one refused)."""
 from __future__ import annotations
 
 import socket
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
 from otel_auth0.config import parse_config
 from otel_auth0.readiness.service_status import SOCIAL_ENDPOINTS, check_idps, idp_urls
+from tests.support.http_server import serving
 
 CONNECTIONS = [
     {"name": "Username-Password-Authentication", "strategy": "auth0", "options": {}},
@@ -41,13 +41,8 @@ class Discovery(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def discovery() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Discovery)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/.well-known/openid-configuration"
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with serving(Discovery) as base:
+        yield f"{base}/.well-known/openid-configuration"
 
 
 def test_every_social_oidc_and_saml_connection_has_an_endpoint() -> None:

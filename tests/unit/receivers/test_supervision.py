@@ -22,12 +22,13 @@ from otel_auth0.runtime import Collector
 from otel_auth0.scheduler import sleep_or_stop
 
 
-class FailsOnFirstPoll:
-    """Raises on its first poll, then polls happily (recording each success)."""
+class KeepsWorking:
+    """Counts its polls until stopped, recording each success."""
 
-    name = "status"
+    name = "notices"
+    fails_first_poll = False
 
-    def __init__(self, config: StatusConfig, services: Services) -> None:
+    def __init__(self, config: NoticesConfig | StatusConfig, services: Services) -> None:
         self.services = services
         self.polls = 0
         self.closed = False
@@ -35,7 +36,7 @@ class FailsOnFirstPoll:
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             self.polls += 1
-            if self.polls == 1:
+            if self.fails_first_poll and self.polls == 1:
                 raise RuntimeError("first poll fails")
             self.services.succeeded()
             await sleep_or_stop(stop, 0.01)
@@ -44,24 +45,11 @@ class FailsOnFirstPoll:
         self.closed = True
 
 
-class KeepsWorking:
-    """Counts its polls until stopped."""
+class FailsOnFirstPoll(KeepsWorking):
+    """Raises on its first poll, then polls happily."""
 
-    name = "notices"
-
-    def __init__(self, config: NoticesConfig, services: Services) -> None:
-        self.services = services
-        self.polls = 0
-        self.closed = False
-
-    async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            self.polls += 1
-            self.services.succeeded()
-            await sleep_or_stop(stop, 0.01)
-
-    async def shutdown(self) -> None:
-        self.closed = True
+    name = "status"
+    fails_first_poll = True
 
 
 def metric_points(reader: InMemoryMetricReader, name: str) -> dict[str, int]:

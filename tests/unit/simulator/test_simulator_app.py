@@ -14,30 +14,18 @@ from otel_auth0_sim.log_stream_push import StreamTarget, encode_batch
 from otel_auth0_sim.middleware import ControlAccess
 from otel_auth0_sim.state import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, TenantState
 from otel_auth0_sim.traffic import TrafficGenerator, emit
+from tests.support.sim_app import DOMAIN, app_client
 
-DOMAIN = "127.0.0.1:8443"
 AUDIENCE = f"https://{DOMAIN}/api/v2/"
-
-
-@pytest.fixture
-def state() -> TenantState:
-    return TenantState(DOMAIN, mgmt_rate_limit=1000, seed=1)
 
 
 pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-async def client(state: TenantState) -> AsyncIterator[httpx.AsyncClient]:
-    generator = TrafficGenerator(state.tenant_name, state.environment_name, state.hostname, seed=1)
+async def client(state: TenantState, generator: TrafficGenerator) -> AsyncIterator[httpx.AsyncClient]:
     emit(state, generator, 120)
-    transport = httpx.ASGITransport(create_app(state, generator, ControlAccess(enabled=True)))
-    async with httpx.AsyncClient(transport=transport, base_url=f"http://{DOMAIN}") as test_client:
+    async with app_client(create_app(state, generator, ControlAccess(enabled=True))) as test_client:
         yield test_client
 
 

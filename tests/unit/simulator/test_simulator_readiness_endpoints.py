@@ -13,25 +13,14 @@ from otel_auth0_sim.app import create_app
 from otel_auth0_sim.auth_state import TEST_USERS
 from otel_auth0_sim.middleware import ControlAccess
 from otel_auth0_sim.state import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, TenantState
+from tests.support.sim_app import DOMAIN, app_client
 
-DOMAIN = "sim.test:8443"
 pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-def state() -> TenantState:
-    return TenantState(DOMAIN, mgmt_rate_limit=1000, seed=1)
-
-
-@pytest.fixture
 async def client(state: TenantState) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(create_app(state, controls=ControlAccess(enabled=True)))
-    async with httpx.AsyncClient(transport=transport, base_url=f"http://{DOMAIN}") as test_client:
+    async with app_client(create_app(state, controls=ControlAccess(enabled=True))) as test_client:
         body = {"grant_type": "client_credentials", "client_id": DEFAULT_CLIENT_ID}
         body |= {"client_secret": DEFAULT_CLIENT_SECRET, "audience": f"https://{DOMAIN}/api/v2/"}
         token = (await test_client.post("/oauth/token", json=body)).json()["access_token"]

@@ -16,8 +16,8 @@ from otel_auth0_sim.middleware import ControlAccess
 from otel_auth0_sim.scenarios import EVENT_SCENARIOS, NAMES
 from otel_auth0_sim.state import TenantState
 from otel_auth0_sim.traffic import TrafficGenerator, emit
+from tests.support.sim_app import app_client
 
-DOMAIN = "127.0.0.1:8443"
 EXPECTED = {
     "credential_stuffing": {"credential_stuffing"},
     "brute_force": {"brute_force"},
@@ -43,24 +43,8 @@ pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-def state() -> TenantState:
-    return TenantState(DOMAIN, mgmt_rate_limit=1000, seed=1)
-
-
-@pytest.fixture
-def generator(state: TenantState) -> TrafficGenerator:
-    return TrafficGenerator(state.tenant_name, state.environment_name, state.hostname, seed=1)
-
-
-@pytest.fixture
 async def client(state: TenantState, generator: TrafficGenerator) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(create_app(state, generator, ControlAccess(enabled=True)))
-    async with httpx.AsyncClient(transport=transport, base_url=f"http://{DOMAIN}") as test_client:
+    async with app_client(create_app(state, generator, ControlAccess(enabled=True))) as test_client:
         yield test_client
 
 
