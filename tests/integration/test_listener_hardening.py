@@ -33,11 +33,18 @@ pytestmark = pytest.mark.integration
 IDLE_CONNECTIONS = 1000
 
 
+IDLE_HEADER_TIMEOUT = 120.0
+
+
 @pytest.fixture
-def collector(tmp_path: Path, otlp_receiver: OtlpReceiver) -> Iterator[tuple[str, Path, Path]]:
-    """A collector with short header/body timeouts and a small connection cap: (URL, stderr, state)."""
+def collector(
+    request: pytest.FixtureRequest, tmp_path: Path, otlp_receiver: OtlpReceiver
+) -> Iterator[tuple[str, Path, Path]]:
+    """A collector with short header/body timeouts (or the ``header_timeout`` the test asks for through
+    indirect parametrisation) and a small connection cap: (URL, stderr, state)."""
     port = free_port()
-    limits = {"header_timeout": "3s", "body_timeout": "2s", "max_connections": 64}
+    header_timeout = getattr(request, "param", "3s")
+    limits = {"header_timeout": header_timeout, "body_timeout": "2s", "max_connections": 64}
     config = {
         "state_dir": str(tmp_path / "state"),
         "receivers": {"log_stream": stream_config(port, **limits)},
@@ -65,6 +72,9 @@ def connect(url: str) -> socket.socket:
     return socket.create_connection((host, int(port)), timeout=30)
 
 
+# The idle sockets would hold their slots for two minutes: a POST answered before then was served by
+# closing idle connections at the cap, not by waiting for them to time out.
+@pytest.mark.parametrize("collector", [f"{IDLE_HEADER_TIMEOUT:g}s"], indirect=True)
 def test_a_thousand_idle_connections_do_not_stop_a_legitimate_post(
     collector: tuple[str, Path, Path], otlp_receiver: OtlpReceiver
 ) -> None:
@@ -82,7 +92,7 @@ def test_a_thousand_idle_connections_do_not_stop_a_legitimate_post(
         response = post_items(url, as_array(batch))
         elapsed = time.monotonic() - started
         assert response.status_code == 200, response.text
-        assert elapsed < 2.0, f"the legitimate POST took {elapsed:.1f}s"
+        assert elapsed < IDLE_HEADER_TIMEOUT, f"the legitimate POST waited {elapsed:.1f}s for idle sockets"
         expected = {item["log_id"] for item in batch}
         otlp_receiver.wait_for(lambda: expected <= set(otlp_receiver.log_attribute_values("auth0.log.id")))
     finally:
