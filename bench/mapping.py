@@ -23,7 +23,7 @@ from otel_auth0.detections.loader import default_rules
 from otel_auth0.detections.processor import DetectionProcessor
 from otel_auth0.instruments import Instruments
 from otel_auth0.pipeline.intake import Intake
-from otel_auth0.pipeline.queue import EnqueueResult, PersistentQueue
+from otel_auth0.pipeline.queue import EnqueueResult, ParkedEvent, PersistentQueue
 from otel_auth0.runtime import build_converter
 
 
@@ -34,9 +34,13 @@ class AcceptingQueue:
         self.last: Sequence[Converted] = ()
 
     def enqueue(
-        self, batch: Sequence[Converted], scope: str, checkpoint: tuple[str, str] | None = None
+        self,
+        batch: Sequence[Converted],
+        scope: str,
+        checkpoint: tuple[str, str] | None = None,
+        parked: Sequence[ParkedEvent] = (),
     ) -> EnqueueResult:
-        """Accept ``batch`` whole."""
+        """Accept ``batch`` whole (and ignore ``parked``: the benchmark's events all convert)."""
         self.last = batch
         return EnqueueResult(len(batch), 0, tuple(range(len(batch))))
 
