@@ -75,7 +75,7 @@ def measure(
     backend_port, stream_port = free_port(), free_port()
     config = {
         "state_dir": str(workdir / "state"),
-        "queue": {"max_items": 5 * events + 100_000, "max_backoff": "2s"},
+        "queue": {"max_items": 5 * events + 100_000, "max_bytes": 8 * 1024**3, "max_backoff": "2s"},
         "receivers": {"log_stream": {"listen": f"127.0.0.1:{stream_port}", "token": TOKEN}},
         "exporters": otlp_http(f"http://127.0.0.1:{backend_port}"),
     }
