@@ -174,6 +174,18 @@ def split_items(items: Iterable[object], first_index: int = 0) -> tuple[list[Eve
     return events, parked
 
 
+def highest_cursor(log_ids: Iterable[str], highest: str | None, now: float) -> str | None:
+    """The highest of ``log_ids`` that may move a cursor (:func:`is_cursor_log_id`) if above ``highest``,
+    else ``highest``; ids are checked from the highest down, so usually only one is parsed."""
+    floor = log_id_order(highest) if highest is not None else None
+    for log_id in sorted(log_ids, key=log_id_order, reverse=True):
+        if floor is not None and log_id_order(log_id) <= floor:
+            break
+        if is_cursor_log_id(log_id, now):
+            return log_id
+    return highest
+
+
 def parse_events(body: bytes) -> tuple[list[Event], list[ParkedEvent]]:
     """Every item of a body: the events, and the items to park."""
     return split_items(iter_items(body))
@@ -405,12 +417,7 @@ class LogStreamReceiver:
             events, parked = split_items(chunk, first_index)
             first_index += len(chunk)
             del chunk
-            now = time.time()
-            for log_id in (str(event["log_id"]) for event in events):
-                if is_cursor_log_id(log_id, now) and (
-                    highest is None or log_id_order(log_id) > log_id_order(highest)
-                ):
-                    highest = log_id
+            highest = highest_cursor((str(event["log_id"]) for event in events), highest, time.time())
             checkpoint = (CHECKPOINT, highest) if highest is not None else None
             try:
                 result = self._services.intake.submit_events(events, self.name, checkpoint, parked)

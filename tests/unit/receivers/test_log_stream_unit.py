@@ -18,6 +18,7 @@ from otel_auth0.receivers.log_stream import (
     CHECKPOINT,
     LogStreamReceiver,
     RejectedRequest,
+    highest_cursor,
     parse_events,
     token_matches,
 )
@@ -177,3 +178,13 @@ def test_progress_is_restored_from_the_checkpoint(tmp_path: Path) -> None:
     assert again._progress.highest_log_id == log_id(5)
     assert again._progress.last_received is None  # the stream gets gap_fill_after to show up again
     pipeline2.queue.close()
+
+
+def test_the_cursor_moves_to_the_highest_usable_log_id_only() -> None:
+    now = time.time()
+    absurd = "9" * 56
+    assert highest_cursor([log_id(3), absurd, log_id(7), log_id(5)], log_id(4), now) == log_id(7)
+    assert highest_cursor([log_id(2), log_id(3), absurd], log_id(4), now) == log_id(4)
+    assert highest_cursor([log_id(2), "not-a-log-id"], None, now) == log_id(2)
+    assert highest_cursor([absurd, log_id(2)[:-1]], None, now) is None
+    assert highest_cursor([], log_id(1), now) == log_id(1)
