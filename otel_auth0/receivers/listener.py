@@ -2,10 +2,10 @@
 
 uvicorn has no header timeout and no connection cap of its own (its ``limit_concurrency`` answers
 503 to every request once idle sockets fill it, which would lock Auth0 out), so its httptools HTTP
-protocol (a C parser: the pure-Python h11 one cost about a tenth of the collector's CPU) is
-subclassed: a connection must send its request headers within ``header_timeout`` (after connecting,
-or after its previous response when kept alive), and at ``max_connections`` a new connection closes
-the longest-idle one that has not started a request (or is itself closed when every connection is
+protocol (the C parser ``uvicorn[standard]`` brings, see docs/performance.md) is subclassed: a
+connection must send its request headers within ``header_timeout`` (after connecting, or after its
+previous response when kept alive), and at ``max_connections`` a new connection closes the
+longest-idle one that has not started a request (or is itself closed when every connection is
 busy). Body bytes are reserved from a :class:`ByteBudget` before a body is read.
 """
 
