@@ -1,12 +1,26 @@
-"""Shared pytest fixtures."""
+"""Shared pytest fixtures and the property-test profile."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from tests.otlp_receiver import OtlpReceiver
+
+# Property tests never fail on a slow machine (no per-example deadline, no "too slow" health check), and in
+# CI (CI=true) they draw the same examples every run, so a landing never depends on a random draw; local runs
+# keep exploring new examples.
+settings.register_profile(
+    "otel-auth0",
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    derandomize=os.environ.get("CI", "").lower() == "true",
+)
+settings.load_profile("otel-auth0")
 
 
 @pytest.fixture
