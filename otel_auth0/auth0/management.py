@@ -71,6 +71,34 @@ def _describe(response: httpx.Response) -> str:
         return ": ".join(parts) or str(body)[:200]
     return str(body)[:200]
 
+def client_credentials_request(config: Auth0Config) -> dict[str, str | None]:
+    """The body of a client-credentials token request for the tenant's Management API."""
+    return {
+        "grant_type": "client_credentials",
+        "client_id": config.client_id,
+        "client_secret": config.client_secret,
+        "audience": f"https://{config.domain}/api/v2/",
+    }
+
+
+def token_from_response(response: httpx.Response) -> tuple[str, float]:
+    """``(access_token, expires_in)`` of a token response; :class:`Auth0Error` when it is not a 200."""
+    if response.status_code != 200:
+        raise Auth0Error(
+            f"token request answered {response.status_code}: {_describe(response)}",
+            status=response.status_code,
+            retryable=response.status_code == 429 or response.status_code >= 500,
+            retry_after=retry_after_seconds(response.headers),
+        )
+    body = response.json()
+    return str(body["access_token"]), float(body.get("expires_in", 86400))
+
+
+def token_lifetime(expires_in: float) -> float:
+    """How long to use a token: until :data:`TOKEN_REFRESH_MARGIN` before expiry, half its life at most."""
+    return max(expires_in - TOKEN_REFRESH_MARGIN, expires_in / 2)
+
+
 
 class ManagementClient:
     """Async client for ``https://<domain>/api/v2/``."""
@@ -101,31 +129,15 @@ class ManagementClient:
         async with self._token_lock:
             if self._token and time.monotonic() < self._token_expires:
                 return self._token
-            audience = f"https://{self._config.domain}/api/v2/"
             try:
                 response = await self._client.post(
-                    f"{self.base_url}/oauth/token",
-                    json={
-                        "grant_type": "client_credentials",
-                        "client_id": self._config.client_id,
-                        "client_secret": self._config.client_secret,
-                        "audience": audience,
-                    },
+                    f"{self.base_url}/oauth/token", json=client_credentials_request(self._config)
                 )
             except httpx.HTTPError as exc:
                 raise Auth0Error(f"token request failed: {exc!r}", retryable=True) from exc
             self.token_requests += 1
-            if response.status_code != 200:
-                raise Auth0Error(
-                    f"token request answered {response.status_code}: {_describe(response)}",
-                    status=response.status_code,
-                    retryable=response.status_code == 429 or response.status_code >= 500,
-                    retry_after=retry_after_seconds(response.headers),
-                )
-            body = response.json()
-            expires_in = float(body.get("expires_in", 86400))
-            self._token = str(body["access_token"])
-            self._token_expires = time.monotonic() + max(expires_in - TOKEN_REFRESH_MARGIN, expires_in / 2)
+            self._token, expires_in = token_from_response(response)
+            self._token_expires = time.monotonic() + token_lifetime(expires_in)
             return self._token
 
     async def get(self, path_or_url: str, params: Mapping[str, str | int] | None = None) -> ApiResponse:

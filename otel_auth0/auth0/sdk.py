@@ -28,14 +28,18 @@ from auth0.management.core.parse_error import ParsingError
 from pydantic import BaseModel, ValidationError
 
 from otel_auth0.auth0.http import USER_AGENT, ssl_context
-from otel_auth0.auth0.management import Auth0Error
+from otel_auth0.auth0.management import (
+    Auth0Error,
+    client_credentials_request,
+    token_from_response,
+    token_lifetime,
+)
 from otel_auth0.auth0.ratelimit import RateLimit, retry_after_seconds
 from otel_auth0.config import Auth0Config
 
 T = TypeVar("T")
 MAX_ATTEMPTS = 6
 MAX_WAIT = 60.0
-TOKEN_REFRESH_MARGIN = 300.0
 PAGE_SIZE = 100
 
 
@@ -114,29 +118,18 @@ class ClientCredentialsToken:
         with self._lock:
             if self._token is None or time.monotonic() >= self._expires:
                 self._token, lifetime = self._fetch()
-                self._expires = time.monotonic() + max(lifetime - TOKEN_REFRESH_MARGIN, lifetime / 2)
+                self._expires = time.monotonic() + token_lifetime(lifetime)
             return self._token
 
     def _fetch(self) -> tuple[str, float]:
-        body = {
-            "grant_type": "client_credentials",
-            "client_id": self._config.client_id,
-            "client_secret": self._config.client_secret,
-            "audience": f"https://{self._config.domain}/api/v2/",
-        }
         try:
-            response = self._http.post(f"{self._config.base_url}/oauth/token", json=body)
+            response = self._http.post(
+                f"{self._config.base_url}/oauth/token", json=client_credentials_request(self._config)
+            )
         except httpx.HTTPError as error:
             raise Auth0Error(f"token request failed: {error!r}", retryable=True) from error
         self.requests += 1
-        if response.status_code != 200:
-            raise Auth0Error(
-                f"token request answered {response.status_code}: {response.text[:200]}",
-                status=response.status_code,
-                retryable=response.status_code == 429 or response.status_code >= 500,
-            )
-        payload = response.json()
-        return str(payload["access_token"]), float(payload.get("expires_in", 86400))
+        return token_from_response(response)
 
 
 class SdkSession:
