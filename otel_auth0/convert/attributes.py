@@ -12,6 +12,8 @@ import json
 from collections.abc import Mapping
 from typing import Any, Final
 
+import orjson
+
 from otel_auth0.convert.catalog import LogType
 from otel_auth0.convert.events import Event
 from otel_auth0.convert.wire import AttributeValue
@@ -93,16 +95,15 @@ def cap(value: str, limit: int) -> str:
 
 def cap_attributes(attributes: Mapping[str, AttributeValue], limit: int) -> dict[str, AttributeValue]:
     """Cap every string (and every string of a list) to ``limit`` characters; flag a cut ``auth0.details``."""
-    capped: dict[str, AttributeValue] = {}
+    capped = dict(attributes)
     for key, value in attributes.items():
         if isinstance(value, str):
-            capped[key] = cap(value, limit)
-            if key == DETAILS_KEY and len(value) > limit:
-                capped[DETAILS_TRUNCATED_KEY] = True
-        elif isinstance(value, list | tuple):
+            if len(value) > limit:
+                capped[key] = cap(value, limit)
+                if key == DETAILS_KEY:
+                    capped[DETAILS_TRUNCATED_KEY] = True
+        elif isinstance(value, (list, tuple)):
             capped[key] = [cap(str(item), limit) for item in value[:MAX_LIST_ITEMS]]
-        else:
-            capped[key] = value
     return capped
 
 
@@ -171,7 +172,9 @@ def log_attributes(event: Event, log_type: LogType) -> dict[str, AttributeValue]
     if isinstance(log_id, str) and log_id:
         attributes["auth0.log.id"] = log_id
     for field, name in STRING_FIELDS:
-        value = text_value(event.get(field))
+        value = event.get(field)
+        if value.__class__ is not str:
+            value = text_value(value)
         if value:
             attributes[name] = value
     email = _email(event)
@@ -237,4 +240,13 @@ def _details_attributes(event: Event, attributes: dict[str, AttributeValue]) -> 
             bucket = text_value(limit.get("bucket"))
             if bucket:
                 attributes["auth0.rate_limit.bucket"] = bucket
-    attributes[DETAILS_KEY] = json.dumps(details, separators=(",", ":"), ensure_ascii=False, default=str)
+    attributes[DETAILS_KEY] = compact_json(details)
+
+
+def compact_json(value: object) -> str:
+    """``value`` as compact JSON (orjson; the standard library's encoder for what orjson refuses, such as
+    integers beyond 64 bits or non-string keys)."""
+    try:
+        return orjson.dumps(value, default=str).decode()
+    except (TypeError, orjson.JSONEncodeError):
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
-
-from opentelemetry.proto.common.v1.common_pb2 import AnyValue
-from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord
+from typing import NamedTuple
 
 from otel_auth0.config import TelemetryConfig
+from otel_auth0.convert import messages
 from otel_auth0.convert.attributes import cap, cap_attributes, log_attributes
 from otel_auth0.convert.catalog import LogType, lookup
 from otel_auth0.convert.events import Event, parse_time_ns, sanitize
@@ -19,14 +17,13 @@ from otel_auth0.convert.spans import SpanBuilder, event_duration, w3c_trace_id
 from otel_auth0.convert.wire import (
     LOG_ATTRIBUTES_FIELD,
     AttributeValue,
+    EncodedAttributes,
     Signal,
-    encode_attributes,
     frame_record,
 )
 
 
-@dataclass(frozen=True, slots=True)
-class EventFacts:
+class EventFacts(NamedTuple):
     """What the event metrics need, taken from the final (redacted) attributes."""
 
     log_type: LogType
@@ -37,8 +34,7 @@ class EventFacts:
     duration_s: float | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Converted:
+class Converted(NamedTuple):
     """One event's telemetry, framed for the persistent queue."""
 
     key: str | None
@@ -97,23 +93,22 @@ class EventConverter:
         def finish(raw: Mapping[str, AttributeValue]) -> dict[str, AttributeValue]:
             return self._finish(raw, redaction)
 
-        spans = self._spans.build(event, log_type, attributes, time_ns, finish)
-        record = LogRecord(
-            time_unix_nano=time_ns,
-            observed_time_unix_nano=observed,
-            severity_number=log_type.severity_number,  # type: ignore[arg-type]
+        encoded = EncodedAttributes(attributes)
+        spans = self._spans.build(event, log_type, attributes, encoded, time_ns, finish)
+        if spans is not None:
+            trace_id, span_id = spans.trace_id, spans.span_id
+        else:
+            trace_id, span_id = w3c_trace_id(event) or b"", b""
+        record = messages.log_record(
+            time_ns=time_ns,
+            observed_ns=observed,
+            severity_number=log_type.severity_number,
             severity_text=log_type.severity_text,
             event_name=f"auth0.log.{log_type.code}",
+            body=cap(body, self._max_length) if body is not None else None,
+            trace_id=trace_id,
+            span_id=span_id,
         )
-        if body is not None:
-            record.body.CopyFrom(AnyValue(string_value=cap(body, self._max_length)))
-        if spans is not None:
-            record.trace_id = spans.trace_id
-            record.span_id = spans.span_id
-        else:
-            trace_id = w3c_trace_id(event)
-            if trace_id is not None:
-                record.trace_id = trace_id
         log_id = event.get("log_id")
         facts = EventFacts(
             log_type=log_type,
@@ -125,12 +120,9 @@ class EventConverter:
         )
         return Converted(
             key=log_id if isinstance(log_id, str) else None,
-            logs=frame_record(
-                Signal.LOGS,
-                record.SerializeToString() + encode_attributes(LOG_ATTRIBUTES_FIELD, attributes),
-            ),
+            logs=frame_record(Signal.LOGS, record + encoded.field(LOG_ATTRIBUTES_FIELD)),
             spans=spans.encoded if spans is not None else b"",
-            span_count=spans.count if spans is not None else 0,
+            span_count=spans.span_count if spans is not None else 0,
             facts=facts,
             trace_id=spans.trace_id if spans is not None else b"",
             span_id=spans.span_id if spans is not None else b"",

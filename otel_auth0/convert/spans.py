@@ -23,17 +23,18 @@ import json
 import math
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Final, Literal, NamedTuple
 
-from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
+from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
+from otel_auth0.convert import messages
 from otel_auth0.convert.attributes import DETAILS_KEY, DETAILS_TRUNCATED_KEY, LOG_ATTRIBUTE_KEYS, text_value
 from otel_auth0.convert.catalog import LogType
 from otel_auth0.convert.events import Event
 from otel_auth0.convert.wire import (
     SPAN_ATTRIBUTES_FIELD,
     AttributeValue,
+    EncodedAttributes,
     Signal,
     encode_attributes,
     frame_record,
@@ -59,6 +60,8 @@ _PROMPT_FIELDS: Final[tuple[tuple[str, str], ...]] = (
     ("connection_id", "auth0.connection.id"),
     ("strategy", "auth0.strategy"),
 )
+# The event's attributes that its prompt spans carry too.
+_PROMPT_EVENT_KEYS: Final = ("auth0.log.id", "auth0.log.type")
 # Log attributes that stay on the log record only.
 _LOG_ONLY: Final = frozenset({DETAILS_KEY, DETAILS_TRUNCATED_KEY})
 SPAN_ATTRIBUTE_KEYS: Final = (
@@ -66,14 +69,13 @@ SPAN_ATTRIBUTE_KEYS: Final = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class EventSpans:
+class EventSpans(NamedTuple):
     """The framed spans of one event and the ids its log record carries."""
 
     trace_id: bytes
     span_id: bytes
     encoded: bytes
-    count: int
+    span_count: int
 
 
 def w3c_trace_id(event: Event) -> bytes | None:
@@ -182,11 +184,12 @@ class SpanBuilder:
         event: Event,
         log_type: LogType,
         attributes: Mapping[str, AttributeValue],
+        encoded: EncodedAttributes,
         time_ns: int,
         finish: Finish,
     ) -> EventSpans | None:
-        """The spans of ``event`` (``attributes``: its final log attributes; ``finish`` redacts and caps
-        child-span attributes), or ``None`` when it gets none."""
+        """The spans of ``event`` (``attributes``: its final log attributes, ``encoded``: the same
+        serialized; ``finish`` redacts and caps child-span attributes), or ``None`` when it gets none."""
         if self._mode == "none":
             return None
         details = event.get("details")
@@ -204,39 +207,41 @@ class SpanBuilder:
             trace_id = _digest(16, "auth0.event", tenant, identity)
         span_id = _digest(8, "auth0.span", tenant, identity)
         start, end = interval or (time_ns, time_ns)
-        span = Span(
-            trace_id=trace_id,
-            span_id=span_id,
-            name=span_name(log_type),
-            kind=Span.SPAN_KIND_SERVER if text_value(event.get("ip")) else Span.SPAN_KIND_INTERNAL,
-            start_time_unix_nano=start,
-            end_time_unix_nano=end,
-        )
+        error_message: str | None = None
         if log_type.outcome == "failure":
             message = attributes.get("error.message")
-            span.status.CopyFrom(
-                Status(code=Status.STATUS_CODE_ERROR, message=message if isinstance(message, str) else "")
-            )
-        span_attributes = {k: v for k, v in attributes.items() if k not in _LOG_ONLY}
-        encoded = [
+            error_message = message if isinstance(message, str) else ""
+        encoded_spans = [
             frame_record(
                 Signal.SPANS,
-                span.SerializeToString() + encode_attributes(SPAN_ATTRIBUTES_FIELD, span_attributes),
+                messages.span(
+                    trace_id=trace_id,
+                    span_id=span_id,
+                    name=span_name(log_type),
+                    kind=Span.SPAN_KIND_SERVER if text_value(event.get("ip")) else Span.SPAN_KIND_INTERNAL,
+                    start_ns=start,
+                    end_ns=end,
+                    error_message=error_message,
+                )
+                + encoded.field(SPAN_ATTRIBUTES_FIELD, without=_LOG_ONLY),
             )
         ]
         prompts = details.get("prompts")
         if isinstance(prompts, list):
             for index, prompt in enumerate(prompts[:MAX_PROMPT_SPANS]):
-                child = self._prompt_span(prompt, index, span, tenant, identity, attributes, finish)
+                child = self._prompt_span(
+                    prompt, index, trace_id, span_id, tenant, identity, attributes, finish
+                )
                 if child is not None:
-                    encoded.append(frame_record(Signal.SPANS, child))
-        return EventSpans(trace_id, span_id, b"".join(encoded), len(encoded))
+                    encoded_spans.append(frame_record(Signal.SPANS, child))
+        return EventSpans(trace_id, span_id, b"".join(encoded_spans), len(encoded_spans))
 
     def _prompt_span(
         self,
         prompt: object,
         index: int,
-        parent: Span,
+        trace_id: bytes,
+        parent_span_id: bytes,
         tenant: str,
         identity: str,
         event_attributes: Mapping[str, AttributeValue],
@@ -249,7 +254,7 @@ class SpanBuilder:
         if interval is None:
             return None
         raw: dict[str, AttributeValue] = {
-            key: value for key, value in event_attributes.items() if key in ("auth0.log.id", "auth0.log.type")
+            key: event_attributes[key] for key in _PROMPT_EVENT_KEYS if key in event_attributes
         }
         for field, name in _PROMPT_FIELDS:
             value = text_value(prompt.get(field))
@@ -260,13 +265,13 @@ class SpanBuilder:
             methods = [method for method in (text_value(item) for item in amr) if method]
             if methods:
                 raw["auth0.prompt.performed_amr"] = methods
-        child = Span(
-            trace_id=parent.trace_id,
+        child = messages.span(
+            trace_id=trace_id,
             span_id=_digest(8, "auth0.span", tenant, identity, "prompt", str(index)),
-            parent_span_id=parent.span_id,
+            parent_span_id=parent_span_id,
             name=prompt_span_name(prompt),
             kind=Span.SPAN_KIND_INTERNAL,
-            start_time_unix_nano=interval[0],
-            end_time_unix_nano=interval[1],
+            start_ns=interval[0],
+            end_ns=interval[1],
         )
-        return child.SerializeToString() + encode_attributes(SPAN_ATTRIBUTES_FIELD, finish(raw))
+        return child + encode_attributes(SPAN_ATTRIBUTES_FIELD, finish(raw))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from enum import IntEnum
 
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
@@ -55,12 +56,25 @@ _SMALL_VARINTS = tuple(bytes((value,)) for value in range(0x80))
 # Interned string attribute pairs (see key_values); emptied when full, so memory stays bounded.
 STRING_PAIR_CACHE_SIZE = 8192
 _STRING_PAIRS: dict[tuple[str, str], KeyValue] = {}
-# (key, value) -> length-prefixed serialized KeyValue, shared by log records and spans.
-_ENCODED_PAIRS: dict[tuple[str, str], bytes] = {}
+# (key, type, value) of strings and booleans -> length-prefixed serialized KeyValue (the type keeps True
+# apart from 1), shared by log records and spans.
+_ENCODED_PAIRS: dict[tuple[str, type, AttributeValue], bytes] = {}
 _KEY_PREFIXES: dict[str, bytes] = {}
 # Values that differ on every event are not interned: they would only push the repeating ones out.
 UNIQUE_PER_EVENT = frozenset(
-    {"auth0.log.id", "auth0.details", "auth0.transaction.id", "auth0.session.id", "auth0.correlation.id"}
+    {
+        "auth0.log.id",
+        "auth0.details",
+        "auth0.transaction.id",
+        "auth0.session.id",
+        "auth0.correlation.id",
+        "user.id",
+        "enduser.id",
+        "user.name",
+        "user.email",
+        "client.address",
+        "auth0.client_ip",
+    }
 )
 INTERNED_VALUE_LENGTH = 256
 
@@ -126,6 +140,12 @@ def key_values(attributes: Mapping[str, AttributeValue]) -> list[KeyValue]:
     return out
 
 
+def prefixed(payload: bytes) -> bytes:
+    """``payload`` with its length as a varint in front (the body of a length-delimited field)."""
+    size = len(payload)
+    return (_SMALL_VARINTS[size] if size < 0x80 else varint(size)) + payload
+
+
 def _any_value_bytes(value: AttributeValue) -> bytes:
     """Serialized AnyValue (the same bytes protobuf writes for :func:`any_value`)."""
     if isinstance(value, bool):
@@ -135,52 +155,90 @@ def _any_value_bytes(value: AttributeValue) -> bytes:
     if isinstance(value, float):
         return b"\x21" + struct.pack("<d", value)
     if isinstance(value, str):
-        return length_delimited(1, value.encode())
-    items = b"".join(length_delimited(1, length_delimited(1, str(item).encode())) for item in value)
-    return length_delimited(5, items)
+        return b"\x0a" + prefixed(value.encode())
+    items = b"".join(b"\x0a" + prefixed(b"\x0a" + prefixed(str(item).encode())) for item in value)
+    return b"\x2a" + prefixed(items)
 
 
 def _key_bytes(key: str) -> bytes:
     encoded = _KEY_PREFIXES.get(key)
     if encoded is None:
-        encoded = _KEY_PREFIXES[key] = length_delimited(1, key.encode())
+        encoded = _KEY_PREFIXES[key] = b"\x0a" + prefixed(key.encode())
     return encoded
 
 
-def _key_value_bytes(key: str, value: AttributeValue) -> bytes:
-    """A serialized KeyValue."""
+def _entry(key: str, value: AttributeValue) -> bytes:
+    """One length-prefixed serialized KeyValue: an entry of a ``repeated KeyValue`` field, without the tag."""
+    key_bytes = _KEY_PREFIXES.get(key) or _key_bytes(key)
     if isinstance(value, str):
         text = value.encode()
-        return _key_bytes(key) + length_delimited(2, length_delimited(1, text))
-    return _key_bytes(key) + length_delimited(2, _any_value_bytes(value))
+        size = len(text)
+        entry_size = len(key_bytes) + size + 4
+        if entry_size < 0x80:  # every length fits in one byte
+            return b"".join(
+                (
+                    _SMALL_VARINTS[entry_size],
+                    key_bytes,
+                    b"\x12",
+                    _SMALL_VARINTS[size + 2],
+                    b"\x0a",
+                    _SMALL_VARINTS[size],
+                    text,
+                )
+            )
+        return prefixed(key_bytes + b"\x12" + prefixed(b"\x0a" + prefixed(text)))
+    return prefixed(key_bytes + b"\x12" + prefixed(_any_value_bytes(value)))
+
+
+class EncodedAttributes:
+    """Attributes serialized once, then framed as the ``repeated KeyValue attributes`` field of any
+    message: a log record and its span share the work. Appending a field's bytes to a serialized
+    LogRecord or Span is the same as setting its attributes (protobuf fields may come in any order).
+
+    Encoded string pairs are interned, except values that differ on every event: values such as the type,
+    tenant, client or connection repeat across events, so most pairs cost one dictionary lookup
+    (docs/performance.md)."""
+
+    __slots__ = ("_entries", "_keys")
+
+    def __init__(self, attributes: Mapping[str, AttributeValue]) -> None:
+        self._keys = list(attributes)
+        self._entries: list[bytes] = []
+        entries = self._entries
+        append = entries.append
+        interned = _ENCODED_PAIRS
+        for key, value in attributes.items():
+            kind = value.__class__
+            if kind is bool or (
+                kind is str and len(value) <= INTERNED_VALUE_LENGTH and key not in UNIQUE_PER_EVENT  # type: ignore[arg-type]
+            ):
+                pair = (key, kind, value)
+                entry = interned.get(pair)
+                if entry is None:
+                    if len(interned) >= STRING_PAIR_CACHE_SIZE:
+                        interned.clear()
+                    entry = interned[pair] = _entry(key, value)
+                append(entry)
+            else:
+                append(_entry(key, value))
+
+    def field(self, field_number: int, without: AbstractSet[str] = frozenset()) -> bytes:
+        """The attributes (except the keys in ``without``) as field ``field_number`` of a message."""
+        entries = (
+            [entry for key, entry in zip(self._keys, self._entries, strict=True) if key not in without]
+            if without
+            else self._entries
+        )
+        if not entries:
+            return b""
+        tag = varint(field_number << 3 | 2)
+        return tag + tag.join(entries)
 
 
 def encode_attributes(field_number: int, attributes: Mapping[str, AttributeValue]) -> bytes:
-    """``attributes`` as serialized ``repeated KeyValue`` field ``field_number`` of the enclosing message.
-
-    Appending these bytes to a serialized LogRecord or Span is the same as setting its attributes
-    (protobuf fields may come in any order). Encoded string pairs are interned: a log record and its
-    span share most pairs, and values such as the type, tenant, client or connection repeat across events,
-    so most pairs cost one dictionary lookup (docs/performance.md)."""
-    out = bytearray()
-    tag = varint(field_number << 3 | 2)
-    for key, value in attributes.items():
-        if isinstance(value, str) and len(value) <= INTERNED_VALUE_LENGTH and key not in UNIQUE_PER_EVENT:
-            pair = (key, value)
-            encoded = _ENCODED_PAIRS.get(pair)
-            if encoded is None:
-                if len(_ENCODED_PAIRS) >= STRING_PAIR_CACHE_SIZE:
-                    _ENCODED_PAIRS.clear()
-                inner = _key_value_bytes(key, value)
-                encoded = _ENCODED_PAIRS[pair] = varint(len(inner)) + inner
-            out += tag
-            out += encoded
-        else:
-            inner = _key_value_bytes(key, value)
-            out += tag
-            out += varint(len(inner))
-            out += inner
-    return bytes(out)
+    """``attributes`` as serialized ``repeated KeyValue`` field ``field_number`` of the enclosing message
+    (see :class:`EncodedAttributes`)."""
+    return EncodedAttributes(attributes).field(field_number)
 
 
 def encode_resource(attributes: Mapping[str, AttributeValue]) -> bytes:

@@ -179,3 +179,19 @@ def test_log_stream_wrapper_and_unknown_code() -> None:
     assert attributes["auth0.log.id"] == "L1"
     assert (attributes["auth0.log.category"], attributes["auth0.log.outcome"]) == ("other", "unknown")
     assert record.severity_text == "INFO" and record.event_name == "auth0.log.new_thing"
+
+
+@pytest.mark.parametrize(
+    "details",
+    [
+        {"a": 1, "b": [True, None, 1.5], "é": "ü"},
+        {"huge": 2**70},  # beyond orjson's 64-bit integers: the standard library writes it
+        {"quote": 'say "hi"\n\t\\'},
+    ],
+)
+def test_details_are_compact_json_of_the_event_details(details: dict[str, Any]) -> None:
+    event = normalize_event({"type": "s", "log_id": "1", "details": details})
+    record = log_of(EventConverter().convert(event))
+    text = attrs(record)["auth0.details"]
+    assert json.loads(text) == details
+    assert ", " not in text and ": " not in text
