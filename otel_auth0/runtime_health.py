@@ -32,7 +32,7 @@ class CollectorHealth:
         collector = self._collector
         states = []
         for name, status in collector.receiver_statuses().items():
-            settings = getattr(collector.config.receivers, name, None)
+            settings = collector.config.receivers.get(name)
             checked = name not in TENANT_HEALTH_RECEIVERS
             interval = getattr(settings, "interval", None) if checked else None
             stale_after = receiver_stale_after(collector.config.telemetry.health, interval)
