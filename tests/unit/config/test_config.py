@@ -8,6 +8,7 @@ import pytest
 
 from otel_auth0.config import ConfigError, load_config, parse_config, parse_duration, substitute_env
 from otel_auth0.receivers.log_stream_config import LogStreamConfig
+from otel_auth0.receivers.login_probe import LoginProbeConfig
 from otel_auth0.receivers.logs_api_config import LogsApiConfig
 
 
@@ -73,6 +74,24 @@ def test_present_key_without_value_switches_a_receiver_on() -> None:
     )
     logs_api = config.receivers.section(LogsApiConfig)
     assert logs_api is not None and logs_api.take == 100
+
+
+def test_receiver_sections_are_typed_and_dump_back_to_the_same_configuration() -> None:
+    config = parse_config(
+        {
+            "auth0": {"domain": "a.b", "client_id": "i", "client_secret": "s"},
+            "receivers": {"log_stream": {"token": "t"}, "logs_api": {"take": 50}},
+        }
+    )
+    assert list(config.receivers) == ["logs_api", "log_stream"]  # registry order
+    assert config.receivers.section(LoginProbeConfig) is None
+    assert isinstance(config.receivers["log_stream"], LogStreamConfig)
+    dumped = config.model_dump(mode="python", exclude_none=True, by_alias=True)
+    assert dumped["receivers"]["logs_api"]["take"] == 50
+    assert dumped["receivers"]["log_stream"]["token"] == "t"
+    assert parse_config(dumped).model_dump() == config.model_dump()
+    from_json = parse_config(config.model_dump(mode="json"))
+    assert from_json.model_dump()["receivers"] == config.model_dump()["receivers"]
 
 
 @pytest.mark.parametrize(
