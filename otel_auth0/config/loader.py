@@ -161,9 +161,8 @@ Section = type[BaseModel] | type[ReceiversConfig]
 def _keys(section: Section, registry: SectionKinds) -> dict[str, object]:
     """Each key a section may hold (as the YAML spells it) and the annotation of its value; the keys
     under ``receivers:`` come from the receiver registry."""
-    if section is ReceiversConfig:
+    if issubclass(section, ReceiversConfig):
         return dict(section_types(registry))
-    assert issubclass(section, BaseModel)
     return {field.alias or name: field.annotation for name, field in section.model_fields.items()}
 
 

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, GetCoreSchemaHandler, ValidationInfo
 from pydantic_core import CoreSchema, core_schema
 
 from otel_auth0.config.auth0 import Auth0Config
-from otel_auth0.config.base import _Section, present_means_on
+from otel_auth0.config.base import Duration, _Section, present_means_on
 
 REGISTRY_CONTEXT = "receiver_registry"
 
@@ -33,6 +33,13 @@ class ReceiverSettings(_Section):
         if self.needs_tenant and auth0 is None:
             return f"auth0: required when receivers.{name} is on"
         return None
+
+
+class PeriodicSettings(ReceiverSettings):
+    """The section of a receiver that works every ``interval`` (each sets its own default); ``/readyz``
+    reports such a receiver when it has had no success for long (``telemetry.health``)."""
+
+    interval: Duration = 60.0
 
 
 SettingsT = TypeVar("SettingsT", bound=ReceiverSettings)

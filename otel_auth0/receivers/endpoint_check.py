@@ -23,7 +23,7 @@ from otel_auth0.auth0.timings import PhaseRecorder
 from otel_auth0.backoff import Backoff
 from otel_auth0.config.auth0 import Auth0Config
 from otel_auth0.config.base import Duration
-from otel_auth0.config.receivers import ReceiverSettings
+from otel_auth0.config.receivers import PeriodicSettings
 from otel_auth0.convert.mapping import Converted
 from otel_auth0.convert.wire import AttributeValue
 from otel_auth0.receivers.base import ReceiverFactory, Services
@@ -33,7 +33,7 @@ from otel_auth0.scheduler import Schedule
 SCOPE = "otel_auth0.endpoint_check"
 
 
-class EndpointCheckConfig(ReceiverSettings):
+class EndpointCheckConfig(PeriodicSettings):
     """Auth0's monitoring endpoints ``/testall`` and ``/test``."""
 
     needs_tenant: ClassVar[bool] = True

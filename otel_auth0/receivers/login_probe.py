@@ -19,7 +19,7 @@ from otel_auth0.auth0.probe import LoginProbe, ProbeResult, ProbeSettings, Sleep
 from otel_auth0.backoff import Backoff, jittered
 from otel_auth0.config.auth0 import Auth0Config
 from otel_auth0.config.base import Duration
-from otel_auth0.config.receivers import ReceiverSettings
+from otel_auth0.config.receivers import PeriodicSettings
 from otel_auth0.convert.mapping import Converted
 from otel_auth0.detections.engine import Observed
 from otel_auth0.receivers.base import ReceiverFactory, Services
@@ -31,7 +31,7 @@ from otel_auth0.scheduler import Schedule, sleep_or_stop
 log = logging.getLogger(__name__)
 
 
-class LoginProbeConfig(ReceiverSettings):
+class LoginProbeConfig(PeriodicSettings):
     """Synthetic password-grant login."""
 
     needs_tenant: ClassVar[bool] = True

@@ -9,10 +9,10 @@ from pydantic import Field, field_validator
 
 from otel_auth0.config.auth0 import Auth0Config
 from otel_auth0.config.base import Duration
-from otel_auth0.config.receivers import ReceiverSettings
+from otel_auth0.config.receivers import PeriodicSettings
 
 
-class LogsApiConfig(ReceiverSettings):
+class LogsApiConfig(PeriodicSettings):
     """Checkpoint-mode poller of ``GET /api/v2/logs``."""
 
     needs_tenant: ClassVar[bool] = True

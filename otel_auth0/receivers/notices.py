@@ -28,7 +28,7 @@ from otel_auth0.auth0.http import async_client
 from otel_auth0.auth0.ip_ranges import DEFAULT_URL as IP_RANGES_URL
 from otel_auth0.auth0.ip_ranges import IpRangesError, diff, load_snapshot, parse_ranges
 from otel_auth0.config.base import Duration
-from otel_auth0.config.receivers import ReceiverSettings
+from otel_auth0.config.receivers import PeriodicSettings
 from otel_auth0.convert.attributes import cap
 from otel_auth0.convert.mapping import Converted
 from otel_auth0.detections.engine import Observed
@@ -51,7 +51,7 @@ IP_RANGES_CHECKPOINT = "notices.ip_ranges"
 SUMMARY_LIMIT = 2000
 
 
-class NoticesConfig(ReceiverSettings):
+class NoticesConfig(PeriodicSettings):
     """Auth0 changelog, outbound IP-range, security-bulletin and SDK-advisory watcher."""
 
     interval: Duration = 3600.0

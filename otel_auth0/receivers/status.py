@@ -15,7 +15,7 @@ from opentelemetry.proto.logs.v1.logs_pb2 import SeverityNumber
 from otel_auth0.auth0.http import async_client
 from otel_auth0.config.auth0 import Auth0Config
 from otel_auth0.config.base import Duration
-from otel_auth0.config.receivers import ReceiverSettings
+from otel_auth0.config.receivers import PeriodicSettings
 from otel_auth0.convert.mapping import Converted
 from otel_auth0.receivers.base import ReceiverFactory, Services
 from otel_auth0.receivers.feed_fetch import FeedEntry, Validators, feed_schedule, fetch_if_changed, parse_feed
@@ -34,7 +34,7 @@ _STATUS_WORDS = re.compile(
 CLOSED = frozenset({"resolved", "completed", "postmortem"})
 
 
-class StatusConfig(ReceiverSettings):
+class StatusConfig(PeriodicSettings):
     """Auth0 status feed watcher."""
 
     needs_tenant: ClassVar[bool] = True

@@ -13,7 +13,7 @@ from pydantic import Field
 
 from otel_auth0.backoff import Backoff
 from otel_auth0.config.base import Duration
-from otel_auth0.config.receivers import ReceiverSettings
+from otel_auth0.config.receivers import PeriodicSettings
 from otel_auth0.convert.mapping import Converted
 from otel_auth0.receivers.base import ReceiverFactory, Services
 from otel_auth0.receivers.records import log_record, submit
@@ -23,7 +23,7 @@ SCOPE = "tests.heartbeat"
 EVENT_NAME = "test.heartbeat"
 
 
-class HeartbeatConfig(ReceiverSettings):
+class HeartbeatConfig(PeriodicSettings):
     """``receivers.heartbeat``: one log record every ``interval``."""
 
     interval: Duration = 1.0

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from otel_auth0.config import ReceiverSettings
-from otel_auth0.config.receivers import section_types
+from otel_auth0.config.receivers import PeriodicSettings, section_types
 from otel_auth0.receivers.registry import RECEIVERS
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -30,6 +30,20 @@ def test_every_factory_is_keyed_by_its_name_and_has_its_own_section_type() -> No
 def test_the_tenant_requirement_is_declared_by_each_section() -> None:
     needs_tenant = {name for name, factory in RECEIVERS.items() if factory.config_type.needs_tenant}
     assert needs_tenant == {"logs_api", "login_probe", "endpoint_check", "status"}
+
+
+def test_periodic_receivers_declare_their_interval_for_the_staleness_check() -> None:
+    periodic = {
+        name for name, factory in RECEIVERS.items() if issubclass(factory.config_type, PeriodicSettings)
+    }
+    assert periodic == {"logs_api", "login_probe", "endpoint_check", "status", "notices"}
+    assert {name: RECEIVERS[name].default_config().interval for name in sorted(periodic)} == {
+        "endpoint_check": 60.0,
+        "login_probe": 60.0,
+        "logs_api": 10.0,
+        "notices": 3600.0,
+        "status": 300.0,
+    }
 
 
 def _modules() -> list[str]:
