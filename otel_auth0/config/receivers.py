@@ -36,8 +36,8 @@ class ReceiverSettings(_Section):
 
 
 class PeriodicSettings(ReceiverSettings):
-    """The section of a receiver that works every ``interval`` (each sets its own default); ``/readyz``
-    reports such a receiver when it has had no success for long (``telemetry.health``)."""
+    """The section of a receiver that works every ``interval`` (each sets its own default); the interval
+    also says when ``/readyz`` finds the receiver stale (:mod:`otel_auth0.runtime_health`)."""
 
     interval: Duration = 60.0
 
