@@ -29,6 +29,9 @@ from otel_auth0.pipeline.intake import Intake
 from otel_auth0.pipeline.queue import PersistentQueue
 from otel_auth0.pipeline.worker import ExportWorker
 from otel_auth0.processors.redact import build_redactor
+from otel_auth0.receivers.log_stream_config import LogStreamConfig
+from otel_auth0.receivers.login_probe import LoginProbeConfig
+from otel_auth0.receivers.logs_api_config import LogsApiConfig
 from otel_auth0.receivers.probe_guard import BLOCKED_ERROR_TYPE
 from otel_auth0.receivers.registry import RECEIVERS, Registry, build_receivers
 from otel_auth0.receivers.supervision import ReceiverStatus, supervise
@@ -218,9 +221,14 @@ class Collector:
         self.receivers = [receiver for receiver, _ in built]
         self._statuses = {services.name: services.status for _, services in built}
         probe_error_types = (
-            (*KNOWN_ERROR_TYPES, BLOCKED_ERROR_TYPE) if config.receivers.login_probe is not None else ()
+            (*KNOWN_ERROR_TYPES, BLOCKED_ERROR_TYPE)
+            if config.receivers.section(LoginProbeConfig) is not None
+            else ()
         )
-        tenant_logs = config.receivers.logs_api is not None or config.receivers.log_stream is not None
+        tenant_logs = (
+            config.receivers.section(LogsApiConfig) is not None
+            or config.receivers.section(LogStreamConfig) is not None
+        )
         self.pipeline.instruments.start_at_zero(
             [exporter.name for exporter in self.pipeline.exporters],
             [receiver.name for receiver in self.receivers],

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from otel_auth0.config.receivers import PeriodicSettings
 from otel_auth0.health import ExporterState, QueueState, ReceiverState, receiver_stale_after
 
 if TYPE_CHECKING:
@@ -32,9 +33,9 @@ class CollectorHealth:
         collector = self._collector
         states = []
         for name, status in collector.receiver_statuses().items():
-            settings = getattr(collector.config.receivers, name, None)
+            settings = collector.config.receivers.get(name)
             checked = name not in TENANT_HEALTH_RECEIVERS
-            interval = getattr(settings, "interval", None) if checked else None
+            interval = settings.interval if checked and isinstance(settings, PeriodicSettings) else None
             stale_after = receiver_stale_after(collector.config.telemetry.health, interval)
             states.append(
                 ReceiverState(

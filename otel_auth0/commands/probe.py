@@ -21,7 +21,7 @@ from otel_auth0.auth0.probe import ProbeResult
 from otel_auth0.commands.common import config_error, load_or_exit, setup_logging
 from otel_auth0.config import Config, ConfigError, fill_auth0_from_env, parse_config
 from otel_auth0.receivers.base import Services
-from otel_auth0.receivers.login_probe import FACTORY, ProbeRunner, probe_settings
+from otel_auth0.receivers.login_probe import FACTORY, LoginProbeConfig, ProbeRunner, probe_settings
 from otel_auth0.runtime import Pipeline
 
 PASSWORD_ENV = "AUTH0_PROBE_PASSWORD"
@@ -159,8 +159,8 @@ def main(args: argparse.Namespace) -> int:
         pipeline = Pipeline.create(config, export=export)
     except (ConfigError, ValueError, OSError) as error:
         raise config_error(error) from None
-    assert config.auth0 is not None and config.receivers.login_probe is not None
-    probe_config = config.receivers.login_probe
+    probe_config = config.receivers.section(LoginProbeConfig)
+    assert config.auth0 is not None and probe_config is not None
     services = Services(FACTORY.name, pipeline.intake, pipeline.instruments, auth0=config.auth0)
     runner = ProbeRunner(services, probe_settings(config.auth0, probe_config), probe_config, emit=export)
     pipeline.start()

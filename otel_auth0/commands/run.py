@@ -40,7 +40,7 @@ def main(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
     setup_logging(args.verbose)
     config = load_or_exit(args.config)
-    if not any(getattr(config.receivers, name) is not None for name in type(config.receivers).model_fields):
+    if not config.receivers:
         raise config_error("receivers: no receiver is configured", args.config)
     if config.auth0 is not None:
         asyncio.run(settle_tenant_name(config.auth0))

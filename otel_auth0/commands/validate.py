@@ -50,10 +50,7 @@ def format_problems(path: Path, text: str, problems: list[Problem]) -> list[str]
 def run_problems(config: Config) -> list[Problem]:
     """What ``run`` would refuse beyond validation (a file for the readiness gates alone needs no
     receiver)."""
-    receivers = config.receivers
-    if config.readiness is not None or any(
-        getattr(receivers, name) is not None for name in type(receivers).model_fields
-    ):
+    if config.readiness is not None or config.receivers:
         return []
     return [Problem("receivers", "no receiver is configured (`run` would refuse to start)")]
 

@@ -1,9 +1,12 @@
 """Configuration: one YAML file with ``${VAR}`` / ``${env:VAR}`` substitution, validated by pydantic.
 
-``base`` (errors, durations), ``collector`` (the collector's sections and the whole file), ``readiness``
-(the readiness suite's section), ``loader`` (reading, substitution, error messages).
+``base`` (errors, durations), ``auth0`` (the tenant), ``receivers`` (``receivers:``, typed by the receiver
+registry; each receiver's section lives beside the receiver), ``collector`` (the other collector sections
+and the whole file), ``readiness`` (the readiness suite's section), ``loader`` (reading, substitution,
+error messages).
 """
 
+from otel_auth0.config.auth0 import Auth0Config
 from otel_auth0.config.base import (
     ConfigError,
     Duration,
@@ -11,24 +14,16 @@ from otel_auth0.config.base import (
     parse_duration,
 )
 from otel_auth0.config.collector import (
-    Auth0Config,
     Config,
     DedupeConfig,
     DetectionsConfig,
-    EndpointCheckConfig,
     ExportersConfig,
     FileExporterConfig,
     HealthConfig,
-    LoginProbeConfig,
-    LogsApiConfig,
-    LogStreamConfig,
-    NoticesConfig,
     OtlpExporterConfig,
     ProcessorsConfig,
     QueueConfig,
-    ReceiversConfig,
     RedactConfig,
-    StatusConfig,
     TelemetryConfig,
 )
 from otel_auth0.config.loader import (
@@ -45,6 +40,7 @@ from otel_auth0.config.readiness import (
     ReadinessSmtpConfig,
     ReadinessThresholds,
 )
+from otel_auth0.config.receivers import ReceiversConfig, ReceiverSettings
 
 __all__ = [
     "AUTH0_ENVIRONMENT",
@@ -54,15 +50,10 @@ __all__ = [
     "DedupeConfig",
     "DetectionsConfig",
     "Duration",
-    "EndpointCheckConfig",
     "ExportersConfig",
     "FileExporterConfig",
     "HealthConfig",
     "InboundTargetConfig",
-    "LogStreamConfig",
-    "LoginProbeConfig",
-    "LogsApiConfig",
-    "NoticesConfig",
     "OtlpExporterConfig",
     "Problem",
     "ProcessorsConfig",
@@ -70,9 +61,9 @@ __all__ = [
     "ReadinessConfig",
     "ReadinessSmtpConfig",
     "ReadinessThresholds",
+    "ReceiverSettings",
     "ReceiversConfig",
     "RedactConfig",
-    "StatusConfig",
     "TelemetryConfig",
     "fill_auth0_from_env",
     "key_lines",

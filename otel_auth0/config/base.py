@@ -53,3 +53,10 @@ Duration = Annotated[float, BeforeValidator(parse_duration)]
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+def present_means_on(data: object) -> object:
+    """``logs_api:`` with no value (YAML null) still switches the component on with defaults."""
+    if isinstance(data, dict):
+        return {key: ({} if value is None else value) for key, value in data.items()}
+    return data

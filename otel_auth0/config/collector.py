@@ -1,9 +1,8 @@
-"""The collector's sections (tenant, receivers, processors, exporters, queue, telemetry) and the file."""
+"""The collector's sections (processors, exporters, queue, telemetry) and the whole file; the tenant
+section is in :mod:`otel_auth0.config.auth0`, ``receivers:`` in :mod:`otel_auth0.config.receivers`."""
 
 from __future__ import annotations
 
-import re
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -14,200 +13,11 @@ from pydantic import (
     model_validator,
 )
 
-from otel_auth0.config.base import Duration, _Section
+from otel_auth0.config.auth0 import Auth0Config
+from otel_auth0.config.base import Duration, _Section, present_means_on
 from otel_auth0.config.readiness import ReadinessConfig
+from otel_auth0.config.receivers import ReceiversConfig
 from otel_auth0.convert.redactable import unknown_fields
-
-
-class Auth0Config(_Section):
-    """How to reach the tenant."""
-
-    domain: str = Field(min_length=1)
-    tenant: str | None = Field(default=None, min_length=1)
-    client_id: str | None = None
-    client_secret: str | None = None
-    scheme: Literal["https", "http"] = "https"
-    ca_file: Path | None = None
-    timeout: Duration = 30.0
-
-    @field_validator("domain")
-    @classmethod
-    def _bare_domain(cls, value: str) -> str:
-        value = value.strip().rstrip("/")
-        if "://" in value:
-            raise ValueError(
-                "give the bare domain (tenant.us.auth0.com), without scheme; set `scheme` instead"
-            )
-        return value
-
-    @field_validator("ca_file")
-    @classmethod
-    def _ca_exists(cls, value: Path | None) -> Path | None:
-        if value is not None and not value.is_file():
-            raise ValueError(f"CA file {value} does not exist")
-        return value
-
-    @property
-    def base_url(self) -> str:
-        """``https://tenant.us.auth0.com``."""
-        return f"{self.scheme}://{self.domain}"
-
-    @property
-    def tenant_name(self) -> str | None:
-        """The tenant's name as Auth0 writes it in ``tenant_name``: ``tenant`` when set (configured or
-        read from the tenant at start), else the first label of a canonical ``*.auth0.com`` domain;
-        None for a custom domain or an address, whose labels say nothing about the tenant."""
-        if self.tenant:
-            return self.tenant
-        host = self.domain.rsplit(":", 1)[0] if self.domain.count(":") == 1 else self.domain
-        if host.lower().endswith(".auth0.com") and host.count(".") >= 2:
-            return host.split(".", 1)[0]
-        return None
-
-
-class LogsApiConfig(_Section):
-    """Checkpoint-mode poller of ``GET /api/v2/logs``."""
-
-    interval: Duration = 10.0
-    take: int = Field(default=100, ge=1, le=100)
-    start_from: str = "latest"
-    max_backoff: Duration = 300.0
-    gap_fill_after: Duration = 60.0
-
-    @field_validator("start_from")
-    @classmethod
-    def _start_from(cls, value: str) -> str:
-        if value in ("latest", "oldest"):
-            return value
-        try:
-            datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError as exc:
-            raise ValueError(
-                "must be latest, oldest or an ISO-8601 instant such as 2026-01-31T00:00:00Z"
-            ) from exc
-        return value
-
-
-class LogStreamConfig(_Section):
-    """Auth0 custom-webhook Log Stream receiver."""
-
-    listen: str = "127.0.0.1:8383"
-    path: str = "/auth0/logs"
-    token: str | None = None
-    max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
-    retry_after: Duration = 10.0
-    header_timeout: Duration = 10.0
-    body_timeout: Duration = 30.0
-    max_connections: int = Field(default=512, ge=8)
-    max_in_flight_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)
-
-    @field_validator("listen")
-    @classmethod
-    def _listen(cls, value: str) -> str:
-        host, sep, port = value.rpartition(":")
-        if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
-            raise ValueError("must be HOST:PORT, e.g. 0.0.0.0:8383")
-        return value
-
-    @field_validator("path")
-    @classmethod
-    def _path(cls, value: str) -> str:
-        if not value.startswith("/"):
-            raise ValueError("must start with /")
-        return value
-
-
-class LoginProbeConfig(_Section):
-    """Synthetic password-grant login."""
-
-    interval: Duration = 60.0
-    client_id: str | None = None
-    client_secret: str | None = None
-    username: str | None = None
-    password: str | None = None
-    realm: str | None = None
-    audience: str | None = None
-    scope: str = "openid profile email"
-    userinfo: bool = False
-    max_credential_failures: int = Field(default=3, ge=1, le=9)
-    credential_failure_cooldown: Duration = 3600.0
-    leeway: Duration = 60.0
-
-    @model_validator(mode="after")
-    def _credentials(self) -> LoginProbeConfig:
-        missing = [key for key in ("client_id", "username", "password") if not getattr(self, key)]
-        if missing:
-            raise ValueError(f"{', '.join(missing)}: required (the probe logs in with them)")
-        return self
-
-
-class EndpointCheckConfig(_Section):
-    """Auth0's monitoring endpoints ``/testall`` and ``/test``."""
-
-    interval: Duration = 60.0
-    paths: list[str] = Field(default_factory=lambda: ["/testall", "/test"], min_length=1)
-
-    @field_validator("paths")
-    @classmethod
-    def _paths(cls, value: list[str]) -> list[str]:
-        if not all(path.startswith("/") for path in value):
-            raise ValueError("every path must start with /")
-        return value
-
-
-class StatusConfig(_Section):
-    """Auth0 status feed watcher."""
-
-    interval: Duration = 300.0
-    url: str | None = None
-
-
-class NoticesConfig(_Section):
-    """Auth0 changelog, outbound IP-range, security-bulletin and SDK-advisory watcher."""
-
-    interval: Duration = 3600.0
-    changelog_url: str | None = None
-    ip_ranges_url: str | None = None
-    region: str = "US"
-    security_bulletins: bool = True
-    security_bulletins_url: str | None = None
-    sdks: list[str] = Field(default_factory=list)
-    sdk_advisories_url: str | None = None
-
-    @field_validator("sdks")
-    @classmethod
-    def _github_repos(cls, value: list[str]) -> list[str]:
-        bad = [sdk for sdk in value if not re.fullmatch(r"[\w.-]+/[\w.-]+", sdk)]
-        if bad:
-            raise ValueError(f"give GitHub owner/repo names (auth0/nextjs-auth0), not {', '.join(bad)}")
-        return value
-
-    @field_validator("sdk_advisories_url")
-    @classmethod
-    def _sdk_placeholder(cls, value: str | None) -> str | None:
-        if value is not None and "{sdk}" not in value:
-            raise ValueError("must contain {sdk} (replaced by owner/repo)")
-        return value
-
-
-def _present_means_on(data: object) -> object:
-    """``logs_api:`` with no value (YAML null) still switches the component on with defaults."""
-    if isinstance(data, dict):
-        return {key: ({} if value is None else value) for key, value in data.items()}
-    return data
-
-
-class ReceiversConfig(_Section):
-    """A receiver is on when its key is present."""
-
-    _present = model_validator(mode="before")(_present_means_on)
-
-    logs_api: LogsApiConfig | None = None
-    log_stream: LogStreamConfig | None = None
-    login_probe: LoginProbeConfig | None = None
-    endpoint_check: EndpointCheckConfig | None = None
-    status: StatusConfig | None = None
-    notices: NoticesConfig | None = None
 
 
 class OtlpExporterConfig(_Section):
@@ -231,7 +41,7 @@ class FileExporterConfig(_Section):
 class ExportersConfig(_Section):
     """Several may be on at once; with none configured the file exporter is used."""
 
-    _present = model_validator(mode="before")(_present_means_on)
+    _present = model_validator(mode="before")(present_means_on)
 
     otlp: OtlpExporterConfig | None = None
     file: FileExporterConfig | None = None
@@ -362,18 +172,8 @@ class Config(_Section):
 
     @model_validator(mode="after")
     def _tenant_for_receivers(self) -> Config:
-        needs_tenant = [
-            name
-            for name in ("logs_api", "login_probe", "endpoint_check", "status")
-            if getattr(self.receivers, name) is not None
-        ]
-        if needs_tenant and self.auth0 is None:
-            raise ValueError(f"auth0: required when receivers.{needs_tenant[0]} is on")
-        if self.receivers.logs_api is not None and self.auth0 is not None:
-            for key in ("client_id", "client_secret"):
-                if not getattr(self.auth0, key):
-                    raise ValueError(
-                        f"auth0.{key}: required by receivers.logs_api "
-                        "(a machine-to-machine app with read:logs)"
-                    )
+        for name, settings in self.receivers.items():
+            problem = settings.tenant_problem(name, self.auth0)
+            if problem is not None:
+                raise ValueError(problem)
         return self

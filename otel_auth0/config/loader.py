@@ -21,6 +21,13 @@ from pydantic import BaseModel, ValidationError
 
 from otel_auth0.config.base import ConfigError, Problem
 from otel_auth0.config.collector import Config
+from otel_auth0.config.receivers import (
+    REGISTRY_CONTEXT,
+    ReceiversConfig,
+    SectionKinds,
+    default_registry,
+    section_types,
+)
 
 _ENV_PATTERN = re.compile(r"\$\{(?:env:)?([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 # Anything that looks like a reference, valid or not: what is not valid is reported, never kept.
@@ -148,23 +155,34 @@ def fill_auth0_from_env(
     return {**data, "auth0": filled}
 
 
-def _model_at(path: tuple[str | int, ...]) -> type[BaseModel] | None:
-    """The configuration model found at ``path`` (None when the path leaves the models)."""
-    model: type[BaseModel] = Config
+Section = type[BaseModel] | type[ReceiversConfig]
+
+
+def _keys(section: Section, registry: SectionKinds) -> dict[str, object]:
+    """Each key a section may hold (as the YAML spells it) and the annotation of its value; the keys
+    under ``receivers:`` come from the receiver registry."""
+    if issubclass(section, ReceiversConfig):
+        return dict(section_types(registry))
+    return {field.alias or name: field.annotation for name, field in section.model_fields.items()}
+
+
+def _model_at(path: tuple[str | int, ...], registry: SectionKinds) -> Section | None:
+    """The configuration section found at ``path`` (None when the path leaves the sections)."""
+    section: Section = Config
     for part in path:
         if isinstance(part, int):
             continue
-        field = model.model_fields.get(part)
-        if field is None:
-            return None
-        found = _submodel(field.annotation)
+        annotation = _keys(section, registry).get(part)
+        found = _submodel(annotation)
         if found is None:
             return None
-        model = found
-    return model
+        section = found
+    return section
 
 
-def _submodel(annotation: object) -> type[BaseModel] | None:
+def _submodel(annotation: object) -> Section | None:
+    if annotation is ReceiversConfig:
+        return ReceiversConfig
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation
     if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) in (typing.Union, list):
@@ -175,17 +193,16 @@ def _submodel(annotation: object) -> type[BaseModel] | None:
     return None
 
 
-def _did_you_mean(path: tuple[str | int, ...]) -> str:
-    model = _model_at(path[:-1])
+def _did_you_mean(path: tuple[str | int, ...], registry: SectionKinds) -> str:
+    section = _model_at(path[:-1], registry)
     name = path[-1]
-    if model is None or not isinstance(name, str):
+    if section is None or not isinstance(name, str):
         return ""
-    keys = [field.alias or key for key, field in model.model_fields.items()]
-    close = difflib.get_close_matches(name, keys, n=1, cutoff=0.6)
+    close = difflib.get_close_matches(name, list(_keys(section, registry)), n=1, cutoff=0.6)
     return f"; did you mean {close[0]}?" if close else ""
 
 
-def _problems(error: ValidationError) -> list[Problem]:
+def _problems(error: ValidationError, registry: SectionKinds) -> list[Problem]:
     problems = []
     for item in error.errors():
         path = tuple(item["loc"])
@@ -193,7 +210,7 @@ def _problems(error: ValidationError) -> list[Problem]:
         message = item["msg"].removeprefix("Value error, ")
         if item["type"] == "extra_forbidden":
             message = "unknown key" + (
-                _did_you_mean(path) or " (check the spelling; see docs/configuration.md)"
+                _did_you_mean(path, registry) or " (check the spelling; see docs/configuration.md)"
             )
         elif item["type"] == "missing":
             message = "required key is missing"
@@ -201,15 +218,17 @@ def _problems(error: ValidationError) -> list[Problem]:
     return problems
 
 
-def parse_config(data: object) -> Config:
-    """Validate an already-loaded mapping."""
+def parse_config(data: object, receivers: SectionKinds | None = None) -> Config:
+    """Validate an already-loaded mapping; ``receivers`` is the receiver registry that says which
+    ``receivers:`` keys exist and their types (the collector's by default)."""
     if not isinstance(data, dict):
         message = "the configuration must be a mapping of keys to values"
         raise ConfigError(f"(top level): {message}", [Problem("", message)])
+    registry = default_registry() if receivers is None else receivers
     try:
-        return Config.model_validate(data)
+        return Config.model_validate(data, context={REGISTRY_CONTEXT: registry})
     except ValidationError as exc:
-        problems = _problems(exc)
+        problems = _problems(exc, registry)
         # Model-level checks already start their message with the key they are about.
         text = "; ".join(f"{p.key}: {p.message}" if p.key else p.message for p in problems)
         raise ConfigError(text, problems) from None
@@ -222,8 +241,11 @@ def _yaml_problem(error: yaml.YAMLError) -> str:
     return f"{problem} at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else problem
 
 
-def load_config(path: Path | str, environ: Mapping[str, str] | None = None) -> Config:
-    """Read, substitute, fill ``auth0:`` from ``AUTH0_*`` and validate a YAML configuration file."""
+def load_config(
+    path: Path | str, environ: Mapping[str, str] | None = None, receivers: SectionKinds | None = None
+) -> Config:
+    """Read, substitute, fill ``auth0:`` from ``AUTH0_*`` and validate a YAML configuration file
+    (``receivers``: the receiver registry, see :func:`parse_config`)."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -235,7 +257,7 @@ def load_config(path: Path | str, environ: Mapping[str, str] | None = None) -> C
         raise ConfigError(f"{path} is not valid YAML: {_yaml_problem(exc)}") from None
     if isinstance(data, dict):
         data = fill_auth0_from_env(data, environ)
-    return parse_config(data)
+    return parse_config(data, receivers)
 
 
 def key_lines(text: str) -> dict[tuple[str, ...], int]:

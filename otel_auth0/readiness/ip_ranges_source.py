@@ -14,6 +14,7 @@ from otel_auth0.auth0.http import USER_AGENT, ssl_context
 from otel_auth0.auth0.ip_ranges import DEFAULT_URL, IpRangesError, load_snapshot, parse_ranges
 from otel_auth0.readiness.firewall import Network
 from otel_auth0.readiness.target import ReadinessTarget
+from otel_auth0.receivers.notices import NoticesConfig
 
 CACHE_BODY = "ip-ranges.json"
 CACHE_ETAG = "ip-ranges.etag"
@@ -72,7 +73,7 @@ def ranges_for(target: ReadinessTarget) -> Ranges:
         except OSError as error:
             raise IpRangesError(f"cannot read {path}: {error.strerror or error}") from None
     if readiness.ip_ranges_refresh:
-        notices = target.config.receivers.notices
+        notices = target.config.receivers.section(NoticesConfig)
         url = (notices.ip_ranges_url if notices else None) or DEFAULT_URL
         ca_file = target.config.auth0.ca_file if target.config.auth0 else None
         try:

@@ -9,10 +9,10 @@ from typing import Any
 import httpx
 
 from otel_auth0.auth0.http import async_client
-from otel_auth0.config import Config, StatusConfig
+from otel_auth0.config import Config
 from otel_auth0.readiness.result import CheckResult, failed, passed, skipped
 from otel_auth0.receivers.feed_fetch import FetchError, parse_feed
-from otel_auth0.receivers.status import status_url
+from otel_auth0.receivers.status import StatusConfig, status_url
 
 TIMEOUT = 10.0
 
@@ -22,7 +22,7 @@ def check_status_feed(config: Config) -> CheckResult:
     title = "The tenant's status feed is reachable and watched"
     if config.auth0 is None:
         return skipped("status_feed", title, "status feed", "no auth0 section")
-    url = status_url(config.auth0, config.receivers.status or StatusConfig())
+    url = status_url(config.auth0, config.receivers.section(StatusConfig) or StatusConfig())
 
     async def fetch() -> int:
         async with async_client(config.auth0.ca_file if config.auth0 else None, TIMEOUT) as client:
@@ -40,7 +40,7 @@ def check_status_feed(config: Config) -> CheckResult:
             f"feed unusable: {error}",
             "check receivers.status.url and egress",
         )
-    if config.receivers.status is None:
+    if config.receivers.section(StatusConfig) is None:
         return failed(
             "status_feed",
             title,

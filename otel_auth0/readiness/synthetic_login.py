@@ -15,7 +15,7 @@ from otel_auth0.auth0.probe import LoginProbe, ProbeResult
 from otel_auth0.config import Config
 from otel_auth0.pipeline.queue import PersistentQueue
 from otel_auth0.readiness.result import CheckResult, failed, passed
-from otel_auth0.receivers.login_probe import probe_settings
+from otel_auth0.receivers.login_probe import LoginProbeConfig, probe_settings
 from otel_auth0.receivers.probe_guard import CredentialGuard
 
 PROBE_RUNS = 3
@@ -61,7 +61,7 @@ async def guarded_logins(
 def check_synthetic_login(config: Config, threshold_s: float, runs: int = PROBE_RUNS) -> CheckResult:
     """``runs`` guarded synthetic logins all succeed and their p95 is within ``threshold_s``."""
     title = f"The synthetic login succeeds within {threshold_s:g}s (p95)"
-    probe_config = config.receivers.login_probe
+    probe_config = config.receivers.section(LoginProbeConfig)
     if config.auth0 is None or probe_config is None or not probe_config.username:
         return failed(
             ID,

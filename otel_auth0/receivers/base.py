@@ -9,9 +9,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
 
-from pydantic import BaseModel
-
-from otel_auth0.config import Auth0Config
+from otel_auth0.config.auth0 import Auth0Config
+from otel_auth0.config.receivers import ReceiverSettings
 from otel_auth0.convert.events import Event
 from otel_auth0.convert.mapping import Converted
 from otel_auth0.detections.engine import Observed
@@ -21,7 +20,7 @@ from otel_auth0.pipeline.queue import EnqueueResult, ParkedEvent
 from otel_auth0.receivers.stream_progress import StreamProgress
 from otel_auth0.receivers.supervision import ReceiverStatus
 
-SettingsT = TypeVar("SettingsT", bound=BaseModel)
+SettingsT = TypeVar("SettingsT", bound=ReceiverSettings)
 
 
 class ReceiverIntake(Protocol):
@@ -108,7 +107,8 @@ class Receiver(Protocol):
 @dataclass(frozen=True)
 class ReceiverFactory(Generic[SettingsT]):
     """How the runtime makes one kind of receiver: the key of its section under ``receivers:``, the
-    section's type, and ``create(settings, services)``."""
+    section's type (a :class:`~otel_auth0.config.receivers.ReceiverSettings` defined beside the
+    receiver; validation of ``receivers:`` looks it up here), and ``create(settings, services)``."""
 
     name: str
     config_type: type[SettingsT]

@@ -10,16 +10,20 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import ClassVar
 
 import httpx
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
+from pydantic import Field, field_validator
 
 from otel_auth0.auth0.http import async_client
 from otel_auth0.auth0.probe import PROBE_USER_AGENT
 from otel_auth0.auth0.probe_errors import classify_exception
 from otel_auth0.auth0.timings import PhaseRecorder
 from otel_auth0.backoff import Backoff
-from otel_auth0.config import Auth0Config, EndpointCheckConfig
+from otel_auth0.config.auth0 import Auth0Config
+from otel_auth0.config.base import Duration
+from otel_auth0.config.receivers import PeriodicSettings
 from otel_auth0.convert.mapping import Converted
 from otel_auth0.convert.wire import AttributeValue
 from otel_auth0.receivers.base import ReceiverFactory, Services
@@ -27,6 +31,22 @@ from otel_auth0.receivers.records import new_span_id, new_trace_id, span, submit
 from otel_auth0.scheduler import Schedule
 
 SCOPE = "otel_auth0.endpoint_check"
+
+
+class EndpointCheckConfig(PeriodicSettings):
+    """Auth0's monitoring endpoints ``/testall`` and ``/test``."""
+
+    needs_tenant: ClassVar[bool] = True
+
+    interval: Duration = 60.0
+    paths: list[str] = Field(default_factory=lambda: ["/testall", "/test"], min_length=1)
+
+    @field_validator("paths")
+    @classmethod
+    def _paths(cls, value: list[str]) -> list[str]:
+        if not all(path.startswith("/") for path in value):
+            raise ValueError("every path must start with /")
+        return value
 
 
 def judge(path: str, response: httpx.Response) -> str | None:

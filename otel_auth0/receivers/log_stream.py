@@ -32,7 +32,6 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from otel_auth0.config import LogStreamConfig
 from otel_auth0.convert.events import Event, EventFormatError, loads, normalize_event, parse_time_ns
 from otel_auth0.http_listen import EmbeddedServer, bind, bound_address
 from otel_auth0.incidents import Incidents
@@ -41,6 +40,7 @@ from otel_auth0.pipeline.queue import ParkedEvent, QueueFull, StorageError
 from otel_auth0.receivers.base import ReceiverFactory, Services
 from otel_auth0.receivers.listener import ByteBudget, bounded_protocol, raise_open_files_limit
 from otel_auth0.receivers.log_ids import is_cursor_log_id
+from otel_auth0.receivers.log_stream_config import LogStreamConfig
 from otel_auth0.receivers.stream_progress import StreamProgress, log_id_order
 
 log = logging.getLogger(__name__)

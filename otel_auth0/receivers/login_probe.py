@@ -11,11 +11,15 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
+
+from pydantic import Field, model_validator
 
 from otel_auth0.auth0.probe import LoginProbe, ProbeResult, ProbeSettings, Sleep
 from otel_auth0.backoff import Backoff, jittered
-from otel_auth0.config import Auth0Config, LoginProbeConfig
+from otel_auth0.config.auth0 import Auth0Config
+from otel_auth0.config.base import Duration
+from otel_auth0.config.receivers import PeriodicSettings
 from otel_auth0.convert.mapping import Converted
 from otel_auth0.detections.engine import Observed
 from otel_auth0.receivers.base import ReceiverFactory, Services
@@ -25,6 +29,32 @@ from otel_auth0.receivers.records import submit
 from otel_auth0.scheduler import Schedule, sleep_or_stop
 
 log = logging.getLogger(__name__)
+
+
+class LoginProbeConfig(PeriodicSettings):
+    """Synthetic password-grant login."""
+
+    needs_tenant: ClassVar[bool] = True
+
+    interval: Duration = 60.0
+    client_id: str | None = None
+    client_secret: str | None = None
+    username: str | None = None
+    password: str | None = None
+    realm: str | None = None
+    audience: str | None = None
+    scope: str = "openid profile email"
+    userinfo: bool = False
+    max_credential_failures: int = Field(default=3, ge=1, le=9)
+    credential_failure_cooldown: Duration = 3600.0
+    leeway: Duration = 60.0
+
+    @model_validator(mode="after")
+    def _credentials(self) -> LoginProbeConfig:
+        missing = [key for key in ("client_id", "username", "password") if not getattr(self, key)]
+        if missing:
+            raise ValueError(f"{', '.join(missing)}: required (the probe logs in with them)")
+        return self
 
 
 def probe_settings(auth0: Auth0Config, config: LoginProbeConfig) -> ProbeSettings:

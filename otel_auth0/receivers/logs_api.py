@@ -28,7 +28,6 @@ from urllib.parse import urlsplit
 from otel_auth0.auth0.management import Auth0Error, ManagementClient
 from otel_auth0.auth0.ratelimit import RateLimit
 from otel_auth0.backoff import Backoff, jittered
-from otel_auth0.config import LogsApiConfig
 from otel_auth0.convert.events import Event, EventFormatError, normalize_event
 from otel_auth0.incidents import Incidents
 from otel_auth0.pipeline.intake import park
@@ -36,6 +35,7 @@ from otel_auth0.pipeline.queue import EnqueueResult, ParkedEvent, QueueFull
 from otel_auth0.receivers.base import ReceiverFactory, Services
 from otel_auth0.receivers.log_ids import is_cursor_log_id
 from otel_auth0.receivers.log_ids import log_id_time as log_id_time
+from otel_auth0.receivers.logs_api_config import LogsApiConfig
 from otel_auth0.receivers.stream_progress import log_id_order
 from otel_auth0.scheduler import Schedule, error_type, sleep_or_stop
 

@@ -16,16 +16,19 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 from opentelemetry.proto.logs.v1.logs_pb2 import SeverityNumber
+from pydantic import Field, field_validator
 
 from otel_auth0.auth0.http import async_client
 from otel_auth0.auth0.ip_ranges import DEFAULT_URL as IP_RANGES_URL
 from otel_auth0.auth0.ip_ranges import IpRangesError, diff, load_snapshot, parse_ranges
-from otel_auth0.config import NoticesConfig
+from otel_auth0.config.base import Duration
+from otel_auth0.config.receivers import PeriodicSettings
 from otel_auth0.convert.attributes import cap
 from otel_auth0.convert.mapping import Converted
 from otel_auth0.detections.engine import Observed
@@ -46,6 +49,34 @@ CHANGELOG_URL = "https://auth0.com/changelog/rss.xml"
 CHANGELOG_CHECKPOINT = "notices.changelog"
 IP_RANGES_CHECKPOINT = "notices.ip_ranges"
 SUMMARY_LIMIT = 2000
+
+
+class NoticesConfig(PeriodicSettings):
+    """Auth0 changelog, outbound IP-range, security-bulletin and SDK-advisory watcher."""
+
+    interval: Duration = 3600.0
+    changelog_url: str | None = None
+    ip_ranges_url: str | None = None
+    region: str = "US"
+    security_bulletins: bool = True
+    security_bulletins_url: str | None = None
+    sdks: list[str] = Field(default_factory=list)
+    sdk_advisories_url: str | None = None
+
+    @field_validator("sdks")
+    @classmethod
+    def _github_repos(cls, value: list[str]) -> list[str]:
+        bad = [sdk for sdk in value if not re.fullmatch(r"[\w.-]+/[\w.-]+", sdk)]
+        if bad:
+            raise ValueError(f"give GitHub owner/repo names (auth0/nextjs-auth0), not {', '.join(bad)}")
+        return value
+
+    @field_validator("sdk_advisories_url")
+    @classmethod
+    def _sdk_placeholder(cls, value: str | None) -> str | None:
+        if value is not None and "{sdk}" not in value:
+            raise ValueError("must contain {sdk} (replaced by owner/repo)")
+        return value
 
 
 def changelog_record(entry: FeedEntry, url: str) -> Converted:

@@ -1,5 +1,6 @@
 """Every receiver kind, keyed by its section name under ``receivers:``. Adding a receiver is one new
-module exposing ``FACTORY`` (plus its section in :mod:`otel_auth0.config.collector`) and one line here."""
+module exposing ``FACTORY`` (its section type beside it) and one line here; the configuration takes the
+allowed keys and their types from this registry (:mod:`otel_auth0.config.receivers`)."""
 
 from __future__ import annotations
 
@@ -34,11 +35,20 @@ def build_receivers(
     instruments: Instruments,
     registry: Registry = RECEIVERS,
 ) -> list[tuple[Receiver, Services]]:
-    """A receiver (with the services it was given) for every section present under ``receivers:``."""
-    progress = StreamProgress() if receivers.log_stream is not None else None
+    """A receiver (with the services it was given) for every section present under ``receivers:``.
+    ``receivers`` must have been validated against ``registry``: a section without a factory of its
+    type is a ValueError."""
+    strays = [
+        name
+        for name, settings in receivers.items()
+        if name not in registry or not isinstance(settings, registry[name].config_type)
+    ]
+    if strays:
+        raise ValueError(f"receivers: no factory in the registry for {', '.join(strays)}")
+    progress = StreamProgress() if log_stream.FACTORY.name in receivers else None
     built: list[tuple[Receiver, Services]] = []
     for name, factory in registry.items():
-        settings = getattr(receivers, name, None)
+        settings = receivers.get(name)
         if settings is None:
             continue
         services = Services(name, intake, instruments, auth0=auth0, stream_progress=progress)

@@ -8,11 +8,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from typing import ClassVar
 
 from opentelemetry.proto.logs.v1.logs_pb2 import SeverityNumber
 
 from otel_auth0.auth0.http import async_client
-from otel_auth0.config import Auth0Config, StatusConfig
+from otel_auth0.config.auth0 import Auth0Config
+from otel_auth0.config.base import Duration
+from otel_auth0.config.receivers import PeriodicSettings
 from otel_auth0.convert.mapping import Converted
 from otel_auth0.receivers.base import ReceiverFactory, Services
 from otel_auth0.receivers.feed_fetch import FeedEntry, Validators, feed_schedule, fetch_if_changed, parse_feed
@@ -29,6 +32,15 @@ _STATUS_WORDS = re.compile(
     re.IGNORECASE,
 )
 CLOSED = frozenset({"resolved", "completed", "postmortem"})
+
+
+class StatusConfig(PeriodicSettings):
+    """Auth0 status feed watcher."""
+
+    needs_tenant: ClassVar[bool] = True
+
+    interval: Duration = 300.0
+    url: str | None = None
 
 
 def status_url(auth0: Auth0Config, config: StatusConfig) -> str:

@@ -18,8 +18,9 @@ from auth0.management.types import Log
 from pydantic import BaseModel
 
 from otel_auth0.auth0.management import ManagementClient
-from otel_auth0.config import Auth0Config, LogsApiConfig
+from otel_auth0.config import Auth0Config
 from otel_auth0.receivers.logs_api import EDGE_PAGE, LOGS_PATH
+from otel_auth0.receivers.logs_api_config import LogsApiConfig
 from otel_auth0_sim.process import running_simulator
 from tests.shared_data import require_shared_data
 

@@ -12,6 +12,7 @@ from rich.console import Console
 from otel_auth0.cli import build_parser
 from otel_auth0.commands.demo import NEXT_CONFIG, Summary, delivery_line, print_summary
 from otel_auth0.config import load_config
+from otel_auth0.receivers.logs_api_config import LogsApiConfig
 
 
 def _printed(summary: Summary, logged: int | None, tmp_path: Path) -> str:
@@ -47,4 +48,4 @@ def test_next_hint_is_a_complete_command(tmp_path: Path) -> None:
     assert {"AUTH0_DOMAIN", "AUTH0_CLIENT_ID", "AUTH0_CLIENT_SECRET"} <= set(environment)
     config = load_config(args.config, environment)  # the variables it names are all it needs
     assert config.auth0 is not None and config.auth0.domain == environment["AUTH0_DOMAIN"]
-    assert config.receivers.logs_api is not None and config.exporters.otlp is not None
+    assert config.receivers.section(LogsApiConfig) is not None and config.exporters.otlp is not None

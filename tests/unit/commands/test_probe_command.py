@@ -11,6 +11,8 @@ import yaml
 from otel_auth0.cli import build_parser, main
 from otel_auth0.commands.common import CommandError
 from otel_auth0.commands.probe import build_config
+from otel_auth0.receivers.login_probe import LoginProbeConfig
+from otel_auth0.receivers.logs_api_config import LogsApiConfig
 
 FLAGS = ["--domain", "t.example.com", "--client-id", "c", "--username", "u", "--password", "p"]
 
@@ -25,7 +27,7 @@ def test_flags_alone_make_a_configuration_without_export(monkeypatch: pytest.Mon
     config, export = build_config(parse(*FLAGS, "--realm", "db", "--userinfo"))
     assert not export
     assert config.auth0 is not None and config.auth0.domain == "t.example.com"
-    probe = config.receivers.login_probe
+    probe = config.receivers.section(LoginProbeConfig)
     assert (
         probe is not None and probe.realm == "db" and probe.userinfo and probe.scope == "openid profile email"
     )
@@ -50,16 +52,17 @@ def test_flags_override_the_file_and_the_endpoint_switches_export_on(tmp_path: P
     )
     assert export and config.exporters.otlp is not None and config.exporters.otlp.endpoint == "http://x:4318"
     assert config.auth0 is not None and config.auth0.domain == "file.example.com"
-    probe = config.receivers.login_probe
+    probe = config.receivers.section(LoginProbeConfig)
     assert probe is not None and probe.password == "other" and probe.interval == 300
-    assert config.receivers.logs_api is None  # only the probe runs
+    assert config.receivers.section(LogsApiConfig) is None  # only the probe runs
     assert config.state_dir == tmp_path / "state"
 
 
 def test_password_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AUTH0_PROBE_PASSWORD", "from-env")
     config, _ = build_config(parse("--domain", "t.example.com", "--client-id", "c", "--username", "u"))
-    assert config.receivers.login_probe is not None and config.receivers.login_probe.password == "from-env"
+    probe = config.receivers.section(LoginProbeConfig)
+    assert probe is not None and probe.password == "from-env"
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,9 @@ from pathlib import Path
 import pytest
 
 from otel_auth0.config import ConfigError, load_config, parse_config, parse_duration, substitute_env
+from otel_auth0.receivers.log_stream_config import LogStreamConfig
+from otel_auth0.receivers.login_probe import LoginProbeConfig
+from otel_auth0.receivers.logs_api_config import LogsApiConfig
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -53,8 +56,9 @@ exporters:
     config = load_config(path, env)
     assert config.auth0 is not None and config.auth0.base_url == "https://tenant.us.auth0.com"
     assert config.auth0.tenant_name == "tenant"
-    assert config.receivers.logs_api is not None and config.receivers.logs_api.interval == 10.0
-    assert config.receivers.log_stream is not None and config.receivers.log_stream.token == "tok"
+    logs_api, log_stream = config.receivers.section(LogsApiConfig), config.receivers.section(LogStreamConfig)
+    assert logs_api is not None and logs_api.interval == 10.0
+    assert log_stream is not None and log_stream.token == "tok"
     assert config.exporters.otlp is not None and config.exporters.file is not None
 
 
@@ -68,8 +72,26 @@ def test_present_key_without_value_switches_a_receiver_on() -> None:
     config = parse_config(
         {"auth0": {"domain": "a.b", "client_id": "i", "client_secret": "s"}, "receivers": {"logs_api": None}}
     )
-    assert config.receivers.logs_api is not None
-    assert config.receivers.logs_api.take == 100
+    logs_api = config.receivers.section(LogsApiConfig)
+    assert logs_api is not None and logs_api.take == 100
+
+
+def test_receiver_sections_are_typed_and_dump_back_to_the_same_configuration() -> None:
+    config = parse_config(
+        {
+            "auth0": {"domain": "a.b", "client_id": "i", "client_secret": "s"},
+            "receivers": {"log_stream": {"token": "t"}, "logs_api": {"take": 50}},
+        }
+    )
+    assert list(config.receivers) == ["logs_api", "log_stream"]  # registry order
+    assert config.receivers.section(LoginProbeConfig) is None
+    assert isinstance(config.receivers["log_stream"], LogStreamConfig)
+    dumped = config.model_dump(mode="python", exclude_none=True, by_alias=True)
+    assert dumped["receivers"]["logs_api"]["take"] == 50
+    assert dumped["receivers"]["log_stream"]["token"] == "t"
+    assert parse_config(dumped).model_dump() == config.model_dump()
+    from_json = parse_config(config.model_dump(mode="json"))
+    assert from_json.model_dump()["receivers"] == config.model_dump()["receivers"]
 
 
 @pytest.mark.parametrize(

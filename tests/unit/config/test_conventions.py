@@ -179,6 +179,33 @@ def test_validate_reports_each_problem_with_file_line_and_suggestion(
     )
 
 
+def test_validate_points_at_an_unknown_receiver_and_at_errors_inside_a_receivers_section(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("AUTH0_DOMAIN", raising=False)
+    path = _write(
+        tmp_path,
+        "auth0:\n"
+        "  domain: t.us.auth0.com\n"
+        "receivers:\n"
+        "  status:\n"
+        "    interval: 5m\n"
+        "  notices:\n"
+        "    sdks: [not-a-repo]\n"
+        "  logs_apy:\n"
+        "    take: 5\n",
+    )
+    assert cli_main(["validate", "--config", str(path)]) == 2
+    lines = sorted(capsys.readouterr().err.splitlines())
+    assert lines == sorted(
+        [
+            f"{path}:7: receivers.notices.sdks: give GitHub owner/repo names (auth0/nextjs-auth0), "
+            "not not-a-repo",
+            f"{path}:8: receivers.logs_apy: unknown key; did you mean logs_api?",
+        ]
+    )
+
+
 def test_validate_resolves_variables_and_accepts_a_valid_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

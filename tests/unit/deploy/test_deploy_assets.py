@@ -24,6 +24,7 @@ from otel_auth0.cli import build_parser
 from otel_auth0.config import load_config
 from otel_auth0.instruments import Instruments
 from otel_auth0.readiness.firewall import read_allowlist
+from otel_auth0.receivers.log_stream_config import LogStreamConfig
 from tests.shared_data import require_shared_data
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -190,7 +191,7 @@ def test_simulator_streams_to_the_log_stream_receiver(compose: dict[str, Any]) -
     url = command[command.index("--log-stream-url") + 1]
     token = command[command.index("--log-stream-token") + 1]
     config = load_config(RUN_CONFIG, {"AUTH0_LOG_STREAM_TOKEN": token})
-    stream = config.receivers.log_stream
+    stream = config.receivers.section(LogStreamConfig)
     assert stream is not None and stream.token == token
     port = stream.listen.rpartition(":")[2]
     assert url == f"http://collector-auth0:{port}{stream.path}"
@@ -204,8 +205,7 @@ def test_compose_configuration_turns_on_the_receivers_and_targets_the_stack(comp
     config = load_config(RUN_CONFIG, {name: _expand_defaults(value) for name, value in environment.items()})
     assert config.auth0 is not None and config.auth0.domain == "simulator:8443"
     assert config.exporters.otlp is not None and config.exporters.otlp.endpoint == "http://otelcol:4318"
-    receivers = config.receivers
-    assert None not in (receivers.logs_api, receivers.log_stream, receivers.login_probe, receivers.status)
+    assert {"logs_api", "log_stream", "login_probe", "status"} <= set(config.receivers)
     assert str(config.state_dir).startswith("/var/lib/otel-auth0/")
 
 

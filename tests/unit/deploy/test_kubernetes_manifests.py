@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from otel_auth0.config import load_config
+from otel_auth0.receivers.log_stream_config import LogStreamConfig
 
 MANIFESTS = Path(__file__).resolve().parents[3] / "deploy" / "kubernetes"
 # The oldest Kubernetes release the manifests must suit, and the newest schemas shipped.
@@ -93,8 +94,9 @@ def test_probes_use_the_health_server(manifests: dict[str, dict[str, Any]], tmp_
     assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
     for probe in ("livenessProbe", "readinessProbe"):
         assert ports[container[probe]["httpGet"]["port"]] == int(port)
-    assert config.receivers.log_stream is not None
-    assert ports["log-stream"] == int(config.receivers.log_stream.listen.rpartition(":")[2])
+    log_stream = config.receivers.section(LogStreamConfig)
+    assert log_stream is not None
+    assert ports["log-stream"] == int(log_stream.listen.rpartition(":")[2])
     service_ports = {port["targetPort"] for port in manifests["Service"]["spec"]["ports"]}
     assert service_ports <= set(ports)
 

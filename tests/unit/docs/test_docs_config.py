@@ -8,7 +8,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from otel_auth0.config import Config
+from otel_auth0.config import Config, ReceiversConfig
+from otel_auth0.config.receivers import section_types
 
 CONFIGURATION_DOC = Path(__file__).resolve().parents[3] / "docs" / "configuration.md"
 
@@ -30,11 +31,16 @@ def _models(annotation: object) -> list[tuple[str, type[BaseModel]]]:
 
 
 def config_key_paths(model: type[BaseModel] = Config, prefix: str = "") -> list[str]:
-    """Every key path a configuration file can contain, as the YAML spells it (aliases included)."""
+    """Every key path a configuration file can contain, as the YAML spells it (aliases included);
+    the keys under ``receivers:`` are the receiver registry's, each with its section's keys."""
     paths = []
     for name, field in model.model_fields.items():
         path = f"{prefix}{field.alias or name}"
         paths.append(path)
+        if field.annotation is ReceiversConfig:
+            for receiver, section in section_types().items():
+                paths.append(f"{path}.{receiver}")
+                paths.extend(config_key_paths(section, f"{path}.{receiver}."))
         for suffix, sub_model in _models(field.annotation):
             paths.extend(config_key_paths(sub_model, f"{path}{suffix}."))
     return paths
@@ -61,7 +67,18 @@ def test_walker_reaches_nested_sections_lists_and_aliases() -> None:
         "section.by_name.*.host",
         "section.by_name.*.from",
     ]
-    assert {"auth0.domain", "receivers.logs_api.take", "exporters.otlp.headers"} <= set(config_key_paths())
+    every_receiver = {f"receivers.{name}" for name in section_types()}
+    assert {"auth0.domain", "receivers.logs_api.take", "exporters.otlp.headers"} | every_receiver <= set(
+        config_key_paths()
+    )
+    assert every_receiver == {
+        "receivers.logs_api",
+        "receivers.log_stream",
+        "receivers.login_probe",
+        "receivers.endpoint_check",
+        "receivers.status",
+        "receivers.notices",
+    }
 
 
 def test_every_configuration_key_is_documented() -> None:

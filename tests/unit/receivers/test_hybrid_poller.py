@@ -14,6 +14,7 @@ from otel_auth0.auth0.management import ManagementClient
 from otel_auth0.config import parse_config
 from otel_auth0.receivers.base import Services
 from otel_auth0.receivers.logs_api import LogsApiReceiver
+from otel_auth0.receivers.logs_api_config import LogsApiConfig
 from otel_auth0.receivers.stream_progress import StreamProgress
 from otel_auth0.runtime import Pipeline
 from tests.unit.receivers.test_logs_api_unit import DOMAIN, FakeTenant, log_id
@@ -37,9 +38,10 @@ def make_receiver(
     services = Services(
         "logs_api", pipeline.intake, pipeline.instruments, auth0=config.auth0, stream_progress=progress
     )
-    assert config.auth0 is not None and config.receivers.logs_api is not None
+    settings = config.receivers.section(LogsApiConfig)
+    assert config.auth0 is not None and settings is not None
     client = ManagementClient(config.auth0, transport=httpx.MockTransport(tenant.handler))
-    return LogsApiReceiver(config.receivers.logs_api, services, client), pipeline
+    return LogsApiReceiver(settings, services, client), pipeline
 
 
 def checkpoint_requests(tenant: FakeTenant) -> list[str]:

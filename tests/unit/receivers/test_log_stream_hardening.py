@@ -16,6 +16,7 @@ from starlette.testclient import TestClient
 from otel_auth0.config import parse_config
 from otel_auth0.receivers.base import Services
 from otel_auth0.receivers.log_stream import CHECKPOINT, LogStreamReceiver, RejectedRequest
+from otel_auth0.receivers.log_stream_config import LogStreamConfig
 from otel_auth0.runtime import Pipeline
 
 ABSURD = "9" * 56
@@ -39,9 +40,10 @@ def make_receiver(tmp_path: Path, **queue: Any) -> tuple[LogStreamReceiver, Pipe
         }
     )
     pipeline = Pipeline.create(config)
-    assert config.receivers.log_stream is not None
+    settings = config.receivers.section(LogStreamConfig)
+    assert settings is not None
     services = Services("log_stream", pipeline.intake, pipeline.instruments)
-    return LogStreamReceiver(config.receivers.log_stream, services), pipeline
+    return LogStreamReceiver(settings, services), pipeline
 
 
 def post(client: TestClient, body: bytes) -> Any:

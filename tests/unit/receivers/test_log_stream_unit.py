@@ -22,6 +22,7 @@ from otel_auth0.receivers.log_stream import (
     parse_events,
     token_matches,
 )
+from otel_auth0.receivers.log_stream_config import LogStreamConfig
 from otel_auth0.receivers.stream_progress import StreamProgress
 from otel_auth0.runtime import Pipeline
 
@@ -118,9 +119,10 @@ def make_receiver(tmp_path: Path, **queue: Any) -> tuple[LogStreamReceiver, Pipe
         }
     )
     pipeline = Pipeline.create(config)
-    assert config.receivers.log_stream is not None
+    settings = config.receivers.section(LogStreamConfig)
+    assert settings is not None
     services = Services("log_stream", pipeline.intake, pipeline.instruments)
-    return LogStreamReceiver(config.receivers.log_stream, services), pipeline
+    return LogStreamReceiver(settings, services), pipeline
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from otel_auth0.auth0.management import Auth0Error, ManagementClient
 from otel_auth0.config import parse_config
 from otel_auth0.receivers.base import Services
 from otel_auth0.receivers.logs_api import CHECKPOINT, LogsApiReceiver, log_id_before
+from otel_auth0.receivers.logs_api_config import LogsApiConfig
 from otel_auth0.runtime import Pipeline
 
 DOMAIN = "tenant.us.auth0.com"
@@ -71,9 +72,10 @@ def make_receiver(tmp_path: Path, tenant: FakeTenant, **logs_api: Any) -> tuple[
     )
     pipeline = Pipeline.create(config)
     services = Services("logs_api", pipeline.intake, pipeline.instruments, auth0=config.auth0)
-    assert config.auth0 is not None and config.receivers.logs_api is not None
+    settings = config.receivers.section(LogsApiConfig)
+    assert config.auth0 is not None and settings is not None
     client = ManagementClient(config.auth0, transport=httpx.MockTransport(tenant.handler))
-    return LogsApiReceiver(config.receivers.logs_api, services, client), pipeline
+    return LogsApiReceiver(settings, services, client), pipeline
 
 
 async def run_until(receiver: LogsApiReceiver, condition: Any, timeout: float = 5.0) -> None:

@@ -18,6 +18,7 @@ from otel_auth0.config import parse_config
 from otel_auth0.receivers.base import Services, StreamProgress
 from otel_auth0.receivers.log_ids import is_cursor_log_id
 from otel_auth0.receivers.logs_api import CHECKPOINT, LogsApiReceiver
+from otel_auth0.receivers.logs_api_config import LogsApiConfig
 from otel_auth0.runtime import Pipeline
 
 DOMAIN = "tenant.us.auth0.com"
@@ -84,9 +85,10 @@ def make_receiver(
     services = Services(
         "logs_api", pipeline.intake, pipeline.instruments, auth0=config.auth0, stream_progress=progress
     )
-    assert config.auth0 is not None and config.receivers.logs_api is not None
+    settings = config.receivers.section(LogsApiConfig)
+    assert config.auth0 is not None and settings is not None
     client = ManagementClient(config.auth0, transport=httpx.MockTransport(tenant.handler))
-    return LogsApiReceiver(config.receivers.logs_api, services, client), pipeline
+    return LogsApiReceiver(settings, services, client), pipeline
 
 
 async def run_until(receiver: LogsApiReceiver, condition: Callable[[], bool], timeout: float = 20.0) -> None:

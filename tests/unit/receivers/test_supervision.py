@@ -13,10 +13,12 @@ from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 
 from otel_auth0.backoff import Backoff
-from otel_auth0.config import NoticesConfig, StatusConfig, parse_config
+from otel_auth0.config import parse_config
 from otel_auth0.instruments import Instruments
 from otel_auth0.receivers.base import Receiver, ReceiverFactory, Services
+from otel_auth0.receivers.notices import NoticesConfig
 from otel_auth0.receivers.registry import RECEIVERS
+from otel_auth0.receivers.status import StatusConfig
 from otel_auth0.receivers.supervision import ReceiverStatus, supervise
 from otel_auth0.runtime import Collector
 from otel_auth0.scheduler import sleep_or_stop
