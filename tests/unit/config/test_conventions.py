@@ -151,59 +151,58 @@ def test_scan_reads_the_tenant_from_auth0_variables(monkeypatch: pytest.MonkeyPa
     assert (config.auth0.domain, config.auth0.client_secret) == ("t.us.auth0.com", "sec")
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(
+            "auth0:\n"
+            "  domain: t.us.auth0.com\n"
+            "  client_id: a\n"
+            "  client_secret: b\n"
+            "receivers:\n"
+            "  logs_api:\n"
+            "    intervall: 10s\n"
+            "    take: 500\n"
+            "exporter:\n"
+            "  otlp: {}\n",
+            [
+                "7: receivers.logs_api.intervall: unknown key; did you mean interval?",
+                "8: receivers.logs_api.take: Input should be less than or equal to 100",
+                "9: exporter: unknown key; did you mean exporters?",
+            ],
+            id="keys-and-values",
+        ),
+        pytest.param(
+            "auth0:\n"
+            "  domain: t.us.auth0.com\n"
+            "receivers:\n"
+            "  status:\n"
+            "    interval: 5m\n"
+            "  notices:\n"
+            "    sdks: [not-a-repo]\n"
+            "  logs_apy:\n"
+            "    take: 5\n",
+            [
+                "7: receivers.notices.sdks: give GitHub owner/repo names (auth0/nextjs-auth0), "
+                "not not-a-repo",
+                "8: receivers.logs_apy: unknown key; did you mean logs_api?",
+            ],
+            id="unknown-receiver-and-error-inside-a-section",
+        ),
+    ],
+)
 def test_validate_reports_each_problem_with_file_line_and_suggestion(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    text: str,
+    expected: list[str],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv("AUTH0_DOMAIN", raising=False)
-    path = _write(
-        tmp_path,
-        "auth0:\n"
-        "  domain: t.us.auth0.com\n"
-        "  client_id: a\n"
-        "  client_secret: b\n"
-        "receivers:\n"
-        "  logs_api:\n"
-        "    intervall: 10s\n"
-        "    take: 500\n"
-        "exporter:\n"
-        "  otlp: {}\n",
-    )
+    path = _write(tmp_path, text)
     assert cli_main(["validate", "--config", str(path)]) == 2
     lines = sorted(capsys.readouterr().err.splitlines())
-    assert lines == sorted(
-        [
-            f"{path}:7: receivers.logs_api.intervall: unknown key; did you mean interval?",
-            f"{path}:8: receivers.logs_api.take: Input should be less than or equal to 100",
-            f"{path}:9: exporter: unknown key; did you mean exporters?",
-        ]
-    )
-
-
-def test_validate_points_at_an_unknown_receiver_and_at_errors_inside_a_receivers_section(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.delenv("AUTH0_DOMAIN", raising=False)
-    path = _write(
-        tmp_path,
-        "auth0:\n"
-        "  domain: t.us.auth0.com\n"
-        "receivers:\n"
-        "  status:\n"
-        "    interval: 5m\n"
-        "  notices:\n"
-        "    sdks: [not-a-repo]\n"
-        "  logs_apy:\n"
-        "    take: 5\n",
-    )
-    assert cli_main(["validate", "--config", str(path)]) == 2
-    lines = sorted(capsys.readouterr().err.splitlines())
-    assert lines == sorted(
-        [
-            f"{path}:7: receivers.notices.sdks: give GitHub owner/repo names (auth0/nextjs-auth0), "
-            "not not-a-repo",
-            f"{path}:8: receivers.logs_apy: unknown key; did you mean logs_api?",
-        ]
-    )
+    assert lines == sorted(f"{path}:{line}" for line in expected)
 
 
 def test_validate_resolves_variables_and_accepts_a_valid_file(

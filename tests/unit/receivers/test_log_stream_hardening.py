@@ -13,11 +13,8 @@ import pytest
 from starlette.requests import Request
 from starlette.testclient import TestClient
 
-from otel_auth0.config import parse_config
-from otel_auth0.receivers.base import Services
-from otel_auth0.receivers.log_stream import CHECKPOINT, LogStreamReceiver, RejectedRequest
-from otel_auth0.receivers.log_stream_config import LogStreamConfig
-from otel_auth0.runtime import Pipeline
+from otel_auth0.receivers.log_stream import CHECKPOINT, RejectedRequest
+from tests.support.log_stream_receiver import make_receiver
 
 ABSURD = "9" * 56
 
@@ -30,22 +27,6 @@ def item(value: str) -> dict[str, Any]:
     return {"log_id": value, "data": {"type": "s", "date": "2026-11-29T00:00:00Z"}}
 
 
-def make_receiver(tmp_path: Path, **queue: Any) -> tuple[LogStreamReceiver, Pipeline]:
-    config = parse_config(
-        {
-            "state_dir": str(tmp_path / "state"),
-            "receivers": {"log_stream": {"listen": "127.0.0.1:0", "token": "t", "retry_after": "2s"}},
-            "exporters": {"file": {"path": str(tmp_path / "out.jsonl")}},
-            "queue": queue,
-        }
-    )
-    pipeline = Pipeline.create(config)
-    settings = config.receivers.section(LogStreamConfig)
-    assert settings is not None
-    services = Services("log_stream", pipeline.intake, pipeline.instruments)
-    return LogStreamReceiver(settings, services), pipeline
-
-
 def post(client: TestClient, body: bytes) -> Any:
     return client.post(
         "/auth0/logs", content=body, headers={"Authorization": "t", "Content-Type": "application/json"}
@@ -53,7 +34,7 @@ def post(client: TestClient, body: bytes) -> Any:
 
 
 def test_an_absurd_log_id_is_delivered_but_never_becomes_the_stream_position(tmp_path: Path) -> None:
-    receiver, pipeline = make_receiver(tmp_path)
+    receiver, pipeline = make_receiver(tmp_path, "2s")
     with TestClient(receiver.app()) as client:
         answer = post(client, json.dumps([item(log_id(1)), item(ABSURD), item(log_id(2))]).encode())
     assert answer.json() == {"accepted": 3, "duplicates": 0, "rejected": 0}
@@ -64,10 +45,10 @@ def test_an_absurd_log_id_is_delivered_but_never_becomes_the_stream_position(tmp
 
 
 def test_an_absurd_persisted_position_is_ignored_at_start(tmp_path: Path) -> None:
-    _first, pipeline = make_receiver(tmp_path)
+    _first, pipeline = make_receiver(tmp_path, "2s")
     pipeline.queue.set_checkpoint(CHECKPOINT, ABSURD)  # written by an older version
     pipeline.queue.close()
-    again, pipeline = make_receiver(tmp_path)
+    again, pipeline = make_receiver(tmp_path, "2s")
     assert again._progress.highest_log_id is None
     pipeline.queue.close()
 
@@ -75,7 +56,7 @@ def test_an_absurd_persisted_position_is_ignored_at_start(tmp_path: Path) -> Non
 def test_an_abandoned_upload_is_no_error_and_logs_no_traceback(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    receiver, pipeline = make_receiver(tmp_path)
+    receiver, pipeline = make_receiver(tmp_path, "2s")
 
     async def disconnect() -> dict[str, Any]:
         return {"type": "http.disconnect"}
@@ -96,7 +77,7 @@ def test_an_abandoned_upload_is_no_error_and_logs_no_traceback(
 
 
 def test_repeated_503s_are_one_log_line(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    receiver, pipeline = make_receiver(tmp_path, max_items=1)
+    receiver, pipeline = make_receiver(tmp_path, "2s", max_items=1)
     with caplog.at_level(logging.WARNING), TestClient(receiver.app()) as client:
         assert post(client, json.dumps(item(log_id(1))).encode()).status_code == 200
         answers = [post(client, json.dumps(item(log_id(n))).encode()) for n in range(2, 12)]

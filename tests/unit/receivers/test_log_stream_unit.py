@@ -12,8 +12,6 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from otel_auth0.config import parse_config
-from otel_auth0.receivers.base import Services
 from otel_auth0.receivers.log_stream import (
     CHECKPOINT,
     LogStreamReceiver,
@@ -22,9 +20,9 @@ from otel_auth0.receivers.log_stream import (
     parse_events,
     token_matches,
 )
-from otel_auth0.receivers.log_stream_config import LogStreamConfig
 from otel_auth0.receivers.stream_progress import StreamProgress
 from otel_auth0.runtime import Pipeline
+from tests.support.log_stream_receiver import make_receiver
 
 
 def log_id(n: int) -> str:
@@ -107,22 +105,6 @@ def test_items_that_are_not_events_are_parked_and_the_rest_kept(body: bytes, fra
     assert [event["log_id"] for event in parsed] == [log_id(1)]
     assert len(parked) == 1 and parked[0].reason == "bad_item"
     assert fragment in parked[0].detail
-
-
-def make_receiver(tmp_path: Path, **queue: Any) -> tuple[LogStreamReceiver, Pipeline]:
-    config = parse_config(
-        {
-            "state_dir": str(tmp_path / "state"),
-            "receivers": {"log_stream": {"listen": "127.0.0.1:0", "token": "t", "retry_after": "3s"}},
-            "exporters": {"file": {"path": str(tmp_path / "out.jsonl")}},
-            "queue": queue,
-        }
-    )
-    pipeline = Pipeline.create(config)
-    settings = config.receivers.section(LogStreamConfig)
-    assert settings is not None
-    services = Services("log_stream", pipeline.intake, pipeline.instruments)
-    return LogStreamReceiver(settings, services), pipeline
 
 
 @pytest.fixture
