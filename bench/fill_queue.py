@@ -5,7 +5,6 @@ its records are re-enqueued under fresh keys, in batches, through the queue the 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
 import time
@@ -34,7 +33,7 @@ def fill(config_path: Path, events: int, pool: int = 2000) -> dict[str, float]:
     started = time.perf_counter()
     for first in range(0, events, BATCH):
         batch = [
-            dataclasses.replace(converted[index % pool], key=f"bench-{index}")
+            converted[index % pool]._replace(key=f"bench-{index}")
             for index in range(first, min(events, first + BATCH))
         ]
         queue.enqueue(batch, LOGS_SCOPE)

@@ -11,10 +11,6 @@ from otel_auth0.health import ExporterState, QueueState, ReceiverState, receiver
 if TYPE_CHECKING:
     from otel_auth0.runtime import Collector
 
-# Receivers whose last success measures the tenant (a login, the monitoring endpoints), not collection.
-TENANT_HEALTH_RECEIVERS = frozenset({"login_probe", "endpoint_check"})
-
-
 class CollectorHealth:
     """The running collector's facts for :class:`~otel_auth0.health.HealthModel`."""
 
@@ -34,8 +30,9 @@ class CollectorHealth:
         states = []
         for name, status in collector.receiver_statuses().items():
             settings = collector.config.receivers.get(name)
-            checked = name not in TENANT_HEALTH_RECEIVERS
-            interval = settings.interval if checked and isinstance(settings, PeriodicSettings) else None
+            interval = None
+            if isinstance(settings, PeriodicSettings) and not settings.measures_tenant:
+                interval = settings.interval
             stale_after = receiver_stale_after(collector.config.telemetry.health, interval)
             states.append(
                 ReceiverState(

@@ -24,9 +24,11 @@ REGISTRY_CONTEXT = "receiver_registry"
 
 class ReceiverSettings(_Section):
     """The base of every receiver's section. ``needs_tenant``: the receiver talks to the tenant, so
-    ``auth0:`` is required when it is on."""
+    ``auth0:`` is required when it is on. ``measures_tenant``: the receiver's success is the tenant's
+    health (a login, the monitoring endpoints), not collection's, so ``/readyz`` does not call it stale."""
 
     needs_tenant: ClassVar[bool] = False
+    measures_tenant: ClassVar[bool] = False
 
     def tenant_problem(self, name: str, auth0: Auth0Config | None) -> str | None:
         """What the ``auth0:`` section lacks for this receiver (as ``key: message``), or ``None``."""

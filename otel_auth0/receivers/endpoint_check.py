@@ -37,6 +37,7 @@ class EndpointCheckConfig(PeriodicSettings):
     """Auth0's monitoring endpoints ``/testall`` and ``/test``."""
 
     needs_tenant: ClassVar[bool] = True
+    measures_tenant: ClassVar[bool] = True
 
     interval: Duration = 60.0
     paths: list[str] = Field(default_factory=lambda: ["/testall", "/test"], min_length=1)

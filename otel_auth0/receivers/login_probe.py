@@ -35,6 +35,7 @@ class LoginProbeConfig(PeriodicSettings):
     """Synthetic password-grant login."""
 
     needs_tenant: ClassVar[bool] = True
+    measures_tenant: ClassVar[bool] = True
 
     interval: Duration = 60.0
     client_id: str | None = None
