@@ -7,7 +7,7 @@ from __future__ import annotations
 import struct
 from functools import lru_cache
 
-from otel_auth0.convert.wire import prefixed, varint
+from otel_auth0.convert.wire import any_value_bytes, prefixed, varint
 
 _FIXED64 = struct.Struct("<Q").pack
 _STATUS_CODE_ERROR = 2
@@ -53,7 +53,7 @@ def log_record(
         (
             _fixed64(b"\x09", time_ns),
             severity,
-            b"\x2a" + prefixed(b"\x0a" + prefixed(body.encode())) if body is not None else b"",
+            b"\x2a" + prefixed(any_value_bytes(body)) if body is not None else b"",
             _bytes(b"\x4a", trace_id),
             _bytes(b"\x52", span_id),
             _fixed64(b"\x59", observed_ns),

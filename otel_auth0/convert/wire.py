@@ -91,13 +91,15 @@ def varint(value: int) -> bytes:
     return bytes(out)
 
 
+def prefixed(payload: bytes) -> bytes:
+    """``payload`` with its length as a varint in front (the body of a length-delimited field)."""
+    size = len(payload)
+    return (_SMALL_VARINTS[size] if size < 0x80 else varint(size)) + payload
+
+
 def length_delimited(field_number: int, payload: bytes) -> bytes:
     """Frame ``payload`` as field ``field_number`` (wire type 2)."""
-    tag = field_number << 3 | 2
-    size = len(payload)
-    if tag < 0x80 and size < 0x80:
-        return _SMALL_VARINTS[tag] + _SMALL_VARINTS[size] + payload
-    return varint(tag) + varint(size) + payload
+    return varint(field_number << 3 | 2) + prefixed(payload)
 
 
 def frame_record(signal: Signal, encoded_message: bytes) -> bytes:
@@ -140,14 +142,8 @@ def key_values(attributes: Mapping[str, AttributeValue]) -> list[KeyValue]:
     return out
 
 
-def prefixed(payload: bytes) -> bytes:
-    """``payload`` with its length as a varint in front (the body of a length-delimited field)."""
-    size = len(payload)
-    return (_SMALL_VARINTS[size] if size < 0x80 else varint(size)) + payload
-
-
-def _any_value_bytes(value: AttributeValue) -> bytes:
-    """Serialized AnyValue (the same bytes protobuf writes for :func:`any_value`)."""
+def any_value_bytes(value: AttributeValue) -> bytes:
+    """A serialized AnyValue (the same bytes protobuf writes for :func:`any_value`)."""
     if isinstance(value, bool):
         return b"\x10\x01" if value else b"\x10\x00"
     if isinstance(value, int):
@@ -169,7 +165,7 @@ def _key_bytes(key: str) -> bytes:
 
 def _entry(key: str, value: AttributeValue) -> bytes:
     """One length-prefixed serialized KeyValue: an entry of a ``repeated KeyValue`` field, without the tag."""
-    key_bytes = _KEY_PREFIXES.get(key) or _key_bytes(key)
+    key_bytes = _key_bytes(key)
     if isinstance(value, str):
         text = value.encode()
         size = len(text)
@@ -187,7 +183,7 @@ def _entry(key: str, value: AttributeValue) -> bytes:
                 )
             )
         return prefixed(key_bytes + b"\x12" + prefixed(b"\x0a" + prefixed(text)))
-    return prefixed(key_bytes + b"\x12" + prefixed(_any_value_bytes(value)))
+    return prefixed(key_bytes + b"\x12" + prefixed(any_value_bytes(value)))
 
 
 class EncodedAttributes:
@@ -204,8 +200,7 @@ class EncodedAttributes:
     def __init__(self, attributes: Mapping[str, AttributeValue]) -> None:
         self._keys = list(attributes)
         self._entries: list[bytes] = []
-        entries = self._entries
-        append = entries.append
+        append = self._entries.append
         interned = _ENCODED_PAIRS
         for key, value in attributes.items():
             kind = value.__class__
