@@ -45,8 +45,9 @@ Finish = Callable[[Mapping[str, AttributeValue]], dict[str, AttributeValue]]
 
 _TRACE_ID = re.compile(r"^[0-9a-f]{32}$")
 _PROMPT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
-_MAX_EPOCH_MS: Final = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
 _MS: Final = 1_000_000
+_MAX_NS: Final = 2**64 - 1  # OTLP times are fixed64 nanoseconds: up to 2554-07-21
+_MAX_EPOCH_MS: Final = _MAX_NS // _MS
 MAX_PROMPT_SPANS: Final = 32
 UNKNOWN_TYPE_SPAN: Final = "auth0.log.unknown"
 OTHER_PROMPT_SPAN: Final = "auth0.prompt.other"
@@ -139,7 +140,7 @@ def _interval(source: Mapping[str, object], fallback_end: int | None) -> tuple[i
         end = initiated + (elapsed or 0)
     if end is None:
         end = fallback_end
-    if end is None:
+    if end is None or end > _MAX_NS:  # initiatedAt + elapsedTime beyond what OTLP can carry
         return None
     start = initiated if initiated is not None else end - (elapsed or 0)
     return max(0, min(start, end)), end

@@ -165,6 +165,16 @@ def test_elapsed_time_alone_ends_at_the_event_date() -> None:
     assert spans[0].end_time_unix_nano - spans[0].start_time_unix_nano == 250 * MS
 
 
+def test_times_beyond_the_otlp_range_fall_back_to_the_event_date() -> None:
+    beyond = {"completedAt": 18446744073710.0}  # ms: just past 2**64 - 1 ns, the last OTLP time
+    too_long = {"initiatedAt": 18446744073709.0, "elapsedTime": 5000}
+    for index, details in enumerate((beyond, too_long, {"transaction_id": "t", **beyond})):
+        _record, spans = convert(EventConverter(tenant=TENANT), event(f"x-{index}", "s", details=details))
+        for span in spans:
+            assert span.end_time_unix_nano in (DATE_NS, 18446744073709 * MS)
+            assert span.start_time_unix_nano <= span.end_time_unix_nano
+
+
 def test_failure_span_has_error_status_with_the_description() -> None:
     _record, spans = convert(
         EventConverter(tenant=TENANT), event("f-1", "fp", details={"transaction_id": "t"})
