@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import difflib
 import logging
 import secrets
 import shutil
@@ -29,12 +30,39 @@ from otel_auth0.detections.output import SCOPE as DETECTIONS_SCOPE
 from otel_auth0.exporters.file import read_otlp_json_lines
 from otel_auth0.local_ports import free_port
 from otel_auth0.pipeline.intake import LOGS_SCOPE
+from otel_auth0.receivers.log_ids import log_id_time
 from otel_auth0.runtime import Collector
 
 if TYPE_CHECKING:
     from otel_auth0_sim.process import SimulatorHandle
 
 STREAM_PATH = "/auth0/logs"
+
+
+def scenario_names() -> tuple[str, ...] | None:
+    """The simulator's scenario names, or ``None`` when the simulator extra is not installed."""
+    try:
+        from otel_auth0_sim.scenarios import NAMES
+    except ImportError:
+        return None
+    return tuple(NAMES)
+
+
+class _HelpWithScenarios(argparse.Action):
+    """``--help`` that lists the simulator's scenarios (imported only when help is asked for)."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> None:
+        names = scenario_names()
+        parser.epilog = (
+            "scenarios: " + ", ".join(names)
+            if names is not None
+            else "scenarios: install the simulator extra (pip install 'otel-auth0[simulator]') to list them"
+        )
+        parser.print_help()
+        parser.exit()
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -44,7 +72,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="run the simulator and the collector for ~30 s, then summarise the exported telemetry",
         description="Start the Auth0 tenant simulator, run the collector against it with the OTLP-JSON file "
         "exporter, then print events by type and outcome, ingest lag and where the telemetry file is.",
+        add_help=False,
     )
+    parser.add_argument("-h", "--help", action=_HelpWithScenarios, help="show this help (with the scenarios)")
     parser.add_argument("--duration", type=float, default=30.0, help="seconds to run (default: %(default)s)")
     parser.add_argument(
         "--dir", type=Path, default=Path(".otel-auth0-demo"), help="working directory, recreated each run"
@@ -53,8 +83,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--scenario",
         metavar="NAME",
-        help="start this attack or failure scenario of the simulator (docs/simulator.md, e.g. "
-        "credential_stuffing, brute_force) a third of the way in; the summary lists the detections",
+        help="start this attack or failure scenario of the simulator (listed below; docs/simulator.md) a "
+        "third of the way in; the summary lists the detections",
     )
     parser.add_argument(
         "--profile",
@@ -103,6 +133,7 @@ def demo_config(simulator: SimulatorHandle, workdir: Path, stream_port: int, str
                     "interval": "10s",
                     "changelog_url": f"{base}/feeds/changelog.rss",
                     "ip_ranges_url": f"{base}/ip-ranges.json",
+                    "security_bulletins_url": f"{base}/security-bulletins",
                 },
             },
             "exporters": {"file": {"path": str(workdir / "otel-auth0-telemetry.jsonl")}},
@@ -120,12 +151,38 @@ class Summary:
     spans: int = 0
     metric_names: set[str] = field(default_factory=set)
     lags: list[float] = field(default_factory=list)
+    # Seconds by which events were dated before Auth0 logged them (a scenario's past attack).
+    backdated: list[float] = field(default_factory=list)
     detections: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def log_records(self) -> int:
-        """Number of log records."""
+        """Number of tenant log records."""
         return sum(self.by_type_outcome.values())
+
+    @property
+    def all_records(self) -> int:
+        """Every log record of the file: tenant events plus the probe's, feeds' and detections'."""
+        return self.log_records + sum(self.other_records.values())
+
+
+# An event dated this much before Auth0 logged it was backdated (not delayed by the collector).
+BACKDATED_AFTER_S = 60.0
+
+
+def _add_lag(summary: Summary, attributes: list[dict[str, Any]], record: dict[str, Any]) -> None:
+    """The collector's own delay: observed time minus when Auth0 logged the event (its log id's time),
+    so that events dated in the past (a replayed attack) do not read as a slow collector."""
+    observed, emitted = int(record.get("observedTimeUnixNano", 0)), int(record.get("timeUnixNano", 0))
+    if not observed:
+        return
+    logged_at = log_id_time(_attribute(attributes, "auth0.log.id"))
+    logged = int(logged_at.timestamp() * 1e9) if logged_at is not None else emitted
+    if not logged:
+        return
+    summary.lags.append(max(0.0, (observed - logged) / 1e9))
+    if emitted and (age := (logged - emitted) / 1e9) > BACKDATED_AFTER_S:
+        summary.backdated.append(age)
 
 
 def _attribute(attributes: list[dict[str, Any]], key: str) -> str:
@@ -154,12 +211,7 @@ def summarise(path: Path) -> Summary:
                         _attribute(attributes, "auth0.log.outcome"),
                     )
                     summary.by_type_outcome[key] += 1
-                    observed, emitted = (
-                        int(record.get("observedTimeUnixNano", 0)),
-                        int(record.get("timeUnixNano", 0)),
-                    )
-                    if observed and emitted:
-                        summary.lags.append((observed - emitted) / 1e9)
+                    _add_lag(summary, attributes, record)
         for resource in line.get("resourceSpans", []):
             for scope in resource.get("scopeSpans", []):
                 summary.spans += len(scope.get("spans", []))
@@ -186,18 +238,26 @@ def print_summary(
     for (_, outcome), count in summary.by_type_outcome.items():
         by_outcome[outcome] += count
     console.print(
-        f"[bold]{summary.log_records}[/bold] log records, {summary.spans} spans, "
+        f"[bold]{summary.log_records}[/bold] tenant log records, {summary.spans} spans, "
         f"{len(summary.metric_names)} metrics; outcomes: "
         + ", ".join(f"{outcome} {count}" for outcome, count in sorted(by_outcome.items()))
     )
     if logged is not None:
         console.print(delivery_line(summary.log_records, logged))
-    for scope_name, count in sorted(summary.other_records.items()):
-        console.print(f"{scope_name}: {count} log records")
+    console.print(
+        f"{summary.all_records} records in all (the progress bar's count): {summary.log_records} tenant "
+        "log events"
+        + "".join(f", {count} {scope_name}" for scope_name, count in sorted(summary.other_records.items()))
+    )
     if summary.lags:
         console.print(
-            f"ingest lag (observed - event time): median {median(summary.lags):.2f}s, "
-            f"max {max(summary.lags):.2f}s"
+            "ingest lag (observed - when Auth0 logged the event, from its log id): "
+            f"median {median(summary.lags):.2f}s, max {max(summary.lags):.2f}s"
+        )
+    if summary.backdated:
+        console.print(
+            f"{len(summary.backdated)} events were dated up to {max(summary.backdated):.0f}s before Auth0 "
+            "logged them (a scenario replays an attack with past times): their age, not collection delay"
         )
     print_detections(console, summary.detections)
     console.print(f"metrics: {', '.join(sorted(summary.metric_names)) or 'none yet'}")
@@ -243,25 +303,13 @@ def print_detections(console: Console, records: list[dict[str, Any]]) -> None:
     console.print(table)
 
 
-def unknown_scenario(simulator: SimulatorHandle, name: str) -> str | None:
-    """Why the simulator cannot run scenario ``name`` (``None`` when it can)."""
-    import httpx
-
-    try:
-        names = httpx.get(f"{simulator.base_url}/_sim/scenarios", verify=simulator.verify, timeout=10).json()
-    except (httpx.HTTPError, ValueError) as error:
-        return f"cannot list the simulator's scenarios: {error}"
-    known = names.get("scenarios", []) if isinstance(names, dict) else []
-    return None if name in known else f"unknown scenario {name!r}; one of {', '.join(known)}"
-
-
 async def _start_scenario(simulator: SimulatorHandle, name: str, console: Console) -> None:
     import httpx
 
+    console.print(f"starting scenario [bold]{name}[/bold] in the simulated tenant")
     async with httpx.AsyncClient(verify=simulator.verify, timeout=10) as client:
         response = await client.post(f"{simulator.base_url}/_sim/scenarios/{name}", json={})
     response.raise_for_status()
-    console.print(f"scenario [bold]{name}[/bold] started in the simulated tenant")
 
 
 def save_tenant_logs(simulator: SimulatorHandle, path: Path) -> bool:
@@ -283,8 +331,10 @@ def delivery_line(exported: int, logged: int) -> str:
         return f"all {logged} events the simulated tenant had logged when intake stopped were exported"
     return (
         f"{exported} of the {logged} events the simulated tenant had logged when intake stopped were "
-        f"exported; the other {logged - exported} were still on their way (not yet pushed or polled) and "
-        "are collected by the next run from the checkpoint"
+        f"exported; the other {logged - exported} {'was' if logged - exported == 1 else 'were'} still on "
+        "their way (not yet pushed or polled) when "
+        "the demo stopped: a collector that keeps running reads them from its checkpoint, while each demo "
+        "starts afresh"
     )
 
 
@@ -330,7 +380,7 @@ async def _run_collector(
     with Progress(
         TextColumn("[bold]collecting from the simulated tenant"),
         BarColumn(),
-        TextColumn("{task.fields[events]} events"),
+        TextColumn("{task.fields[events]} records"),
         TimeRemainingColumn(),
         console=console,
         transient=False,
@@ -357,6 +407,13 @@ def main(args: argparse.Namespace) -> int:
         from otel_auth0_sim.process import running_simulator
     except ImportError:
         raise simulator_missing("demo") from None
+    known = scenario_names() or ()
+    if args.scenario is not None and args.scenario not in known:
+        close = difflib.get_close_matches(args.scenario, known, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise CommandError(
+            f"demo: unknown scenario {args.scenario!r}; {hint}one of {', '.join(known)}", EXIT_CONFIG_ERROR
+        )
     setup_logging(args.verbose)
     console = Console()
     # Log lines go through the progress display's console, above the bar, never on top of it.
@@ -383,8 +440,6 @@ def main(args: argparse.Namespace) -> int:
             f"simulated tenant at {simulator.base_url} (TLS with its own CA), streaming its logs to "
             f"the log_stream receiver on 127.0.0.1:{stream_port} while logs_api polls as gap-filler"
         )
-        if args.scenario and (problem := unknown_scenario(simulator, args.scenario)):
-            raise CommandError(f"demo: {problem}", EXIT_CONFIG_ERROR)
         config = demo_config(simulator, workdir, stream_port, stream_token)
         assert config.auth0 is not None
         asyncio.run(settle_tenant_name(config.auth0))

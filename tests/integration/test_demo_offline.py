@@ -1,0 +1,91 @@
+"""``otel-auth0 demo`` makes no connection beyond loopback: it runs in a network namespace of its own
+where only ``lo`` exists (anything else fails at once with "network unreachable" and would show as a
+warning), and an audit hook in every Python process it starts records each socket connection and name
+lookup that is not loopback. Skips, saying why, where the machine cannot make a network namespace."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+# Installed as sitecustomize in the demo's processes (the collector and the simulator it starts).
+AUDIT_HOOK = '''
+import ipaddress, os, sys
+
+_LOG = os.environ["OTEL_AUTH0_TEST_CONNECTIONS"]
+_LOCAL_NAMES = {"localhost", "ip6-localhost", None, ""}
+
+
+def _loopback(host):
+    if isinstance(host, bytes):
+        host = host.decode(errors="replace")
+    if host in _LOCAL_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(str(host).split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
+def _hook(event, args):
+    if event == "socket.connect":
+        address = args[1]
+        if isinstance(address, tuple) and not _loopback(address[0]):
+            with open(_LOG, "a") as log:
+                log.write(f"{os.getpid()} connect {address!r}\\n")
+    elif event == "socket.getaddrinfo" and not _loopback(args[0]):
+        with open(_LOG, "a") as log:
+            log.write(f"{os.getpid()} getaddrinfo {args[0]!r}\\n")
+
+
+sys.addaudithook(_hook)
+'''
+
+
+def _namespace_problem() -> str | None:
+    if shutil.which("unshare") is None or shutil.which("ip") is None:
+        return "needs unshare (util-linux) and ip (iproute2) to make a network namespace"
+    done = subprocess.run(
+        ["unshare", "--net", "--", "ip", "link", "set", "lo", "up"], capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        return f"this machine cannot make a network namespace: {done.stderr.strip()}"
+    return None
+
+
+def test_demo_runs_with_only_loopback(tmp_path: Path) -> None:
+    if problem := _namespace_problem():
+        pytest.skip(problem)
+    hooks = tmp_path / "hooks"
+    hooks.mkdir()
+    (hooks / "sitecustomize.py").write_text(AUDIT_HOOK)
+    connections = tmp_path / "connections.log"
+    connections.touch()
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(hooks), os.environ.get("PYTHONPATH")])),
+        "OTEL_AUTH0_TEST_CONNECTIONS": str(connections),
+        "COLUMNS": "200",
+    }
+    demo = f"exec {sys.executable} -m otel_auth0 demo --duration 12 --dir {tmp_path / 'demo'}"
+    done = subprocess.run(
+        ["unshare", "--net", "--", "sh", "-c", f"ip link set lo up && {demo}"],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env=env,
+        cwd=tmp_path,
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output[-4000:]
+    assert connections.read_text() == ""  # no connection or name lookup beyond loopback
+    problems = [line for line in output.splitlines() if "WARNING" in line or "ERROR" in line]
+    assert problems == [], output[-4000:]
+    assert "otel_auth0.notices" in output  # the notices watcher did fetch: from the simulator
