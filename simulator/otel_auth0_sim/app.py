@@ -13,6 +13,7 @@ from otel_auth0_sim.management_api import logs_routes
 from otel_auth0_sim.management_extra import extra_routes
 from otel_auth0_sim.middleware import CONTROLS_OFF, ControlAccess, ControlGate, FaultsAndCounters
 from otel_auth0_sim.oauth import DEFAULT_GRANTS, token_routes
+from otel_auth0_sim.otlp_sink import otlp_sink_routes
 from otel_auth0_sim.scenarios import scenario_routes
 from otel_auth0_sim.state import TenantState
 from otel_auth0_sim.traffic import TrafficGenerator
@@ -35,6 +36,7 @@ def create_app(
         *auth_routes(state, auth),
         *feed_routes(state, FeedsState.for_tenant(state)),
         *extra_routes(state),
+        *otlp_sink_routes(state),
     ]
     return Starlette(
         routes=routes,

@@ -9,7 +9,7 @@
   list) stores the given events, assigning log ids. Answers ``{"log_ids": [...]}``. ``GET`` answers
   every stored event (a JSON array in log id order, a format ``otel-auth0 import`` and ``detect`` read).
 - ``GET /_sim/stats``: requests by path and status, 429s sent, token requests, generated and stored
-  counts, stored events by type, stream status, profile.
+  counts, stored events by type, stream status, profile, items the stand-in OTLP backend received.
 - ``GET /_sim/log-ids``: ``{"log_ids": [...]}``, every stored log id in order.
 - ``GET|POST /_sim/stream`` ``{"paused": true|false}``: pause or resume the Log Stream pusher
   (resuming also lifts an automatic pause after sustained failure).
@@ -108,6 +108,7 @@ def control_routes(state: TenantState, generator: TrafficGenerator) -> list[Rout
                 "types": dict(Counter(str(e.get("type")) for e in state.events)),
                 "stream": asdict(state.stream),
                 "profile": state.profile,
+                "otlp": state.otlp_received,
             }
         )
 

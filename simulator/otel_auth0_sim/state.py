@@ -170,6 +170,8 @@ class TenantState:
         self.stream = StreamStatus()
         self.counters = Counters()
         self.changed = asyncio.Event()
+        # Items received by the stand-in OTLP backend (``otlp_sink``), by signal.
+        self.otlp_received: dict[str, int] = {}
 
     @property
     def hostname(self) -> str:
