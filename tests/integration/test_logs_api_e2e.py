@@ -54,6 +54,11 @@ def sim_get(sim: SimulatorHandle, path: str) -> Any:
     return httpx.get(f"{sim.base_url}{path}", verify=sim.verify, timeout=10).json()
 
 
+def logs_requests(sim: SimulatorHandle) -> int:
+    """``GET /api/v2/logs`` requests the simulator answered so far."""
+    return sum(sim_get(sim, "/_sim/stats")["requests"].get("/api/v2/logs", {}).values())
+
+
 def sim_post(sim: SimulatorHandle, path: str, body: Any) -> Any:
     response = httpx.post(f"{sim.base_url}{path}", json=body, verify=sim.verify, timeout=10)
     response.raise_for_status()
@@ -108,10 +113,14 @@ def test_restart_mid_stream_leaves_no_gap_and_no_duplicate(
         config = collector_config(tmp_path, sim, otlp_receiver, take=50)
         for _ in range(3):
             before = len(received_ids(otlp_receiver))
+            polls = logs_requests(sim)
             with running_collector(config) as collector:
                 assert otlp_receiver.wait_for(
                     lambda before=before: len(received_ids(otlp_receiver)) > before or before == 600, 30
                 )
+                # Stopped only once it polls (past start-up, where SIGTERM would end the interpreter
+                # before the collector's handler exists), however fast the export above was.
+                otlp_receiver.wait_for(lambda polls=polls: logs_requests(sim) > polls, 60)
                 time.sleep(0.5)
                 assert collector.terminate() == 0, collector.stderr_text()
         with running_collector(config):
