@@ -113,8 +113,13 @@ def pytest_runtest_makereport(
     report = yield
     if call.excinfo is not None and isinstance(call.excinfo.value, EXPECTED) and report.failed:
         report.longrepr = mask_secrets(str(call.excinfo.value))
-    elif report.longrepr is not None and mask_secrets(str(report.longrepr)) != str(report.longrepr):
-        report.longrepr = mask_secrets(str(report.longrepr))  # console and JUnit show no secret
+    elif isinstance(report.longrepr, tuple):  # a skip: (path, line, reason)
+        path, line, reason = report.longrepr
+        report.longrepr = (path, line, mask_secrets(reason))
+    elif call.excinfo is not None and report.failed:
+        # An unexpected error: a short traceback without locals (whose reprs are cut, so a cut secret
+        # could not be recognised), masked: the console and JUnit show no part of a secret.
+        report.longrepr = mask_secrets(str(call.excinfo.getrepr(style="short", showlocals=False)))
     if report.when == "call" and report.passed and PASSED_EVIDENCE:
         evidence = mask_secrets(" / ".join(PASSED_EVIDENCE))
         item.config.stash[EVIDENCE][item.name] = evidence

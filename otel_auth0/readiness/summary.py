@@ -316,7 +316,7 @@ def html_report(results: list[dict[str, Any]], run: RunInfo) -> str:
 <label for="f-feature">Feature</label>
 <select id="f-feature"><option value="">All features</option>{options}</select>
 </fieldset></form>
-<p id="shown" role="status" aria-live="polite"></p>
+<p id="shown" role="status"></p>
 {"".join(sections)}
 </main><script>{SCRIPT}</script></body></html>
 """
