@@ -49,7 +49,7 @@ Feature: Secrets in reports
     Then the production check on the Action code fails
 """
 
-STEPS = '''\
+STEPS = """\
 import json
 from pathlib import Path
 
@@ -97,7 +97,7 @@ def raises(secrets):
 def action_check():
     snapshot = TenantSnapshot(actions=[{"id": "a1", "name": "add-roles", "code": DATA["code"]}])
     expect(run_check("actions_no_hardcoded_secrets", snapshot, ReadinessConfig()))
-'''
+"""
 
 
 def test_every_secret_kind_is_detected_in_code() -> None:
@@ -168,4 +168,4 @@ def test_no_secret_fragment_in_any_report_format_or_console(tmp_path: Path) -> N
     assert set(outputs) >= {"cucumber.json", "junit.xml", "results.json", "summary.md", "summary.html"}
     assert "[masked: Stripe key, 32 chars]" in outputs["summary.html"]  # the evidence is there, masked
     assert "[masked: JWT," in outputs["cucumber.json"] and "[masked: JWT," in outputs["junit.xml"]
-    assert {name: leaks(text) for name, text in outputs.items()} == dict.fromkeys(outputs, [])
+    assert {name: leaks(text) for name, text in outputs.items()} == {name: [] for name in outputs}
