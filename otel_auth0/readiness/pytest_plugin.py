@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from otel_auth0.config import ConfigError
-from otel_auth0.readiness.masking import mask_secrets, mask_tree
+from otel_auth0.masking import mask_secrets, mask_tree
 from otel_auth0.readiness.steps.assertions import PASSED_EVIDENCE, ReadinessFailure
 from otel_auth0.readiness.summary import scenario_title
 from otel_auth0.readiness.target import ReadinessTarget, TargetError

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from otel_auth0 import __version__
-from otel_auth0.readiness.masking import mask_secrets
+from otel_auth0.masking import mask_secrets
 
 ICONS = {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP"}
 SYMBOLS = {"passed": "\u2714", "failed": "\u2718", "skipped": "\u2013"}  # shown with the word, not alone

@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from otel_auth0.auth0.management_reads import TenantSnapshot
-from otel_auth0.readiness.masking import find_secrets
+from otel_auth0.masking import find_secrets
 
 LOCAL_HOSTS = re.compile(
     r"^(?:[a-z][a-z0-9+.-]*://)?(?:[^/@]*@)?(localhost|127\.\d+\.\d+\.\d+|\[::1\])(?:[:/]|$)", re.I

@@ -1,4 +1,4 @@
-"""Secret-shaped values, and their masking in everything the readiness suite writes.
+"""Secret-shaped values, and their masking in everything we write (reports, pages).
 
 The same patterns find credentials in tenant code (``actions_no_hardcoded_secrets``,
 ``db_custom_scripts_secrets``) and mask them in every report: a secret is replaced by its kind and
