@@ -207,7 +207,8 @@ def markdown(results: list[dict[str, Any]], run: RunInfo) -> str:
 STYLE = """
 body{font-family:system-ui,sans-serif;margin:1.5rem;color:#1f2328;line-height:1.4}
 h1{font-size:1.5rem}h2{font-size:1.2rem;margin-top:2rem}
-table{border-collapse:collapse;margin:.5rem 0;width:100%}
+table{border-collapse:collapse;margin:.5rem 0;width:100%}#counts{width:auto}
+nav ul{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:.3rem 1.2rem}
 caption{text-align:left;font-weight:600;padding:.25rem 0}
 th,td{border:1px solid #d0d7de;padding:4px 8px;text-align:left;vertical-align:top}
 th{background:#f6f8fa}td.num{text-align:right}
@@ -291,6 +292,11 @@ def html_report(results: list[dict[str, Any]], run: RunInfo) -> str:
             "</tbody></table></section>"
         )
     options = "".join(f'<option value="{_e(f)}">{_e(f)}</option>' for f in features)
+    jumps = "".join(
+        f'<li><a href="#{group_id}">{_e(heading)} ({len(members)})</a></li>'
+        for group_id, heading, members in grouped(results)
+        if members
+    )
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
 <title>{_e(run.title)}</title><style>{STYLE}</style></head>
@@ -303,7 +309,8 @@ def html_report(results: list[dict[str, Any]], run: RunInfo) -> str:
 <dt>Duration</dt><dd id="duration">{_e(run.duration_text)}</dd>
 <dt>Checks run</dt><dd id="profile">{_e(run.profile(rows))}</dd>
 </dl>
-<p id="headline"><strong>{_e(headline(results))}</strong></p></header>
+<p id="headline"><strong>{_e(headline(results))}</strong></p>
+<nav aria-label="Sections"><ul>{jumps}</ul></nav></header>
 <main>
 <section aria-labelledby="summary-h"><h2 id="summary-h">Summary per feature and severity</h2>
 <table id="counts"><caption>Scenarios per feature and result</caption><thead><tr><th scope="col">Feature</th>

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from otel_auth0.readiness import summary
 from otel_auth0.masking import find_secrets, mask_secrets
+from otel_auth0.readiness import summary
 from tests.support.secret_samples import ACTION_CODE, IN_TEXT, SECRETS, leaks
 
 pytestmark = pytest.mark.integration

@@ -28,7 +28,7 @@ SECRETS: dict[str, str] = {
     "Stripe restricted key": "rk_live_" + _token(24),
     "AWS access key id": "AKIA" + _token(16, string.ascii_uppercase + string.digits),
     "GitHub token": "ghp_" + _token(36),
-    "Slack token": "xoxb-" + _token(11, string.digits) + "-" + _token(24),
+    "Slack token": "xoxb-" + _token(11, string.ascii_letters) + "-" + _token(24),
     "private key": f"-----BEGIN RSA PRIVATE KEY-----\n{_PEM_BODY}\n-----END RSA PRIVATE KEY-----",
     "JWT": ".".join(
         [_b64url('{"alg":"HS256","typ":"JWT"}'), _b64url('{"sub":"' + _token(12) + '"}'), _token(43)]
@@ -61,13 +61,39 @@ IN_TEXT = [
 ]
 
 
+#: the public markers of the formats: words anyone may write ("live" in "delivered"), not secret material
+PUBLIC_MARKERS = (
+    "sk_live_",
+    "rk_live_",
+    "ghp_",
+    "xoxb-",
+    "AKIA",
+    "-----BEGIN RSA PRIVATE KEY-----",
+    "-----END RSA PRIVATE KEY-----",
+)
+
+
 def fragments(secret: str, size: int = 4) -> set[str]:
-    """Every ``size``-character substring of ``secret`` that is not whitespace or a separator run."""
+    """Every ``size``-character substring of ``secret`` but those wholly inside a public marker (a window
+    reaching into the secret material, like ``ve_4`` of ``sk_live_4eC3…``, counts)."""
+    inside = [False] * len(secret)
+    for marker in PUBLIC_MARKERS:
+        start = secret.find(marker)
+        while start != -1:
+            inside[start : start + len(marker)] = [True] * len(marker)
+            start = secret.find(marker, start + 1)
     return {
         secret[i : i + size]
         for i in range(len(secret) - size + 1)
-        if secret[i : i + size].strip() and not set(secret[i : i + size]) <= set("-\n")
+        if not all(inside[i : i + size]) and secret[i : i + size].strip()
     }
+
+
+def unguessable(length: int = 24) -> str:
+    """A secret every 4-character window of which holds ``~`` or ``^``, which no page of ours prints: a
+    fragment of it on a page can only be a leak, never a coincidence with the page's own text."""
+    letters = [_random.choice(string.ascii_letters) for _ in range(length)]
+    return "".join(f"{c}{'~^'[i % 2]}" for i, c in enumerate(letters))
 
 
 def leaks(text: str, secrets: Iterable[str] = SECRETS.values()) -> list[str]:
