@@ -14,6 +14,7 @@ and the page shows no user data beyond what ``/metrics`` shows (no IPs, user nam
 from __future__ import annotations
 
 import html
+import re
 import sqlite3
 import time
 from collections import deque
@@ -266,13 +267,12 @@ def receivers(context: StatusContext) -> Section:
         ("state", "State"),
         ("failing_since", "Failing since"),
         ("last_success_ago", "Last success"),
-        ("last_error", "Last error"),
-        ("last_error_at", "Last error at"),
         ("restarts", "Restarts"),
         ("events_last_minute", "Events, last minute"),
         ("events_last_hour", "Events, last hour"),
-        ("position", "Checkpoint / stream position"),
         ("lag_seconds", "Lag (s)"),
+        ("position", "Checkpoint / stream position"),
+        ("last_error", "Last error"),
     ]
     return Section("receivers", "Receivers", columns, rows, summary, "no receiver is configured")
 
@@ -451,8 +451,8 @@ body{font-family:system-ui,sans-serif;margin:1.5rem;color:#1f2328;line-height:1.
 h1{font-size:1.4rem}h2{font-size:1.15rem;margin:1.6rem 0 .3rem}
 table{border-collapse:collapse;width:100%;margin:.3rem 0}
 caption{text-align:left;color:#57606a;padding:.2rem 0}
-th,td{border:1px solid #d0d7de;padding:3px 7px;text-align:left;vertical-align:top;font-size:.92rem;
-overflow-wrap:anywhere}
+th,td{border:1px solid #d0d7de;padding:3px 7px;text-align:left;vertical-align:top;font-size:.92rem}
+td.long{overflow-wrap:anywhere;min-width:12rem}time{white-space:nowrap}
 #problems{border:2px solid #a40e26;padding:.4rem .8rem;background:#fff1f0}
 #problems.none{border-color:#116329;background:#f0fff4}
 th{background:#f6f8fa}
@@ -460,6 +460,7 @@ th{background:#f6f8fa}
 .state-ok{color:#116329}.state-failing,.state-restarting{color:#a40e26}.state-idle,.state-stopped{color:#7d4e00}
 tr.bad{background:#fff1f0}
 """
+ISO_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00")
 MARKS = {"ok": "\u2714", "failing": "\u2718", "restarting": "\u21bb", "idle": "\u2013", "stopped": "\u25a0"}
 
 
@@ -469,6 +470,10 @@ def _cell(key: str, value: Value) -> str:
     if key == "state":
         word = html.escape(str(value))
         return f'<td class="state state-{word}">{MARKS.get(word, "")} {word.upper()}</td>'
+    if isinstance(value, str) and ISO_TIME.fullmatch(value):
+        return f'<td><time datetime="{value}">{value[:10]} {value[11:19]}Z</time></td>'
+    if isinstance(value, str) and len(value) > 24:  # long text (errors, positions) may break anywhere
+        return f'<td class="long">{html.escape(value)}</td>'
     return f"<td>{html.escape(str(value))}</td>"
 
 
