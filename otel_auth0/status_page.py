@@ -18,7 +18,7 @@ import re
 import sqlite3
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from prometheus_client import CollectorRegistry
 
 from otel_auth0 import __version__
-from otel_auth0.masking import mask_secrets
+from otel_auth0.masking import mask_secrets, mask_tree
 from otel_auth0.pipeline.checkpoints import queue_path
 
 if TYPE_CHECKING:
@@ -398,25 +398,19 @@ def probe_runs(context: StatusContext) -> Section | None:
 class StatusPage:
     """Builds the page's sections from the providers; samples the self-metrics in the background."""
 
-    def __init__(
-        self,
-        collector: Collector,
-        registry: CollectorRegistry,
-        providers: Iterable[SectionProvider] | None = None,
-    ) -> None:
+    def __init__(self, collector: Collector, registry: CollectorRegistry) -> None:
         self._collector = collector
         self.metrics = MetricHistory(registry)
-        self._providers = list(PROVIDERS if providers is None else providers)
 
     def sample(self) -> None:
         """One sample of the self-metrics (called every few seconds)."""
         self.metrics.sample()
 
     def sections(self) -> list[Section]:
-        """Every provider's section (a provider that fails shows its error instead)."""
+        """Every registered provider's section (one that fails shows its error instead)."""
         context = StatusContext(self._collector, time.time(), self.metrics)
         out = []
-        for provider in self._providers:
+        for provider in PROVIDERS:
             try:
                 section = provider(context)
             except Exception as error:  # one broken section must not take the page down
@@ -438,7 +432,7 @@ class StatusPage:
             "schema_version": SCHEMA_VERSION,
             "generated_at": iso(time.time()),
             "version": __version__,
-            "sections": [section.as_json() for section in self.sections()],
+            "sections": [mask_tree(section.as_json()) for section in self.sections()],
         }
 
     def html(self) -> str:
