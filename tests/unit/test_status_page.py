@@ -146,3 +146,17 @@ def test_docs_carry_the_schema_and_every_section_and_column() -> None:
         assert f"(`{section_id}`)" in part, section_id
     keys = set(re.findall(r'\("([a-z_]+)", "[A-Z][^"]*"\)', source)) - {"error"}
     assert keys and not [key for key in keys if f"`{key}`" not in part]
+
+
+def test_failing_since_is_the_first_error_after_the_last_success(monkeypatch: pytest.MonkeyPatch) -> None:
+    from otel_auth0.receivers import supervision
+
+    clock = iter([100.0, 105.0, 130.0])
+    monkeypatch.setattr(supervision.time, "time", lambda: next(clock))
+    status = supervision.ReceiverStatus()
+    status.record_error("first")  # 100: failing since 100
+    status.record_error("again")  # 105: still since 100
+    assert (status.failing_since, status.last_error_at) == (100.0, 105.0)
+    status.last_success = 120.0  # recovered
+    status.record_error("new outage")  # 130: a new failing period
+    assert (status.failing_since, status.last_error, status.last_error_at) == (130.0, "new outage", 130.0)
