@@ -391,7 +391,9 @@ def probe_runs(context: StatusContext) -> Section | None:
         ("duration_ms", "Duration (ms)"),
         ("phases", "Steps and phases"),
     ]
-    summary = f"{ok} of {len(rows)} recent runs succeeded" if rows else "no run yet"
+    durations = [float(r["duration_ms"]) for r in rows if isinstance(r["duration_ms"], float)]
+    slowest = f"; slowest {max(durations):.0f} ms" if durations else ""
+    summary = f"{ok} of {len(rows)} recent runs succeeded{slowest}" if rows else "no run yet"
     return Section("login_probe", "Login probe: recent runs", columns, rows, summary, "no run yet")
 
 
