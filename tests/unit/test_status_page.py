@@ -9,6 +9,7 @@ import json
 import re
 import time
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
@@ -160,3 +161,28 @@ def test_failing_since_is_the_first_error_after_the_last_success(monkeypatch: py
     status.last_success = 120.0  # recovered
     status.record_error("new outage")  # 130: a new failing period
     assert (status.failing_since, status.last_error, status.last_error_at) == (130.0, "new outage", 130.0)
+
+
+def test_last_detections_show_rule_and_count_never_the_group(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+    from typing import cast
+
+    from otel_auth0.status_page import detections
+    from otel_auth0_sim.scenarios import brute_force
+    from tests.unit.detections.builders import T0
+    from tests.unit.detections.pipeline import live_intake
+    from tests.unit.detections.test_default_rules import generator
+
+    intake, _, _ = live_intake(tmp_path)
+    failures = [e for e in brute_force(generator(), datetime.fromtimestamp(T0, UTC)) if e["type"] == "fp"]
+    for index, event in enumerate(failures):
+        event["log_id"] = f"bf{index:054d}"
+    intake.submit_events(failures[:20], "log_stream")
+    collector = cast(Any, SimpleNamespace(pipeline=SimpleNamespace(intake=intake)))
+    section = detections(StatusContext(collector, time.time(), MetricHistory(CollectorRegistry())))
+    assert section is not None
+    (row,) = section.rows
+    assert (row["rule"], row["severity"], row["count"]) == ("brute_force", "error", 20)
+    shown = json.dumps(section.as_json())
+    assert failures[0]["user_name"] not in shown and failures[0]["ip"] not in shown
