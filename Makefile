@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint unit bench clean venv
+.PHONY: demo test lint unit bench clean venv screenshots
 
 $(STAMP): pyproject.toml simulator/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,11 @@ test: lint
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# docs/images/*.png: the readiness report and the status page in headless Chromium (Debian's chromium and
+# chromium-driver, as .ci/run installs them), from real runs against the simulator.
+screenshots: $(STAMP)
+	$(BIN)/python -m tests.support.screenshots docs/images
 
 clean:
 	rm -rf $(VENV) .otel-auth0 .otel-auth0-demo .pytest_cache .mypy_cache .ruff_cache

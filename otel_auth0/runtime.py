@@ -36,6 +36,7 @@ from otel_auth0.receivers.probe_guard import BLOCKED_ERROR_TYPE
 from otel_auth0.receivers.registry import RECEIVERS, Registry, build_receivers
 from otel_auth0.receivers.supervision import ReceiverStatus, supervise
 from otel_auth0.runtime_health import CollectorHealth
+from otel_auth0.status_page import StatusPage
 from otel_auth0.telemetry_server import TelemetryServer, prometheus_reader
 
 log = logging.getLogger(__name__)
@@ -220,6 +221,8 @@ class Collector:
         )
         self.receivers = [receiver for receiver, _ in built]
         self._statuses = {services.name: services.status for _, services in built}
+        if self.telemetry_server is not None:
+            self.telemetry_server.status = StatusPage(self, prometheus_registry)
         probe_error_types = (
             (*KNOWN_ERROR_TYPES, BLOCKED_ERROR_TYPE)
             if config.receivers.section(LoginProbeConfig) is not None

@@ -1,4 +1,5 @@
-"""The collector's own HTTP server (``telemetry.listen``): ``/healthz``, ``/readyz`` and ``/metrics``.
+"""The collector's own HTTP server (``telemetry.listen``): ``/healthz``, ``/readyz``, ``/metrics``, and the
+status page (``/``, ``/status``, ``/status.json``) once the runtime set :attr:`TelemetryServer.status`.
 
 ``/metrics`` renders the ``otel_auth0.*`` self-metrics in the Prometheus text format through the
 OpenTelemetry Prometheus exporter (a metric reader on the collector's MeterProvider).
@@ -16,11 +17,12 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.metrics_core import Metric
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from otel_auth0.health import HealthModel
 from otel_auth0.http_listen import EmbeddedServer, bind, bound_address
+from otel_auth0.status_page import SAMPLE_INTERVAL, StatusPage
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +54,8 @@ class TelemetryServer:
         self.address = bound_address(self._socket)
         self._server: EmbeddedServer | None = None
         self._serving: asyncio.Task[None] | None = None
+        self.status: StatusPage | None = None
+        self._sampling: asyncio.Task[None] | None = None
 
     def app(self) -> Starlette:
         """The ASGI application."""
@@ -60,6 +64,9 @@ class TelemetryServer:
                 Route("/healthz", self._healthz, methods=["GET"]),
                 Route("/readyz", self._readyz, methods=["GET"]),
                 Route("/metrics", self._metrics, methods=["GET"]),
+                Route("/", self._status_html, methods=["GET"]),
+                Route("/status", self._status_html, methods=["GET"]),
+                Route("/status.json", self._status_json, methods=["GET"]),
             ]
         )
 
@@ -70,10 +77,16 @@ class TelemetryServer:
         )
         self._server = EmbeddedServer(config)
         self._serving = asyncio.create_task(self._server.serve(sockets=[self._socket]))
-        log.info("health and metrics on http://%s (/healthz, /readyz, /metrics)", self.address)
+        if self.status is not None:
+            self._sampling = asyncio.create_task(self._sample(self.status))
+        log.info(
+            "health, metrics and status on http://%s (/healthz, /readyz, /metrics, /status)", self.address
+        )
 
     async def aclose(self) -> None:
         """Stop serving."""
+        if self._sampling is not None:
+            self._sampling.cancel()
         if self._server is not None and self._serving is not None:
             if not self._serving.done():
                 self._server.should_exit = True
@@ -91,3 +104,23 @@ class TelemetryServer:
     async def _metrics(self, request: Request) -> Response:
         body = await asyncio.to_thread(generate_latest, self._registry)
         return Response(body, media_type=CONTENT_TYPE_LATEST)
+
+    async def _sample(self, status: StatusPage) -> None:
+        while True:
+            try:
+                await asyncio.to_thread(status.sample)
+            except Exception:  # the page shows what it has; sampling tries again
+                log.exception("status page: sampling failed")
+            await asyncio.sleep(SAMPLE_INTERVAL)
+
+    async def _status_html(self, request: Request) -> Response:
+        if self.status is None:
+            return Response("no status page", 404)
+        return HTMLResponse(await asyncio.to_thread(self.status.html), headers={"Cache-Control": "no-store"})
+
+    async def _status_json(self, request: Request) -> Response:
+        if self.status is None:
+            return JSONResponse({"error": "no status page"}, 404)
+        return JSONResponse(
+            await asyncio.to_thread(self.status.as_json), headers={"Cache-Control": "no-store"}
+        )

@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 from otel_auth0.commands.common import EXIT_CONFIG_ERROR, load_or_exit, require_extra
@@ -101,10 +100,11 @@ def main(args: argparse.Namespace) -> int:
         print(f"otel-auth0 readiness: the run did not complete (pytest exit code {code})", file=sys.stderr)
         return code or 1
     results = json.loads(results_path.read_text(encoding="utf-8"))
-    target = config.auth0.domain
-    when = datetime.now(UTC).isoformat(timespec="seconds")
-    (report_dir / "summary.md").write_text(summary.markdown(results, target, when), encoding="utf-8")
-    (report_dir / "summary.html").write_text(summary.html_report(results, target, when), encoding="utf-8")
+    run_path = report_dir / "run.json"
+    run_facts = json.loads(run_path.read_text(encoding="utf-8")) if run_path.is_file() else {}
+    run = summary.RunInfo.from_json(run_facts, config.auth0.domain)
+    (report_dir / "summary.md").write_text(summary.markdown(results, run), encoding="utf-8")
+    (report_dir / "summary.html").write_text(summary.html_report(results, run), encoding="utf-8")
     print(
         f"readiness: {summary.headline(results)}; reports in {report_dir}/ (summary.md, summary.html, "
         "cucumber.json, junit.xml)"

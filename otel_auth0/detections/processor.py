@@ -8,6 +8,7 @@ import dataclasses
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -25,6 +26,8 @@ from otel_auth0.processors.redact import Redactor, build_redactor
 log = logging.getLogger(__name__)
 
 STATE_FILE = "detections.sqlite3"
+
+RECENT_DETECTIONS = 20
 
 
 class DetectionProcessor:
@@ -48,6 +51,8 @@ class DetectionProcessor:
         self._lock = threading.Lock()
         self._last_save = time.monotonic()
         self._shed_reported = engine.stats.shed
+        #: the last detections for the status page: (time, rule id, title, severity, count), no group
+        self.recent: deque[tuple[float, str, str, str, int]] = deque(maxlen=RECENT_DETECTIONS)
         if store is not None:
             loaded = engine.restore(store.load())
             if loaded:
@@ -73,6 +78,8 @@ class DetectionProcessor:
     def _emit(self, detections: list[Detection]) -> list[Converted]:
         for detection in detections:
             log.warning("detection %s %s: %d events", detection.rule.id, detection.group, detection.count)
+            rule = detection.rule
+            self.recent.append((detection.time, rule.id, rule.title, rule.severity, detection.count))
             self._instruments.detections.add(
                 1,
                 {

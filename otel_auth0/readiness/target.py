@@ -69,6 +69,11 @@ class ReadinessTarget:
         return self._snapshot
 
     @property
+    def cached_snapshot(self) -> TenantSnapshot | None:
+        """The snapshot when this run has read it, without reading it."""
+        return self._snapshot
+
+    @property
     def smtp(self) -> ReadinessSmtpConfig | None:
         """The ``readiness.smtp`` section."""
         return self.readiness.smtp

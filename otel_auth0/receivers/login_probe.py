@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections import deque
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -29,6 +32,36 @@ from otel_auth0.receivers.records import submit
 from otel_auth0.scheduler import Schedule, sleep_or_stop
 
 log = logging.getLogger(__name__)
+RECENT_RUNS = 10
+
+
+@dataclass(frozen=True)
+class RecentRun:
+    """One run as the status page shows it: when, how it ended, how long each step and phase took."""
+
+    at: float
+    ok: bool
+    outcome: str
+    duration: float | None = None
+    phases: tuple[tuple[str, float], ...] = ()
+
+    @classmethod
+    def of(cls, outcome: ProbeResult | str) -> RecentRun:
+        """From a run's result, or the guard's reason for skipping it."""
+        if isinstance(outcome, str):
+            return cls(time.time(), False, f"skipped: {outcome}")
+        phases = tuple(
+            (f"{step.name}.{phase}" if phase else step.name, seconds)
+            for step in outcome.steps
+            for phase, seconds in (("", step.duration), *step.phases.items())
+        )
+        return cls(
+            time.time(),
+            outcome.ok,
+            "success" if outcome.ok else str(outcome.error_type),
+            outcome.duration,
+            phases,
+        )
 
 
 class LoginProbeConfig(PeriodicSettings):
@@ -91,6 +124,7 @@ class ProbeRunner:
         self.emit = emit
         self.settings = settings
         self.probe = LoginProbe(settings, sleep=sleep)
+        self.recent: deque[RecentRun] = deque(maxlen=RECENT_RUNS)  # for the status page
         self.guard = CredentialGuard(
             services.intake,
             settings.fingerprint(),
@@ -105,12 +139,14 @@ class ProbeRunner:
         if reason is not None:
             log.warning("login_probe: %s", reason)
             record_metrics(instruments, None)
+            self.recent.append(RecentRun.of(reason))
             await self._emit(blocked_telemetry(self.settings, reason))
             return reason
         result = await self.probe.run()
         await asyncio.to_thread(self.guard.record, result)
         instruments.receiver_requests.add(len(result.steps), self.services.source)
         record_metrics(instruments, result)
+        self.recent.append(RecentRun.of(result))
         if result.ok:
             self.services.succeeded()
         else:

@@ -32,11 +32,17 @@ class ReceiverStatus:
     last_error: str | None = None
     last_error_at: float | None = None
     last_success: float | None = None
+    failing_since: float | None = None  # the first error after the last success (None before any)
 
     def record_error(self, message: str) -> None:
-        """Keep ``message`` as the last error."""
+        """Keep ``message`` as the last error (the first since the last success starts ``failing_since``)."""
+        now = time.time()
+        if self.last_error_at is None or (
+            self.last_success is not None and self.last_success >= self.last_error_at
+        ):
+            self.failing_since = now
         self.last_error = message
-        self.last_error_at = time.time()
+        self.last_error_at = now
 
 
 async def supervise(

@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from otel_auth0.auth0.management_reads import TenantSnapshot
+from otel_auth0.masking import find_secrets
 
 LOCAL_HOSTS = re.compile(
     r"^(?:[a-z][a-z0-9+.-]*://)?(?:[^/@]*@)?(localhost|127\.\d+\.\d+\.\d+|\[::1\])(?:[:/]|$)", re.I
@@ -17,19 +18,6 @@ PUBLIC_APP_TYPES = ("spa", "native")
 STRONG_ALGS = ("RS256", "PS256")
 MANAGEMENT_AUDIENCE_SUFFIX = "/api/v2/"
 SHOWN = 5
-
-#: string literals that look like credentials: assignments to secret-like names, and known key formats
-SECRET_LITERALS = (
-    re.compile(
-        r"""(?ix)\b[\w$]*(?:secret|token|passw(?:or)?d|pwd|api[_-]?key|private[_-]?key|credential)[\w$]*
-        ['"]?\s*[:=]\s*['"`][^'"`\s]{8,}['"`]"""
-    ),
-    re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
-    re.compile(r"\bAKIA[0-9A-Z]{16}\b"),
-    re.compile(r"\b(?:sk|rk)_live_[0-9A-Za-z]{10,}\b"),
-    re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,}\b"),
-    re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}\b"),
-)
 
 
 def name(row: dict[str, Any]) -> str:
@@ -82,13 +70,8 @@ def unsafe_url(url: str, *, allow_custom_scheme: bool = False) -> str | None:
 
 
 def secret_literals(code: str) -> list[str]:
-    """Credential-looking literals in ``code``, shortened so the report does not repeat them."""
-    found = []
-    for pattern in SECRET_LITERALS:
-        for match in pattern.finditer(code):
-            text = match.group(0)
-            found.append(text[:12] + "…")
-    return found
+    """Credential-looking literals in ``code``, by kind and length only (reports never repeat them)."""
+    return [f"{kind} ({len(secret)} chars)" for kind, secret in find_secrets(code)]
 
 
 def bound_actions(snapshot: TenantSnapshot, trigger: str) -> list[dict[str, Any]]:

@@ -2,7 +2,7 @@
 Feature: Production checks
   Auth0's Dashboard "Run Readiness Check" and every topic of auth0-checkmate, verified through the
   Management API (see the table in docs/readiness.md); the checks that have no API come from the
-  attestations file.
+  attestations file. The email checks (email_provider, email_templates) run once, in email.feature.
 
   @critical
   Scenario Outline: Critical production check <check>
@@ -37,7 +37,6 @@ Feature: Production checks
       | db_password_policy              |
       | db_custom_scripts_secrets       |
       | social_dev_keys                 |
-      | email_provider                  |
       | mfa_policy                      |
       | mfa_phone_provider              |
       | log_streams_healthy             |
@@ -89,7 +88,6 @@ Feature: Production checks
       | canonical_domain_blocked     |
       | network_acl                  |
       | mgmt_api_acl                 |
-      | email_templates              |
       | mfa_enabled                  |
       | mfa_strong_factor            |
       | log_streaming                |
