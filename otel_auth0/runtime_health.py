@@ -11,7 +11,6 @@ from otel_auth0.health import ExporterState, QueueState, ReceiverState, receiver
 if TYPE_CHECKING:
     from otel_auth0.runtime import Collector
 
-
 class CollectorHealth:
     """The running collector's facts for :class:`~otel_auth0.health.HealthModel`."""
 

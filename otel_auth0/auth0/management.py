@@ -71,7 +71,6 @@ def _describe(response: httpx.Response) -> str:
         return ": ".join(parts) or str(body)[:200]
     return str(body)[:200]
 
-
 def client_credentials_request(config: Auth0Config) -> dict[str, str | None]:
     """The body of a client-credentials token request for the tenant's Management API."""
     return {
@@ -98,6 +97,7 @@ def token_from_response(response: httpx.Response) -> tuple[str, float]:
 def token_lifetime(expires_in: float) -> float:
     """How long to use a token: until :data:`TOKEN_REFRESH_MARGIN` before expiry, half its life at most."""
     return max(expires_in - TOKEN_REFRESH_MARGIN, expires_in / 2)
+
 
 
 class ManagementClient:

@@ -94,7 +94,9 @@ def read_tenant(session: SdkSession, template_names: list[str]) -> TenantSnapsho
     for part in ATTACK_PROTECTION:
         snap.attack_protection[part] = r.model(f"/api/v2/attack-protection/{part}", readers[part]) or {}
     snap.log_streams = dicts(r.read("/api/v2/log-streams", api.log_streams.list))
-    snap.event_streams = r.rows("/api/v2/event-streams", lambda: api.event_streams.list(take=PAGE_SIZE)) or []
+    snap.event_streams = (
+        r.rows("/api/v2/event-streams", lambda: api.event_streams.list(take=PAGE_SIZE)) or []
+    )
     snap.network_acls = r.rows("/api/v2/network-acls", lambda: api.network_acls.list(**offset)) or []
     snap.custom_domains = dicts(r.read("/api/v2/custom-domains", api.custom_domains.list))
     snap.guardian_factors = dicts(r.read("/api/v2/guardian/factors", api.guardian.factors.list))
