@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from otel_auth0.config import RedactConfig
 from otel_auth0.convert.cloudevents import (
+    CLOUDEVENT_ATTRIBUTE_KEYS,
     CloudEventError,
     cloudevent_attributes,
     observed_view,
@@ -17,6 +19,7 @@ from otel_auth0.convert.mapping import EventConverter
 from otel_auth0.processors.redact import build_redactor
 from tests.support.decoded import attrs, log_of
 
+TELEMETRY_DOC = Path(__file__).parents[3] / "docs" / "telemetry.md"
 # The shape of Auth0's documented webhook example (values ours).
 USER_CREATED: dict[str, Any] = {
     "id": "evt_6SfwXrtm8nVcjzzNCFFH1L",
@@ -180,3 +183,8 @@ def test_values_that_cannot_be_encoded_as_they_are_are_normalised() -> None:
     event = {**USER_CREATED, "data": {"object": {"user_id": "auth0|\ud800", "n": 2**70}}}
     values = attrs(log_of(EventConverter().convert_cloud_event(validate(event))))
     assert values["user.id"] == "auth0|\ufffd"
+
+
+@pytest.mark.parametrize("key", sorted(CLOUDEVENT_ATTRIBUTE_KEYS))
+def test_every_attribute_is_documented(key: str) -> None:
+    assert f"`{key}`" in TELEMETRY_DOC.read_text(encoding="utf-8")
