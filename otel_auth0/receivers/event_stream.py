@@ -43,6 +43,9 @@ GAP_CHECKPOINT = "event_stream.gap_fill.from"
 BATCH_TYPE = "application/cloudevents-batch+json"
 SINGLE_TYPE = "application/cloudevents+json"
 NOT_CLOUDEVENT = "not_cloudevent"
+# Redeliveries asked for one event at most: one that keeps failing on a reachable webhook would only
+# add to the failures after which Auth0 disables the stream.
+MAX_REDELIVERIES = 5
 # The media type of the request being handled (task-local; copied into the worker thread).
 _MEDIA_TYPE: contextvars.ContextVar[str] = contextvars.ContextVar("event_stream_media_type", default="")
 
@@ -77,6 +80,7 @@ class EventStreamReceiver(LogStreamReceiver):
         super().__init__(config, services)
         self._gap_fill = config.gap_fill
         self._auth0 = services.require_auth0() if config.gap_fill is not None else None
+        self._asked: dict[str, int] = {}
 
     def _restore_position(self) -> None:
         """Deliveries carry no position: dedupe by event id makes every redelivery harmless."""
@@ -120,11 +124,24 @@ class EventStreamReceiver(LogStreamReceiver):
         with SdkSession(auth0) as session:
             failed = event_streams.failed_deliveries(session, gap_fill.stream_id, since)
             instruments.event_stream_failed_deliveries.set(len(failed), self._attributes)
+            self._asked = {d.event_id: self._asked.get(d.event_id, 0) for d in failed}
+            due = [d for d in failed if self._asked[d.event_id] < MAX_REDELIVERIES]
             asked = 0
-            for delivery in failed[: gap_fill.max_per_run]:
+            for delivery in due[: gap_fill.max_per_run]:
                 event_streams.redeliver(session, gap_fill.stream_id, delivery.event_id)
+                self._asked[delivery.event_id] += 1
                 asked += 1
                 instruments.event_stream_redeliveries.add(1, self._attributes)
+        if len(due) < len(failed):
+            self._incidents.report(
+                "redelivery_given_up",
+                logging.WARNING,
+                "%s: %d failed deliveries still fail after %d redeliveries; not asking again (see the "
+                "stream's delivery history in Auth0)",
+                self.name,
+                len(failed) - len(due),
+                MAX_REDELIVERIES,
+            )
         oldest = min((d.event_time for d in failed if d.event_time is not None), default=None)
         position = now - timedelta(seconds=gap_fill.settle)
         if oldest is not None:

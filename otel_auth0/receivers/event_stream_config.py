@@ -16,7 +16,7 @@ class EventStreamGapFillConfig(_Section):
     stream_id: str = Field(min_length=1)
     interval: Duration = 60.0
     lookback: Duration = 86400.0
-    settle: Duration = 300.0
+    settle: Duration = 3600.0
     max_per_run: int = Field(default=100, ge=1, le=1000)
 
     @field_validator("stream_id")
