@@ -74,6 +74,7 @@ def event_requests(backend: OtlpReceiver) -> list[list[tuple[str, bytes]]]:
         [
             (str(attributes(r.attributes)["cloudevents.event_id"]), r.SerializeToString())
             for scope in resource_logs.scope_logs
+            if scope.scope.name == "otel_auth0.auth0_events"
             for r in scope.log_records
         ]
         for resource_logs in batches
@@ -268,13 +269,17 @@ def test_gap_filled_after_an_outage_from_the_delivery_history(
         "0",
     ]
     with running_simulator(*sim_args) as sim:
-        emitted = httpx.post(
-            f"{sim.base_url}/_sim/event-streams", json={"emit": "user.created", "count": 12}, timeout=10
-        ).json()["emitted"]
+        emitted = [
+            event_id
+            for kind in ("user.created", "user.deleted")
+            for event_id in httpx.post(
+                f"{sim.base_url}/_sim/event-streams", json={"emit": kind, "count": 20}, timeout=10
+            ).json()["emitted"]
+        ]
         httpx.post(f"{sim.base_url}/_sim/events", json={"generate": 300}, timeout=10)
         # Outage: every delivery fails and, with no retries left, stays failed in the delivery history.
         otlp_receiver.wait_for(
-            lambda: sim_stats(sim)["pending"] == 0 and len(sim_stats(sim)["failed"]) >= 12, timeout=60
+            lambda: sim_stats(sim)["pending"] == 0 and len(sim_stats(sim)["failed"]) >= 40, timeout=60
         )
         outage = sim_stats(sim)
         assert set(emitted) <= set(outage["failed"]) and outage["delivered"] == 0
@@ -299,3 +304,7 @@ def test_gap_filled_after_an_outage_from_the_delivery_history(
     assert exit_code == 0
     assert Counter(received_event_ids(otlp_receiver)) == Counter(expected)  # each once
     assert redeliveries >= len(outage["failed"]) and history_reads >= 1
+    # The 20 deletions went to the detection rules once, as they arrived by redelivery.
+    detections = [r for r in otlp_receiver.log_records() if r.scope == "otel_auth0.detections"]
+    assert [r.record.event_name for r in detections] == ["auth0.detection.mass_user_deletion"]
+    assert attributes(detections[0].record.attributes)["auth0.detection.count"] == 20
