@@ -36,8 +36,8 @@ def create_app(
         *scenario_routes(state, generator),
         *auth_routes(state, auth),
         *feed_routes(state, FeedsState.for_tenant(state)),
-        *extra_routes(state),
         *event_stream_routes(state, event_streams or EventStreamsState(state)),
+        *extra_routes(state),
     ]
     return Starlette(
         routes=routes,

@@ -32,6 +32,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from otel_auth0_sim.management_api import BadRequest, api_error, int_param, management_route
+from otel_auth0_sim.management_config import PLAN_MESSAGES, checkpoint_page
+from otel_auth0_sim.profiles import tenant_config
 from otel_auth0_sim.state import Event, TenantState
 
 STREAM_ID = "est_0000000000000000000001"
@@ -476,8 +478,18 @@ def event_stream_routes(state: TenantState, streams: EventStreamsState) -> list[
             streams.collect()
         return JSONResponse(streams.stats())
 
+    async def list_streams(request: Request) -> Response:
+        config = tenant_config(state.profile, f"{state.scheme}://{state.domain}")
+        if "event_streams" in config["plan_lacks"]:
+            return api_error(403, PLAN_MESSAGES["event_streams"], "operation_not_supported")
+        return checkpoint_page(request, [*config["event_streams"], streams.stream()], "eventStreams")
+
     base = "/api/v2/event-streams/{id}"
+    # With a webhook configured, the list shows its stream after the profile's (this route then comes
+    # before the profile-only one of management_config).
+    listing = [management_route(state, "/api/v2/event-streams", list_streams, scope="read:event_streams")]
     return [
+        *(listing if streams.target is not None else []),
         management_route(state, base, get_stream, scope="read:event_streams"),
         management_route(state, f"{base}/deliveries", deliveries, scope="read:event_streams"),
         management_route(state, f"{base}/deliveries/{{event_id}}", delivery, scope="read:event_streams"),
