@@ -81,6 +81,8 @@ class EventStreamReceiver(LogStreamReceiver):
         self._gap_fill = config.gap_fill
         self._auth0 = services.require_auth0() if config.gap_fill is not None else None
         self._asked: dict[str, int] = {}
+        if config.gap_fill is not None:
+            services.instruments.event_stream_redeliveries.add(0, self._attributes)
 
     def _restore_position(self) -> None:
         """Deliveries carry no position: dedupe by event id makes every redelivery harmless."""
