@@ -106,10 +106,10 @@ def post(url: str, body: Any, token: str = TOKEN, content_type: str = "applicati
 def test_bad_token_is_401_and_a_non_cloudevent_a_400_naming_the_problem(
     tmp_path: Path, otlp_receiver: OtlpReceiver
 ) -> None:
-    port = free_port()
-    path = write_config(
-        tmp_path / "config.yaml", collector_config(tmp_path / "state", port, otlp_receiver.http_endpoint)
-    )
+    port, health = free_port(), free_port()
+    config = collector_config(tmp_path / "state", port, otlp_receiver.http_endpoint)
+    config["telemetry"] = {"listen": f"127.0.0.1:{health}"}
+    path = write_config(tmp_path / "config.yaml", config)
     with running_collector(path, tmp_path / "collector.log", port) as collector:
         url = f"{collector.base_url}{PATH}"
         wrong = post(url, cloud_event("evt_wrongtoken000000000001"), token="not-the-token")
@@ -134,6 +134,7 @@ def test_bad_token_is_401_and_a_non_cloudevent_a_400_naming_the_problem(
         )
         again = post(url, cloud_event("evt_good00000000000000001"))
         otlp_receiver.wait_for(lambda: len(received_event_ids(otlp_receiver)) >= 3, timeout=60)
+        metrics = httpx.get(f"http://127.0.0.1:{health}/metrics", timeout=10).text
         exit_code = collector.terminate()
 
     assert wrong.status_code == 401
@@ -145,6 +146,17 @@ def test_bad_token_is_401_and_a_non_cloudevent_a_400_naming_the_problem(
     assert batch.status_code == 200 and batch.json()["accepted"] == 2
     assert again.status_code == 200 and again.json() == {"accepted": 0, "duplicates": 1, "rejected": 0}
     assert exit_code == 0
+    source = 'otel_auth0_receiver="event_stream"'
+    series = {
+        line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1])
+        for line in metrics.splitlines()
+        if source in line
+    }
+    rejected = [v for k, v in series.items() if "rejected_events" in k and "not_cloudevent" in k]
+    assert rejected == [3.0]  # the log item, the object without id/source/..., the batch with a bad item
+    assert [v for k, v in series.items() if k.startswith("otel_auth0_receiver_events_total")] == [3.0]
+    assert [v for k, v in series.items() if k.startswith("otel_auth0_receiver_duplicates_total")] == [1.0]
+    assert [v for k, v in series.items() if "receiver_errors" in k and "unauthorized" in k] == [1.0]
     ids = Counter(received_event_ids(otlp_receiver))
     # Nothing of the refused bodies was stored; the duplicate delivery was recognised.
     assert ids == Counter(
