@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
+from otel_auth0.local_ports import free_port
 from otel_auth0_sim.process import SimulatorHandle, running_simulator
 from tests.collector_process import running_collector, write_config
 from tests.integration.log_stream_process import otlp_exporter
@@ -32,12 +33,6 @@ pytestmark = pytest.mark.integration
 TOKEN = "event-stream-token-for-tests"
 PATH = "/auth0/events"
 STREAM_ID = "est_0000000000000000000001"
-
-
-def free_port() -> int:
-    from otel_auth0.local_ports import free_port as pick
-
-    return pick()
 
 
 def collector_config(
