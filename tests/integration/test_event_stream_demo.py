@@ -16,7 +16,7 @@ pytestmark = pytest.mark.integration
 
 def test_demo_with_event_streams_shows_lifecycle_events_next_to_the_logs(tmp_path: Path) -> None:
     workdir = tmp_path / "demo"
-    result = run_cli("demo", "--duration", "15", "--event-stream", "--dir", str(workdir), timeout=300)
+    result = run_cli("demo", "--duration", "10", "--event-stream", "--dir", str(workdir), timeout=300)
     assert result.returncode == 0, result.stderr
     scopes: Counter[str] = Counter()
     lifecycle: Counter[str] = Counter()
