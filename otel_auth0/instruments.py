@@ -184,6 +184,16 @@ class Instruments:
             unit="{record}",
             description="Capacity of the persistent queue (queue.max_items)",
         )
+        self.event_stream_failed_deliveries = meter.create_gauge(
+            "otel_auth0.event_stream.failed_deliveries",
+            unit="{delivery}",
+            description="Failed Event Streams deliveries Auth0 listed at the last gap-fill check",
+        )
+        self.event_stream_redeliveries = meter.create_counter(
+            "otel_auth0.event_stream.redeliveries",
+            unit="{request}",
+            description="Redeliveries of failed Event Streams deliveries the collector asked Auth0 for",
+        )
         self.receiver_refused_log_records = meter.create_counter(
             "otel_auth0.receiver.refused_log_records",
             unit="{record}",

@@ -26,6 +26,7 @@ from otel_auth0.commands.common import EXIT_CONFIG_ERROR, CommandError, install_
 from otel_auth0.commands.simulate import simulator_missing
 from otel_auth0.config import Config, parse_config
 from otel_auth0.convert.catalog import lookup
+from otel_auth0.convert.cloudevents import SCOPE as EVENTS_SCOPE
 from otel_auth0.detections.output import SCOPE as DETECTIONS_SCOPE
 from otel_auth0.exporters.file import read_otlp_json_lines
 from otel_auth0.local_ports import free_port
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from otel_auth0_sim.process import SimulatorHandle
 
 STREAM_PATH = "/auth0/logs"
+EVENTS_PATH = "/auth0/events"
 
 
 def scenario_names() -> tuple[str, ...] | None:
@@ -92,13 +94,27 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default="good",
         help="simulated tenant profile; `large` adds 150 applications and a day of 5,400 log events",
     )
+    parser.add_argument(
+        "--event-stream",
+        action="store_true",
+        help="also receive the tenant's Auth0 Event Streams (user lifecycle CloudEvents) with the "
+        "event_stream receiver (docs/event-streams.md)",
+    )
     parser.add_argument("--verbose", "-v", action="store_true", help="debug logging")
     parser.set_defaults(func=main)
 
 
-def demo_config(simulator: SimulatorHandle, workdir: Path, stream_port: int, stream_token: str) -> Config:
-    """The collector configuration the demo runs: every receiver against the simulator, file exporter."""
+def demo_config(
+    simulator: SimulatorHandle,
+    workdir: Path,
+    stream_port: int,
+    stream_token: str,
+    events_port: int | None = None,
+) -> Config:
+    """The collector configuration the demo runs: every receiver against the simulator, file exporter;
+    ``events_port``: the event_stream receiver there too (same token)."""
     info = simulator.info
+    events = {"listen": f"127.0.0.1:{events_port}", "path": EVENTS_PATH, "token": stream_token}
     user = next(user for user in info["test_users"] if not user.get("mfa"))
     base = simulator.base_url
     return parse_config(
@@ -135,6 +151,7 @@ def demo_config(simulator: SimulatorHandle, workdir: Path, stream_port: int, str
                     "ip_ranges_url": f"{base}/ip-ranges.json",
                     "security_bulletins_url": f"{base}/security-bulletins",
                 },
+                **({"event_stream": events} if events_port is not None else {}),
             },
             "exporters": {"file": {"path": str(workdir / "otel-auth0-telemetry.jsonl")}},
             "telemetry": {"metrics_interval": "2s", "listen": "127.0.0.1:0"},
@@ -154,6 +171,7 @@ class Summary:
     # Seconds by which events were dated before Auth0 logged them (a scenario's past attack).
     backdated: list[float] = field(default_factory=list)
     detections: list[dict[str, Any]] = field(default_factory=list)
+    lifecycle: Counter[str] = field(default_factory=Counter)
 
     @property
     def log_records(self) -> int:
@@ -201,6 +219,8 @@ def summarise(path: Path) -> Summary:
                 scope_name = scope.get("scope", {}).get("name", "")
                 if scope_name == DETECTIONS_SCOPE:
                     summary.detections.extend(scope.get("logRecords", []))
+                if scope_name == EVENTS_SCOPE:
+                    summary.lifecycle.update(r.get("eventName", "") for r in scope.get("logRecords", []))
                 if scope_name != LOGS_SCOPE:
                     summary.other_records[scope_name] += len(scope.get("logRecords", []))
                     continue
@@ -249,6 +269,11 @@ def print_summary(
         "log events"
         + "".join(f", {count} {scope_name}" for scope_name, count in sorted(summary.other_records.items()))
     )
+    if summary.lifecycle:
+        console.print(
+            "Event Streams lifecycle events: "
+            + ", ".join(f"{name} {count}" for name, count in sorted(summary.lifecycle.items()))
+        )
     if summary.lags:
         console.print(
             "ingest lag (observed - when Auth0 logged the event, from its log id): "
@@ -424,6 +449,17 @@ def main(args: argparse.Namespace) -> int:
     console.print(f"starting the Auth0 tenant simulator ({args.events_per_second:g} events/s) ...")
     stream_port = free_port()
     stream_token = secrets.token_urlsafe(24)
+    events_port = free_port() if args.event_stream else None
+    events_args = (
+        [
+            "--event-stream-url",
+            f"http://127.0.0.1:{events_port}{EVENTS_PATH}",
+            "--event-stream-token",
+            stream_token,
+        ]
+        if events_port is not None
+        else []
+    )
     with running_simulator(
         "--state-dir",
         str(workdir / "simulator"),
@@ -435,12 +471,13 @@ def main(args: argparse.Namespace) -> int:
         f"http://127.0.0.1:{stream_port}{STREAM_PATH}",
         "--log-stream-token",
         stream_token,
+        *events_args,
     ) as simulator:
         console.print(
             f"simulated tenant at {simulator.base_url} (TLS with its own CA), streaming its logs to "
             f"the log_stream receiver on 127.0.0.1:{stream_port} while logs_api polls as gap-filler"
         )
-        config = demo_config(simulator, workdir, stream_port, stream_token)
+        config = demo_config(simulator, workdir, stream_port, stream_token, events_port)
         assert config.auth0 is not None
         asyncio.run(settle_tenant_name(config.auth0))
         collector = Collector(config)

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import NamedTuple
 
 from otel_auth0.config import TelemetryConfig
-from otel_auth0.convert import messages
+from otel_auth0.convert import cloudevents, messages
 from otel_auth0.convert.attributes import cap, cap_attributes, log_attributes
 from otel_auth0.convert.catalog import LogType, lookup
 from otel_auth0.convert.events import Event, parse_time_ns, sanitize
@@ -127,6 +127,15 @@ class EventConverter:
             trace_id=spans.trace_id if spans is not None else b"",
             span_id=spans.span_id if spans is not None else b"",
         )
+
+    def convert_cloud_event(self, event: Event, observed_ns: int | None = None) -> Converted:
+        """Map one validated Auth0 Event Streams CloudEvent (:mod:`otel_auth0.convert.cloudevents`),
+        redacted like tenant logs; keyed by its event id for the queue's dedupe."""
+        try:
+            logs = cloudevents.convert(event, self._max_length, self._redactor, observed_ns)
+        except (ValueError, OverflowError, TypeError):
+            logs = cloudevents.convert(sanitize(event), self._max_length, self._redactor, observed_ns)
+        return Converted(key=cloudevents.dedupe_key(event), logs=logs)
 
     def _finish(
         self, raw: Mapping[str, AttributeValue], redaction: Redaction | None

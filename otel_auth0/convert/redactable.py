@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from otel_auth0.convert.attributes import CLASSIFICATION_KEYS, LOG_ATTRIBUTE_KEYS
+from otel_auth0.convert.cloudevents import CLOUDEVENT_ATTRIBUTE_KEYS
 from otel_auth0.convert.spans import SPAN_ATTRIBUTE_KEYS
 
-REDACTABLE_KEYS = (LOG_ATTRIBUTE_KEYS | SPAN_ATTRIBUTE_KEYS) - CLASSIFICATION_KEYS
+REDACTABLE_KEYS = (LOG_ATTRIBUTE_KEYS | SPAN_ATTRIBUTE_KEYS | CLOUDEVENT_ATTRIBUTE_KEYS) - CLASSIFICATION_KEYS
 
 
 def unknown_fields(fields: Iterable[str]) -> list[str]:

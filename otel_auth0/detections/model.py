@@ -51,7 +51,7 @@ Condition = Annotated[FieldCondition, BeforeValidator(_condition)]
 class Match(_Strict):
     """Which events a rule looks at; every given key must hold."""
 
-    source: Literal["auth0_logs", "login_probe", "notices"] = "auth0_logs"
+    source: Literal["auth0_logs", "login_probe", "notices", "event_streams"] = "auth0_logs"
     type: list[str] | None = None
     category: list[str] | None = None
     outcome: list[Literal["success", "failure", "unknown"]] | None = None

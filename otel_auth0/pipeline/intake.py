@@ -14,7 +14,8 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 
-from otel_auth0.convert.events import Event
+from otel_auth0.convert import cloudevents
+from otel_auth0.convert.events import Event, parse_time_ns
 from otel_auth0.convert.mapping import Converted, EventConverter
 from otel_auth0.detections.engine import Observed
 from otel_auth0.detections.output import SCOPE as DETECTIONS_SCOPE
@@ -95,6 +96,42 @@ class Intake:
                         trace_id=converted[i].trace_id,
                         span_id=converted[i].span_id,
                         time_ns=facts.time_ns if (facts := converted[i].facts) is not None else None,
+                    )
+                    for i in result.accepted_indices
+                ]
+            )
+        return result
+
+    def submit_cloud_events(
+        self, events: Sequence[Event], receiver: str, checkpoint: tuple[str, str] | None = None
+    ) -> EnqueueResult:
+        """Convert validated Auth0 Event Streams CloudEvents and enqueue them (deduplicated by event id)
+        in one transaction; the new ones go to the detection rules as ``source: event_streams``."""
+        observed = time.time_ns()
+        converted: list[Converted] = []
+        kept: list[Event] = []
+        rejected: list[ParkedEvent] = []
+        for event in events:
+            try:
+                converted.append(self.converter.convert_cloud_event(event, observed))
+            except Exception as error:  # one bad event must never stop the others
+                rejected.append(park(receiver, event, CONVERSION_FAILED, f"{type(error).__name__}: {error}"))
+                continue
+            kept.append(event)
+        result = self.submit_converted(converted, cloudevents.SCOPE, checkpoint, parked=rejected)
+        source = {"otel_auth0.receiver": receiver}
+        if result.duplicates:
+            self.instruments.receiver_duplicates.add(result.duplicates, source)
+        if result.accepted:
+            self.instruments.receiver_events.add(result.accepted, source)
+        self._report_parked(rejected)
+        if self.detector is not None and result.accepted:
+            self.detect(
+                [
+                    Observed(
+                        cloudevents.observed_view(kept[i]),
+                        source=cloudevents.SOURCE,
+                        time_ns=parse_time_ns(kept[i].get("time")),
                     )
                     for i in result.accepted_indices
                 ]

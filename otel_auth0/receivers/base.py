@@ -38,6 +38,11 @@ class ReceiverIntake(Protocol):
         """Convert Auth0 events and enqueue them with ``checkpoint`` in one transaction; events that
         cannot be converted are parked with ``parked`` (items that are not Auth0 events)."""
 
+    def submit_cloud_events(
+        self, events: Sequence[Event], receiver: str, checkpoint: tuple[str, str] | None = None
+    ) -> EnqueueResult:
+        """Convert validated Auth0 Event Streams CloudEvents and enqueue them, deduplicated by event id."""
+
     def submit_converted(
         self,
         converted: Sequence[Converted],

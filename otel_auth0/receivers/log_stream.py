@@ -209,14 +209,18 @@ class LogStreamReceiver:
         self._server: EmbeddedServer | None = None
         self._serving: asyncio.Task[None] | None = None
         self._attributes = services.source
-        saved = services.intake.get_checkpoint(CHECKPOINT)
-        if saved is not None and self._progress.highest_log_id is None and is_cursor_log_id(saved.value):
-            self._progress.highest_log_id = saved.value
+        self._restore_position()
         self._max_connections = raise_open_files_limit(config.max_connections)
-        self._socket = bind(config.listen, "receivers.log_stream.listen")
+        self._socket = bind(config.listen, f"receivers.{self.name}.listen")
         self.address = bound_address(self._socket)
         if not config.token:
-            log.warning("log_stream: no token configured; any client reaching %s can post logs", self.address)
+            log.warning("%s: no token configured; any client reaching %s can post", self.name, self.address)
+
+    def _restore_position(self) -> None:
+        """The stream's highest log id from its checkpoint (shared with the poller)."""
+        saved = self._services.intake.get_checkpoint(CHECKPOINT)
+        if saved is not None and self._progress.highest_log_id is None and is_cursor_log_id(saved.value):
+            self._progress.highest_log_id = saved.value
 
     @property
     def url(self) -> str:
@@ -236,7 +240,7 @@ class LogStreamReceiver:
         """Serve until ``stop``; then answer 503 to new requests and return once none is in flight."""
         self._closing = False
         if self._socket.fileno() == -1:  # restarted after the server failed and closed it
-            self._socket = bind(self._config.listen, "receivers.log_stream.listen")
+            self._socket = bind(self._config.listen, f"receivers.{self.name}.listen")
         config = uvicorn.Config(
             self.app(),
             http=bounded_protocol(self._max_connections, self._config.header_timeout),
@@ -248,7 +252,7 @@ class LogStreamReceiver:
         )
         self._server = EmbeddedServer(config)
         self._serving = asyncio.create_task(self._server.serve(sockets=[self._socket]))
-        log.info("log_stream listening on %s", self.url)
+        log.info("%s listening on %s", self.name, self.url)
         stopping = asyncio.create_task(stop.wait())
         try:
             await asyncio.wait({self._serving, stopping}, return_when=asyncio.FIRST_COMPLETED)

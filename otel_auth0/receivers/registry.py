@@ -9,7 +9,15 @@ from typing import Any
 
 from otel_auth0.config import Auth0Config, ReceiversConfig
 from otel_auth0.instruments import Instruments
-from otel_auth0.receivers import endpoint_check, log_stream, login_probe, logs_api, notices, status
+from otel_auth0.receivers import (
+    endpoint_check,
+    event_stream,
+    log_stream,
+    login_probe,
+    logs_api,
+    notices,
+    status,
+)
 from otel_auth0.receivers.base import Receiver, ReceiverFactory, ReceiverIntake, Services
 from otel_auth0.receivers.stream_progress import StreamProgress
 
@@ -24,6 +32,7 @@ RECEIVERS: Registry = {
         endpoint_check.FACTORY,
         status.FACTORY,
         notices.FACTORY,
+        event_stream.FACTORY,
     )
 }
 

@@ -8,6 +8,7 @@ from starlette.middleware import Middleware
 from otel_auth0_sim.auth_api import auth_routes, password_grants
 from otel_auth0_sim.auth_state import AuthState
 from otel_auth0_sim.control import ControlError, control_error_handler, control_routes
+from otel_auth0_sim.event_streams import EventStreamsState, event_stream_routes
 from otel_auth0_sim.feeds import FeedsState, feed_routes
 from otel_auth0_sim.management_api import logs_routes
 from otel_auth0_sim.management_extra import extra_routes
@@ -23,6 +24,7 @@ def create_app(
     state: TenantState,
     generator: TrafficGenerator | None = None,
     controls: ControlAccess = CONTROLS_OFF,
+    event_streams: EventStreamsState | None = None,
 ) -> Starlette:
     """The tenant's HTTP application; ``generator`` serves ``POST /_sim/events {"generate": N}``;
     ``controls`` says who may use the ``/_sim/`` endpoints (nobody by default)."""
@@ -35,6 +37,7 @@ def create_app(
         *scenario_routes(state, generator),
         *auth_routes(state, auth),
         *feed_routes(state, FeedsState.for_tenant(state)),
+        *event_stream_routes(state, event_streams or EventStreamsState(state)),
         *extra_routes(state),
         *otlp_sink_routes(state),
     ]

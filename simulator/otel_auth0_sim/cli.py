@@ -8,6 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from otel_auth0_sim.event_streams import FORMATS as EVENT_FORMATS
+from otel_auth0_sim.event_streams import EventStreamTarget
 from otel_auth0_sim.log_stream_push import FORMATS, StreamTarget
 from otel_auth0_sim.middleware import ControlAccess
 from otel_auth0_sim.scenarios import NAMES as SCENARIOS
@@ -90,6 +92,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="suspend the stream after this long of continuous delivery failure",
     )
+    events = parser.add_argument_group("Event Streams push (webhook destination, CloudEvents)")
+    events.add_argument("--event-stream-url", help="POST user lifecycle CloudEvents to this webhook URL")
+    events.add_argument("--event-stream-token", default="", help="bearer token (sent as 'Bearer TOKEN')")
+    events.add_argument(
+        "--event-stream-format",
+        choices=EVENT_FORMATS,
+        default="json",
+        help="one event per POST as application/json or application/cloudevents+json, or batches as "
+        "application/cloudevents-batch+json (default: %(default)s)",
+    )
+    events.add_argument(
+        "--event-stream-batch-size", type=_number(int, 1), default=20, help="events per POST in batch format"
+    )
+    events.add_argument(
+        "--event-stream-retries",
+        type=_number(int, 0),
+        default=3,
+        help="retries of a failed delivery before it is left failed (default: %(default)s)",
+    )
     controls = parser.add_argument_group("test controls (/_sim/ endpoints; off by default)")
     controls.add_argument(
         "--enable-controls",
@@ -115,6 +136,15 @@ def run_from_args(args: argparse.Namespace) -> int:
             args.log_stream_batch_size,
             args.log_stream_pause_after,
         )
+    event_stream = None
+    if args.event_stream_url:
+        event_stream = EventStreamTarget(
+            args.event_stream_url,
+            args.event_stream_token,
+            args.event_stream_format,
+            args.event_stream_batch_size,
+            args.event_stream_retries,
+        )
     return run(
         SimulatorOptions(
             host=args.host,
@@ -129,6 +159,7 @@ def run_from_args(args: argparse.Namespace) -> int:
             client_secret=args.client_secret,
             profile=args.profile,
             log_stream=stream,
+            event_stream=event_stream,
             controls=ControlAccess(enabled=args.enable_controls, token=args.control_token),
             scenario=args.scenario,
             scenario_after=args.scenario_after,

@@ -19,6 +19,7 @@ import uvicorn
 from otel_auth0.local_tls import TlsFiles, ensure_certificates
 from otel_auth0_sim.app import create_app
 from otel_auth0_sim.auth_state import startup_info as probe_startup_info
+from otel_auth0_sim.event_streams import EventStreamPusher, EventStreamsState, EventStreamTarget
 from otel_auth0_sim.history import backfill
 from otel_auth0_sim.log_stream_push import LogStreamPusher, StreamTarget
 from otel_auth0_sim.middleware import CONTROLS_OFF, ControlAccess
@@ -43,6 +44,7 @@ class SimulatorOptions:
     client_secret: str = DEFAULT_CLIENT_SECRET
     profile: str = "good"
     log_stream: StreamTarget | None = None
+    event_stream: EventStreamTarget | None = None
     controls: ControlAccess = CONTROLS_OFF
     scenario: str | None = None
     scenario_after: float = 5.0
@@ -99,8 +101,12 @@ async def serve(options: SimulatorOptions) -> int:
     generator = TrafficGenerator(state.tenant_name, state.environment_name, state.hostname, options.seed)
     if options.profile == "large":
         backfill(state, generator)
+    event_streams = EventStreamsState(state)
+    if options.event_stream is not None:
+        event_streams.target = options.event_stream
+        event_streams.log_cursor = state.events[-1]["log_id"] if state.events else None
     config = uvicorn.Config(
-        create_app(state, generator, options.controls),
+        create_app(state, generator, options.controls, event_streams),
         log_level="warning",
         access_log=False,
         lifespan="off",
@@ -131,6 +137,9 @@ async def serve(options: SimulatorOptions) -> int:
         ]
         if options.log_stream is not None:
             background.append(asyncio.create_task(LogStreamPusher(state, options.log_stream, client).run()))
+        if options.event_stream is not None:
+            pusher = EventStreamPusher(event_streams, options.event_stream, client)
+            background.append(asyncio.create_task(pusher.run()))
         if options.scenario is not None:
             background.append(asyncio.create_task(_scenario_later(state, generator, options)))
         await serving

@@ -34,6 +34,7 @@ M2M_SCOPES = (
     "read:attack_protection",
     "read:log_streams",
     "read:event_streams",
+    "update:event_streams",
     "read:network_acls",
     "read:custom_domains",
     "read:guardian_factors",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from otel_auth0.convert.cloudevents import SOURCE, observed_view
 from otel_auth0.detections.engine import Observed
 
 T0 = 1_790_000_000.0  # 2026-09-21T...Z, an arbitrary fixed instant
@@ -59,3 +60,17 @@ def changelog(at: float, title: str) -> Observed:
         "date": iso(T0 + at),
     }
     return Observed(data, source="notices")
+
+
+def cloud_event(kind: str, at: float) -> Observed:
+    """An Auth0 Event Streams CloudEvent of ``kind`` at ``T0 + at`` seconds, as the intake observes it."""
+    event = {
+        "id": f"evt_{next(_counter):022d}",
+        "source": "urn:auth0:acme.us.auth0.com",
+        "specversion": "1.0",
+        "type": kind,
+        "time": iso(T0 + at),
+        "data": {"object": {"user_id": f"auth0|{next(_counter):024d}"}},
+        "a0tenant": "acme",
+    }
+    return Observed(observed_view(event), source=SOURCE, time_ns=int((T0 + at) * 1e9))

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from otel_auth0.detections.engine import Observed
-from tests.unit.detections.builders import changelog, event, probe, sapi
+from tests.unit.detections.builders import changelog, cloud_event, event, probe, sapi
 
 Case = tuple[list[Observed], int]
 
@@ -126,6 +126,10 @@ def synthetic_login_slow() -> Case:
 
 def changelog_deprecation() -> Case:
     return _last([changelog(0, "Deprecation of the legacy tokeninfo endpoint")])
+
+
+def mass_user_deletion() -> Case:
+    return _last([cloud_event("user.deleted", i * 25) for i in range(20)])
 
 
 CASES: dict[str, Callable[[], Case]] = {

@@ -78,6 +78,7 @@ def test_walker_reaches_nested_sections_lists_and_aliases() -> None:
         "receivers.endpoint_check",
         "receivers.status",
         "receivers.notices",
+        "receivers.event_stream",
     }
 
 
