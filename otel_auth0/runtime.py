@@ -26,7 +26,7 @@ from otel_auth0.exporters.otlp import OtlpExporter
 from otel_auth0.health import HealthModel
 from otel_auth0.instruments import Instruments
 from otel_auth0.pipeline.intake import Intake
-from otel_auth0.pipeline.queue import PersistentQueue
+from otel_auth0.pipeline.queue import StorageError
 from otel_auth0.pipeline.worker import ExportWorker
 from otel_auth0.processors.redact import build_redactor
 from otel_auth0.receivers.log_stream_config import LogStreamConfig
@@ -36,6 +36,7 @@ from otel_auth0.receivers.probe_guard import BLOCKED_ERROR_TYPE
 from otel_auth0.receivers.registry import RECEIVERS, Registry, build_receivers
 from otel_auth0.receivers.supervision import ReceiverStatus, supervise
 from otel_auth0.runtime_health import CollectorHealth
+from otel_auth0.state.backend import StateBackend, open_state
 from otel_auth0.telemetry_server import TelemetryServer, prometheus_reader
 
 log = logging.getLogger(__name__)
@@ -96,7 +97,7 @@ class Pipeline:
     """Everything between receivers and backends, without the receivers."""
 
     config: Config
-    queue: PersistentQueue
+    queue: StateBackend
     exporters: list[SignalExporter]
     workers: list[ExportWorker]
     meter_provider: MeterProvider
@@ -111,9 +112,7 @@ class Pipeline:
         besides one per exporter) and workers; with ``export`` off, no exporter, exporter metric
         reader or worker (the queue then only keeps checkpoints)."""
         exporters = build_exporters(config) if export else []
-        queue = PersistentQueue.in_state_dir(
-            config.state_dir, exporter_mask(config), config.queue, config.processors.dedupe
-        )
+        queue = open_state(config, exporter_mask(config))
         attributes = resource_attributes(config)
         readers = [
             PeriodicExportingMetricReader(
@@ -284,5 +283,5 @@ class Collector:
         try:
             self.pipeline.queue.prune_seen()
             self.pipeline.queue.compact()
-        except sqlite3.Error as error:
+        except (sqlite3.Error, StorageError) as error:
             log.warning("queue maintenance skipped: %s", error)
