@@ -26,9 +26,11 @@ class PostgresLeases:
         self.holder = holder
         self.lease_time = lease_time
 
-    def _execute(self, what: str, query: str, params: tuple[object, ...]) -> list[tuple[object, ...]]:
+    def _execute(
+        self, what: str, query: str, params: tuple[object, ...], timeout: float | None = None
+    ) -> list[tuple[object, ...]]:
         try:
-            with self._pool.connection() as conn:
+            with self._pool.connection(timeout) as conn:
                 cursor = conn.execute(query.encode(), params)
                 return cursor.fetchall() if cursor.description is not None else []
         except psycopg.Error as error:
@@ -95,5 +97,6 @@ class PostgresLeases:
             "SELECT name, holder, epoch, EXTRACT(EPOCH FROM expires_at - clock_timestamp())"
             " FROM otel_auth0_leases ORDER BY name",
             (),
+            timeout=0.5,  # for /readyz: a database that is down must not make it hang
         )
         return [LeaseHolding(str(r[0]), str(r[1]), int(str(r[2])), float(str(r[3]))) for r in rows]

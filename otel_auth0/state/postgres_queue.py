@@ -53,6 +53,8 @@ from otel_auth0.state.postgres_schema import migrate
 log = logging.getLogger(__name__)
 
 TOTALS_MAX_AGE = 1.0
+# How long health checks wait for a connection before answering from what they know.
+QUICK = 0.5
 Connection = psycopg.Connection[Any]
 
 
@@ -140,10 +142,11 @@ class PostgresQueue:
         return self._pool
 
     @contextmanager
-    def _connection(self, what: str) -> Iterator[Connection]:
-        """A pooled connection with the schema in place; database failures become StorageError."""
+    def _connection(self, what: str, timeout: float | None = None) -> Iterator[Connection]:
+        """A pooled connection with the schema in place (waiting at most ``timeout``, else the connect
+        timeout); database failures become StorageError."""
         try:
-            with self._pool.connection() as conn:
+            with self._pool.connection(timeout) as conn:
                 if not self._ready:
                     migrate(conn)
                     conn.execute("UPDATE otel_auth0_items SET pending = pending & %s", (self._mask,))
@@ -172,11 +175,17 @@ class PostgresQueue:
         self._totals_at = now
 
     def _totals(self) -> None:
+        """Refresh the totals when they are older than ``TOTALS_MAX_AGE``, never waiting long: health
+        checks read them, and a database that is down must not make ``/readyz`` hang."""
+        if time.monotonic() - self._totals_at < TOTALS_MAX_AGE or not self._lock.acquire(timeout=QUICK):
+            return
         try:
-            with self._lock, self._connection("read the queue totals") as conn:
+            with self._connection("read the queue totals", QUICK) as conn:
                 self._refresh_totals(conn)
         except StorageError:
             pass  # kept in storage_error; the last totals stay
+        finally:
+            self._lock.release()
 
     @property
     def size(self) -> int:
