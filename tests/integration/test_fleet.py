@@ -93,7 +93,7 @@ def config(
             "scheme": "http",
             "client_id": info["client_id"],
             "client_secret": info["client_secret"],
-            "tenant_name": "fleet",
+            "tenant": "fleet",
         }
         receivers["logs_api"] = {"interval": "200ms", "start_from": "oldest", "take": 50}
     if stream_port is not None:
@@ -138,16 +138,33 @@ def sim_get(sim: SimulatorHandle, path: str) -> Any:
 
 
 def leases(replicas: list[Replica]) -> dict[str, tuple[str, int]]:
-    """Live leases (holder, epoch) as the first answering replica's /readyz shows them."""
+    """Live leases (holder, epoch) as the first replica whose /readyz lists them shows them."""
     for replica in replicas:
         try:
             report = replica.readyz().json().get("leases", [])
         except httpx.HTTPError:
             continue
+        if not report:
+            continue
         return {
             entry["lease"]: (entry["holder"], entry["epoch"]) for entry in report if entry["seconds_left"] > 0
         }
     return {}
+
+
+def holder(replicas: list[Replica], lease: str, other_than: str = "") -> tuple[str, int]:
+    """The live holder of ``lease`` and its epoch (once it is not ``other_than``)."""
+    found: list[tuple[str, int]] = []
+
+    def held() -> bool:
+        entry = leases(replicas).get(lease)
+        if entry is None or entry[0] == other_than:
+            return False
+        found.append(entry)
+        return True
+
+    assert wait_until(held, 120), f"nobody but {other_than or 'nobody'} holds {lease}"
+    return found[-1]
 
 
 def wait_until(condition: Any, timeout: float = 120.0, interval: float = 0.1) -> bool:
@@ -186,16 +203,14 @@ def test_kill_9_of_the_poller_lease_holder_loses_nothing_and_another_takes_over(
 ) -> None:
     total = 1200
     with simulator(tmp_path, total) as sim, fleet(tmp_path, postgres_dsn, otlp_receiver, 3, sim) as replicas:
-        assert wait_until(lambda: POLLER_LEASE in leases(replicas)), "no replica took the poller lease"
         assert wait_until(lambda: len(received_ids(otlp_receiver)) >= 200)
-        holder, epoch = leases(replicas)[POLLER_LEASE]
-        victim = next(r for r in replicas if r.name == holder)
+        first, epoch = holder(replicas, POLLER_LEASE)
+        victim = next(r for r in replicas if r.name == first)
         survivors = [r for r in replicas if r is not victim]
         victim.process.kill()
         killed_at = time.monotonic()
-        assert wait_until(lambda: leases(survivors).get(POLLER_LEASE, ("", 0))[0] != holder, 60)
+        new_holder, new_epoch = holder(survivors, POLLER_LEASE, other_than=first)
         takeover = time.monotonic() - killed_at
-        new_holder, new_epoch = leases(survivors)[POLLER_LEASE]
         assert new_epoch > epoch
         assert wait_until(lambda: sim_get(sim, "/_sim/stats")["generated"] >= total, 180)
         generated = set(sim_get(sim, "/_sim/log-ids")["log_ids"])
@@ -206,7 +221,7 @@ def test_kill_9_of_the_poller_lease_holder_loses_nothing_and_another_takes_over(
         duplicated = sum(count - 1 for count in Counter(ids).values() if count > 1)
         stored = checkpoint(postgres_dsn, "logs_api.cursor")
         print(
-            f"\n3 replicas, kill -9 of poller holder {holder} (epoch {epoch}): taken over by {new_holder} "
+            f"\n3 replicas, kill -9 of poller holder {first} (epoch {epoch}): taken over by {new_holder} "
             f"(epoch {new_epoch}) {takeover:.1f}s later (lease {LEASE_TIME:.0f}s); "
             f"generated {len(generated)}, "
             f"received {len(set(ids))} distinct, lost {len(generated - set(ids))}, "
@@ -222,10 +237,9 @@ def test_a_paused_lease_holder_cannot_commit_after_its_lease_moved(
 ) -> None:
     total = 1000
     with simulator(tmp_path, total) as sim, fleet(tmp_path, postgres_dsn, otlp_receiver, 2, sim) as replicas:
-        assert wait_until(lambda: POLLER_LEASE in leases(replicas))
         assert wait_until(lambda: len(received_ids(otlp_receiver)) >= 100)
-        holder, epoch = leases(replicas)[POLLER_LEASE]
-        paused = next(r for r in replicas if r.name == holder)
+        first, epoch = holder(replicas, POLLER_LEASE)
+        paused = next(r for r in replicas if r.name == first)
         other = next(r for r in replicas if r is not paused)
         cursors: list[str] = []
         watching = threading.Event()
@@ -242,7 +256,7 @@ def test_a_paused_lease_holder_cannot_commit_after_its_lease_moved(
         try:
             os.kill(paused.process.process.pid, signal.SIGSTOP)
             paused_at = time.monotonic()
-            assert wait_until(lambda: leases([other]).get(POLLER_LEASE, ("", 0))[0] == other.name, 60)
+            holder([other], POLLER_LEASE, other_than=first)
             # Stay paused past twice the lease time (the issue's scenario), then resume.
             time.sleep(max(0.0, 2 * LEASE_TIME + 1 - (time.monotonic() - paused_at)))
             os.kill(paused.process.process.pid, signal.SIGCONT)
@@ -258,7 +272,7 @@ def test_a_paused_lease_holder_cannot_commit_after_its_lease_moved(
         duplicated = sum(count - 1 for count in Counter(ids).values() if count > 1)
         stored = checkpoint(postgres_dsn, "logs_api.cursor")
         print(
-            f"\nSIGSTOP of {holder} (epoch {epoch}) for >{2 * LEASE_TIME:.0f}s: "
+            f"\nSIGSTOP of {first} (epoch {epoch}) for >{2 * LEASE_TIME:.0f}s: "
             f"lost the lease to {other.name}; "
             f"its late commits refused (fenced): {fenced:.0f}; cursor values seen {len(cursors)}, "
             f"lost {len(generated - set(ids))}, duplicates at the receiver {duplicated}"
