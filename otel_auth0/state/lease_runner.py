@@ -99,6 +99,12 @@ class LeaseCoordinator:
         self.live = 1
         self.reachable = True
         self._interval = book.lease_time / 3
+        for name in self.names:  # every series exists from the start, at zero
+            only = {"otel_auth0.lease": name}
+            instruments.acquisitions.add(0, only)
+            instruments.losses.add(0, only)
+            instruments.fenced_commits.add(0, only)
+            instruments.held.set(0, only)
 
     def fair_share(self) -> int:
         """The most leases this replica should hold: ``ceil(leases / live replicas)``."""

@@ -204,6 +204,9 @@ def test_kill_9_of_the_poller_lease_holder_loses_nothing_and_another_takes_over(
     total = 1200
     with simulator(tmp_path, total) as sim, fleet(tmp_path, postgres_dsn, otlp_receiver, 3, sim) as replicas:
         assert wait_until(lambda: len(received_ids(otlp_receiver)) >= 200)
+        text = httpx.get(f"http://127.0.0.1:{replicas[0].telemetry_port}/metrics", timeout=5).text
+        for metric in ("held", "acquisitions_total", "losses_total", "fenced_commits_total"):
+            assert f'otel_auth0_lease_{metric}{{otel_auth0_lease="{POLLER_LEASE}"' in text, metric
         first, epoch = holder(replicas, POLLER_LEASE)
         victim = next(r for r in replicas if r.name == first)
         survivors = [r for r in replicas if r is not victim]
