@@ -25,6 +25,16 @@ USER otel-auth0:otel-auth0
 ENTRYPOINT ["otel-auth0"]
 CMD ["--help"]
 
+# The collector with PostgreSQL support (psycopg) for a fleet of replicas (state.backend: postgres):
+# `docker build --target collector-postgres -t otel-auth0-postgres .`
+FROM base AS collector-postgres
+RUN pip install .[postgres] && rm -rf /src
+WORKDIR /var/lib/otel-auth0
+USER otel-auth0:otel-auth0
+EXPOSE 8383 9464
+ENTRYPOINT ["otel-auth0"]
+CMD ["--help"]
+
 FROM base AS collector
 RUN pip install . && rm -rf /src
 # state_dir (queue, dedupe index, checkpoints) belongs on a volume.

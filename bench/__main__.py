@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from rich.console import Console
 
-from bench import memory, pipeline, poller, scaling
+from bench import memory, pipeline, poller, scaling, state_backends
 from bench.compare import compare
 from bench.events import SEED, bodies, stream_items
 from bench.machine import machine_info, pin_to_core
@@ -62,7 +62,7 @@ def run(args: argparse.Namespace, console: Console) -> dict[str, Any]:
     results["size_scaling"] = step("event size scaling", lambda: scaling.measure(scaling_sets))
     with tempfile.TemporaryDirectory(prefix="otel-auth0-bench-") as tmp:
         work = Path(tmp)
-        for name in ("pipeline", "pipeline_detections", "poller", "memory"):
+        for name in ("pipeline", "pipeline_detections", "poller", "memory", "state_backends"):
             (work / name).mkdir()
         results["pipeline"] = step(
             "(c) full pipeline: log_stream → queue → OTLP/HTTP",
@@ -81,6 +81,10 @@ def run(args: argparse.Namespace, console: Console) -> dict[str, Any]:
         results["memory"] = step(
             f"(e) memory with {args.queued:,} events queued",
             lambda: memory.measure(work / "memory", args.queued, drain_seconds=args.drain_seconds),
+        )
+        results["state_backends"] = step(
+            "(f) state store writes: SQLite, PostgreSQL from 1, 2, 3 replicas",
+            lambda: state_backends.measure(work / "state_backends"),
         )
     return {**summary(results), **results}
 

@@ -93,6 +93,19 @@ def render(results: dict[str, Any]) -> Table:
         "    peak RSS while draining",
         f"{memory['peak_rss_mb_draining']:.0f} MB ({memory['drained_records_per_s']:,.0f} rec/s)",
     )
+    state = results.get("state_backends")
+    if state is not None:
+        table.add_row(
+            f"(f) state store writes, SQLite (batches of {state['batch']})",
+            f"{state['sqlite_events_per_s']:,.0f} ev/s",
+        )
+        for row in state["postgres"]:
+            table.add_row(
+                f"    PostgreSQL, {row['replicas']} replica(s) at once",
+                f"{row['events_per_s']:,.0f} ev/s", f"{row['ratio_to_sqlite']:.2f}",
+            )  # fmt: skip
+        if "skipped" in state:
+            table.add_row("    PostgreSQL", f"skipped: {state['skipped']}")
     for row in results["size_scaling"]:
         table.add_row(
             f"    size +{row['padding_kib']} KiB ({row['bytes_per_event']:,} B/event): a / b",

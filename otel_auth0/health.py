@@ -6,7 +6,7 @@ The model only reads facts through :class:`HealthFacts`, so any runtime (or a te
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -76,6 +76,8 @@ class HealthModel:
         self._facts = facts
         self.started_at = time.time() if started_at is None else started_at
         self.stopping = False
+        # On a fleet: every lease and its holder, shown by /readyz.
+        self.leases: Callable[[], list[dict[str, object]]] | None = None
 
     def reasons(self, now: float | None = None) -> list[str]:
         """Why the collector is not ready; one human-readable line each."""

@@ -6,8 +6,9 @@ import asyncio
 import logging
 import sqlite3
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Coroutine, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
@@ -23,12 +24,14 @@ from otel_auth0.detections.processor import build_processor
 from otel_auth0.exporters.base import SignalExporter
 from otel_auth0.exporters.file import FileExporter
 from otel_auth0.exporters.otlp import OtlpExporter
+from otel_auth0.fleet import build_coordinator, lease_name, singleton_receivers
 from otel_auth0.health import HealthModel
 from otel_auth0.instruments import Instruments
 from otel_auth0.pipeline.intake import Intake
-from otel_auth0.pipeline.queue import PersistentQueue
+from otel_auth0.pipeline.queue import StorageError
 from otel_auth0.pipeline.worker import ExportWorker
 from otel_auth0.processors.redact import build_redactor
+from otel_auth0.receivers.base import Receiver
 from otel_auth0.receivers.log_stream_config import LogStreamConfig
 from otel_auth0.receivers.login_probe import LoginProbeConfig
 from otel_auth0.receivers.logs_api_config import LogsApiConfig
@@ -36,6 +39,7 @@ from otel_auth0.receivers.probe_guard import BLOCKED_ERROR_TYPE
 from otel_auth0.receivers.registry import RECEIVERS, Registry, build_receivers
 from otel_auth0.receivers.supervision import ReceiverStatus, supervise
 from otel_auth0.runtime_health import CollectorHealth
+from otel_auth0.state.backend import StateBackend, open_state
 from otel_auth0.status_page import StatusPage
 from otel_auth0.telemetry_server import TelemetryServer, prometheus_reader
 
@@ -97,7 +101,7 @@ class Pipeline:
     """Everything between receivers and backends, without the receivers."""
 
     config: Config
-    queue: PersistentQueue
+    queue: StateBackend
     exporters: list[SignalExporter]
     workers: list[ExportWorker]
     meter_provider: MeterProvider
@@ -112,9 +116,7 @@ class Pipeline:
         besides one per exporter) and workers; with ``export`` off, no exporter, exporter metric
         reader or worker (the queue then only keeps checkpoints)."""
         exporters = build_exporters(config) if export else []
-        queue = PersistentQueue.in_state_dir(
-            config.state_dir, exporter_mask(config), config.queue, config.processors.dedupe
-        )
+        queue = open_state(config, exporter_mask(config))
         attributes = resource_attributes(config)
         readers = [
             PeriodicExportingMetricReader(
@@ -221,6 +223,11 @@ class Collector:
         )
         self.receivers = [receiver for receiver, _ in built]
         self._statuses = {services.name: services.status for _, services in built}
+        names = [receiver.name for receiver in self.receivers]
+        meter = self.pipeline.meter_provider.get_meter("otel_auth0", SCOPE_VERSION)
+        self.leases = build_coordinator(config, self.pipeline.queue, names, meter)
+        self._leased = set(singleton_receivers(config, names)) if self.leases is not None else set()
+        self.health.leases = self.lease_report if self.leases is not None else None
         if self.telemetry_server is not None:
             self.telemetry_server.status = StatusPage(self, prometheus_registry)
         probe_error_types = (
@@ -248,14 +255,12 @@ class Collector:
         self.pipeline.start()
         if self.telemetry_server is not None:
             await self.telemetry_server.start()
-        instruments = self.pipeline.instruments
         tasks = [
-            asyncio.create_task(
-                supervise(receiver.name, receiver.run, stop, self._statuses[receiver.name], instruments),
-                name=receiver.name,
-            )
+            asyncio.create_task(self._run_receiver(receiver, stop), name=receiver.name)
             for receiver in self.receivers
         ]
+        if self.leases is not None:
+            tasks.append(asyncio.create_task(self.leases.heartbeat(stop), name="lease-heartbeat"))
         housekeeping = asyncio.create_task(self._housekeeping(stop))
         try:
             await stop.wait()
@@ -274,9 +279,47 @@ class Collector:
             if self.telemetry_server is not None:
                 await self.telemetry_server.aclose()
 
+    async def _run_receiver(self, receiver: Receiver, stop: asyncio.Event) -> None:
+        """Supervise ``receiver``; on a fleet, singleton receivers run only while this replica holds
+        their lease."""
+        status, instruments = self._statuses[receiver.name], self.pipeline.instruments
+
+        def supervised(until: asyncio.Event) -> Coroutine[Any, Any, None]:
+            return supervise(receiver.name, receiver.run, until, status, instruments)
+
+        if self.leases is None or receiver.name not in self._leased:
+            await supervised(stop)
+        else:
+            await self.leases.run(lease_name(self.config, receiver.name), supervised, stop)
+
+    def holds_lease(self, receiver: str) -> bool:
+        """Whether this replica runs ``receiver`` now (always, without a fleet)."""
+        if self.leases is None or receiver not in self._leased:
+            return True
+        return lease_name(self.config, receiver) in self.leases.held
+
+    def lease_report(self) -> list[dict[str, object]]:
+        """Every lease, its holder and epoch, and whether it is this replica's (``/readyz``)."""
+        if self.leases is None:
+            return []
+        me = self.leases.book.holder
+        return [
+            {
+                "lease": h.name,
+                "holder": h.holder,
+                "epoch": h.epoch,
+                "mine": h.holder == me and h.seconds_left > 0,
+                "seconds_left": round(h.seconds_left, 1),
+            }
+            for h in self.leases.holdings()
+        ]
+
     async def _housekeeping(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             await asyncio.to_thread(self.pipeline.record_health)
+            if self.leases is not None:
+                for lease, count in getattr(self.pipeline.queue, "drain_fenced", dict)().items():
+                    self.leases.instruments.fenced_commits.add(count, {"otel_auth0.lease": lease})
             try:
                 await asyncio.wait_for(stop.wait(), HOUSEKEEPING_INTERVAL)
             except TimeoutError:
@@ -287,5 +330,5 @@ class Collector:
         try:
             self.pipeline.queue.prune_seen()
             self.pipeline.queue.compact()
-        except sqlite3.Error as error:
+        except (sqlite3.Error, StorageError) as error:
             log.warning("queue maintenance skipped: %s", error)

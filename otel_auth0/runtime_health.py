@@ -34,6 +34,8 @@ class CollectorHealth:
             if isinstance(settings, PeriodicSettings) and not settings.measures_tenant:
                 interval = settings.interval
             stale_after = receiver_stale_after(collector.config.telemetry.health, interval)
+            if not collector.holds_lease(name):
+                stale_after = None  # another replica runs it (its lease is elsewhere)
             states.append(
                 ReceiverState(
                     name,

@@ -15,11 +15,9 @@ from __future__ import annotations
 
 import html
 import re
-import sqlite3
 import time
 from collections import deque
 from collections.abc import Callable
-from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -28,7 +26,6 @@ from prometheus_client import CollectorRegistry
 
 from otel_auth0 import __version__
 from otel_auth0.masking import mask_secrets, mask_tree
-from otel_auth0.pipeline.checkpoints import queue_path
 
 if TYPE_CHECKING:
     from otel_auth0.runtime import Collector
@@ -209,20 +206,14 @@ def receiver_state(
     return "ok" if last_success is not None else "idle"
 
 
-def checkpoints(state_dir: Any, prefix: str) -> list[tuple[str, str, float]]:
-    """``(name, value, updated_at)`` of the checkpoints whose name starts with ``prefix`` (read-only)."""
-    path = queue_path(state_dir)
-    if not path.is_file():
-        return []
+def checkpoints(collector: Collector, prefix: str) -> list[tuple[str, str, float]]:
+    """``(name, value, updated_at)`` of the stored positions whose name starts with ``prefix`` (from the
+    state backend: SQLite or PostgreSQL; none while it cannot be read)."""
     try:
-        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1.0)) as db:
-            rows = db.execute(
-                "SELECT name, value, updated_at FROM checkpoints WHERE substr(name, 1, ?) = ? ORDER BY name",
-                (len(prefix), prefix),
-            ).fetchall()
-    except sqlite3.Error:
+        stored = collector.pipeline.queue.checkpoints(prefix)
+    except Exception:  # a state store that is down shows elsewhere on the page (readiness)
         return []
-    return [(str(name), str(value), float(updated)) for name, value, updated in rows]
+    return [(name, checkpoint.value, checkpoint.updated_at) for name, checkpoint in stored]
 
 
 def position(value: str) -> str:
@@ -239,7 +230,7 @@ def receivers(context: StatusContext) -> Section:
     rows: list[dict[str, Value]] = []
     for name, status in collector.receiver_statuses().items():
         state = receiver_state(status.running, status.restarting, status.last_success, status.last_error_at)
-        stored = checkpoints(collector.config.state_dir, f"{name}.")
+        stored = checkpoints(collector, f"{name}.")
         lag = metrics.latest("auth0_ingest_lag_seconds", otel_auth0_receiver=name)
         events = {"otel_auth0_receiver": name}
         rows.append(
@@ -395,6 +386,34 @@ def probe_runs(context: StatusContext) -> Section | None:
     slowest = f"; slowest {max(durations):.0f} ms" if durations else ""
     summary = f"{ok} of {len(rows)} recent runs succeeded{slowest}" if rows else "no run yet"
     return Section("login_probe", "Login probe: recent runs", columns, rows, summary, "no run yet")
+
+
+@register_section
+def leases(context: StatusContext) -> Section | None:
+    """On a fleet (PostgreSQL state): every lease, the replica holding it, its epoch and time left."""
+    report = context.collector.lease_report()
+    if not report:
+        return None
+    rows: list[dict[str, Value]] = [
+        {
+            "lease": text(entry["lease"]),
+            "holder": text(entry["holder"]),
+            "state": "ok" if entry["mine"] else "idle",
+            "epoch": text(entry["epoch"]),
+            "seconds_left": text(entry["seconds_left"]),
+        }
+        for entry in report
+    ]
+    columns = [
+        ("lease", "Lease (tenant/receiver)"),
+        ("holder", "Held by replica"),
+        ("state", "This replica's"),
+        ("epoch", "Epoch"),
+        ("seconds_left", "Seconds left"),
+    ]
+    mine = sum(1 for row in rows if row["state"] == "ok")
+    summary = f"{len(rows)} leases; {mine} held by this replica"
+    return Section("leases", "Fleet leases", columns, rows, summary, "no lease")
 
 
 class StatusPage:

@@ -97,9 +97,12 @@ class TelemetryServer:
 
     async def _readyz(self, request: Request) -> JSONResponse:
         reasons = await asyncio.to_thread(self._health.reasons)
+        body: dict[str, object] = {"status": "not_ready" if reasons else "ready"}
         if reasons:
-            return JSONResponse({"status": "not_ready", "reasons": reasons}, 503)
-        return JSONResponse({"status": "ready"})
+            body["reasons"] = reasons
+        if self._health.leases is not None:
+            body["leases"] = await asyncio.to_thread(self._health.leases)
+        return JSONResponse(body, 503 if reasons else 200)
 
     async def _metrics(self, request: Request) -> Response:
         body = await asyncio.to_thread(generate_latest, self._registry)

@@ -9,6 +9,8 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from tests.otlp_receiver import OtlpReceiver
+from tests.support.postgres_server import PostgresServer, running_server
+from tests.support.postgres_server import unavailable as postgres_unavailable
 
 # Property tests never fail on a slow machine (no per-example deadline, no "too slow" health check), and in
 # CI (CI=true) they draw the same examples every run, so a landing never depends on a random draw; local runs
@@ -28,3 +30,22 @@ def otlp_receiver() -> Iterator[OtlpReceiver]:
     """A running test OTLP receiver (gRPC + HTTP on free 127.0.0.1 ports)."""
     with OtlpReceiver() as receiver:
         yield receiver
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server for this test session (skipped with the reason when none can run here,
+    never under CI=true)."""
+    reason = postgres_unavailable()
+    if reason is not None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI=true and no PostgreSQL server: {reason}")
+        pytest.skip(reason)
+    with running_server() as server:
+        yield server
+
+
+@pytest.fixture
+def postgres_dsn(postgres_server: PostgresServer) -> str:
+    """The DSN of a fresh, empty database on the session's PostgreSQL server."""
+    return postgres_server.new_database()

@@ -17,6 +17,7 @@ from otel_auth0.config.auth0 import Auth0Config
 from otel_auth0.config.base import Duration, _Section, present_means_on
 from otel_auth0.config.readiness import ReadinessConfig
 from otel_auth0.config.receivers import ReceiversConfig
+from otel_auth0.config.state import StateConfig
 from otel_auth0.convert.redactable import unknown_fields
 
 
@@ -156,6 +157,7 @@ class Config(_Section):
 
     auth0: Auth0Config | None = None
     state_dir: Path = Path(".otel-auth0")
+    state: StateConfig = Field(default_factory=StateConfig)
     service_name: str = "auth0"
     receivers: ReceiversConfig = Field(default_factory=ReceiversConfig)
     processors: ProcessorsConfig = Field(default_factory=ProcessorsConfig)

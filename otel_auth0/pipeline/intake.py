@@ -23,7 +23,8 @@ from otel_auth0.detections.processor import DetectionProcessor
 from otel_auth0.instruments import Instruments
 from otel_auth0.pipeline.checkpoints import Checkpoint
 from otel_auth0.pipeline.event_metrics import EventMetrics
-from otel_auth0.pipeline.queue import EnqueueResult, ParkedEvent, PersistentQueue, QueueFull
+from otel_auth0.pipeline.queue import EnqueueResult, ParkedEvent, QueueFull
+from otel_auth0.state.backend import StateBackend
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,7 @@ class Intake:
 
     def __init__(
         self,
-        queue: PersistentQueue,
+        queue: StateBackend,
         converter: EventConverter,
         instruments: Instruments,
         on_enqueued: Callable[[], None] = lambda: None,

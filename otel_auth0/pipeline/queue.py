@@ -379,6 +379,15 @@ class PersistentQueue:
             row = self._db.execute(SELECT_CHECKPOINT, (name,)).fetchone()
         return Checkpoint(row[0], row[1]) if row else None
 
+    def checkpoints(self, prefix: str) -> list[tuple[str, Checkpoint]]:
+        """Every persisted position whose name starts with ``prefix``, by name."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT name, value, updated_at FROM checkpoints WHERE substr(name, 1, ?) = ? ORDER BY name",
+                (len(prefix), prefix),
+            ).fetchall()
+        return [(str(name), Checkpoint(str(value), float(updated))) for name, value, updated in rows]
+
     def set_checkpoint(self, name: str, value: str) -> None:
         """Persist a position outside an enqueue (e.g. the starting point resolved on first start)."""
         with self._lock:

@@ -19,7 +19,8 @@ from otel_auth0.convert.wire import Signal, build_request, encode_scope
 from otel_auth0.exporters.base import ExportOutcome, SignalExporter
 from otel_auth0.incidents import Incidents
 from otel_auth0.instruments import Instruments
-from otel_auth0.pipeline.queue import PersistentQueue, QueuedBatch, StorageError
+from otel_auth0.pipeline.queue import QueuedBatch, StorageError
+from otel_auth0.state.backend import StateBackend
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ class ExportWorker:
 
     def __init__(
         self,
-        queue: PersistentQueue,
+        queue: StateBackend,
         exporter: SignalExporter,
         resource: bytes,
         scope_version: str,

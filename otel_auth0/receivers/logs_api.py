@@ -18,6 +18,7 @@ tenant) it only checks every ``gap_fill_after``.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import random
 import time
@@ -42,6 +43,9 @@ from otel_auth0.scheduler import Schedule, error_type, sleep_or_stop
 log = logging.getLogger(__name__)
 
 CHECKPOINT = "logs_api.cursor"
+# The last exhausted rate-limit bucket ({"remaining", "reset"}), so a restart or a new lease holder
+# waits for its reset instead of bursting the tenant's Management API budget.
+RATE_LIMIT_CHECKPOINT = "logs_api.rate_limit"
 LOGS_PATH = "/api/v2/logs"
 QUEUE_FULL_WAIT = 5.0
 EDGE_PAGE = 100
@@ -93,6 +97,7 @@ class LogsApiReceiver:
         self._incidents = Incidents(log)
         self.pages = 0
         self.rate_limited = 0
+        self._stored_exhausted = False
 
     def _record_rate_limit(self, rate_limit: RateLimit) -> None:
         instruments = self._services.instruments
@@ -109,7 +114,35 @@ class LogsApiReceiver:
         self._stop = stop
         self._next_url = None
         self._started = time.time()
+        if await self._wait_for_stored_budget(stop):
+            return
         await self._schedule.run(self._tick, stop)
+
+    async def _wait_for_stored_budget(self, stop: asyncio.Event) -> bool:
+        """Wait for the reset of the bucket the last request found empty (by this process or another
+        replica); True when ``stop`` was set meanwhile."""
+        stored = await asyncio.to_thread(self._services.intake.get_checkpoint, RATE_LIMIT_CHECKPOINT)
+        try:
+            state = json.loads(stored.value) if stored is not None else {}
+            self._stored_exhausted = state.get("remaining") is not None and int(state["remaining"]) <= 0
+            wait = float(state["reset"]) - time.time() if self._stored_exhausted else 0.0
+        except (ValueError, TypeError, KeyError, AttributeError):
+            return False
+        if not 0 < wait <= MAX_ANNOUNCED_WAIT:
+            return False
+        log.info("logs_api: the stored rate-limit bucket is empty; waiting %.1fs for its reset", wait)
+        return await sleep_or_stop(stop, wait + random.uniform(0, RESET_JITTER))
+
+    async def _store_rate_limit(self, rate_limit: RateLimit) -> None:
+        """Keep an empty bucket (and its refill) in the state store, for whoever polls next."""
+        exhausted = rate_limit.exhausted() and rate_limit.reset is not None
+        if not exhausted and not self._stored_exhausted:
+            return
+        state = {"remaining": rate_limit.remaining if exhausted else None, "reset": rate_limit.reset}
+        await asyncio.to_thread(
+            self._services.intake.set_checkpoint, RATE_LIMIT_CHECKPOINT, json.dumps(state)
+        )
+        self._stored_exhausted = exhausted
 
     async def shutdown(self) -> None:
         """Close the Management API client."""
@@ -158,6 +191,7 @@ class LogsApiReceiver:
         """One request; returns the URL to request next and how long to wait before it."""
         url = next_url or await self._first_url()
         response = await self._client.get(url)
+        await self._store_rate_limit(response.rate_limit)
         self.pages += 1
         self._services.instruments.receiver_requests.add(1, self._services.source)
         self._services.succeeded()

@@ -83,3 +83,12 @@ def test_process_measurements_and_report(tmp_path: Path) -> None:
     console = Console(record=True, width=200)
     console.print(render({**headline, **results}))
     assert "(e) peak RSS" in console.export_text()
+
+
+def test_state_backends_measure_sqlite_and_postgres_replicas(tmp_path: Path, postgres_server: object) -> None:
+    from bench import state_backends
+
+    result = state_backends.measure(tmp_path, batches=3, size=5, replicas=(1, 2))
+    assert result["sqlite_events_per_s"] > 0 and "skipped" not in result
+    assert [row["replicas"] for row in result["postgres"]] == [1, 2]
+    assert all(row["events_per_s"] > 0 and row["ratio_to_sqlite"] > 0 for row in result["postgres"])

@@ -39,7 +39,8 @@ TELEMETRY_DOC = ROOT / "docs" / "telemetry.md"
 BACKENDS_DOC = ROOT / "docs" / "backends.md"
 PROJECT_IMAGE = "otel-auth0:local"
 TOOLS_IMAGE = "otel-auth0-tools:local"
-PROJECT_IMAGES = {PROJECT_IMAGE: "collector", TOOLS_IMAGE: "tools"}
+HA_IMAGE = "otel-auth0-postgres:local"
+PROJECT_IMAGES = {PROJECT_IMAGE: "collector", TOOLS_IMAGE: "tools", HA_IMAGE: "collector-postgres"}
 
 # Components of the OpenTelemetry Collector contrib distribution at the pinned tag (0.159.0) that
 # deploy/ may use. From v0.144.0 the OTLP exporters are `otlp_grpc` and `otlp_http`; the old names
@@ -237,10 +238,10 @@ def test_the_collector_image_is_the_default_target_and_holds_no_extra() -> None:
     stages = re.findall(r"^FROM \S+ AS (\S+)$", text, re.MULTILINE)
     assert set(PROJECT_IMAGES.values()) <= set(stages)
     assert stages[-1] == "collector"  # what a plain `docker build .` produces
-    collector = text[text.index("AS collector") :]
+    collector = text[text.index("AS collector\n") :]
     install = re.findall(r"^RUN pip install (.*)$", collector, re.MULTILINE)
     assert install and install[0].startswith(". ") and "[" not in install[0]  # no extra, no test framework
-    tools = text[text.index("AS tools") : text.index("AS collector")]
+    tools = text[text.index("AS tools") : text.index("AS collector\n")]
     assert re.search(r"^RUN pip install \.\[readiness\]", tools, re.MULTILINE)  # the gates and aiosmtpd
 
 

@@ -28,7 +28,9 @@ def test_probes_are_not_checked_for_staleness_and_polling_receivers_are() -> Non
         }
     )
     statuses = {name: ReceiverStatus() for name in config.receivers}
-    collector = SimpleNamespace(config=config, receiver_statuses=lambda: statuses)
+    collector = SimpleNamespace(
+        config=config, receiver_statuses=lambda: statuses, holds_lease=lambda _name: True
+    )
     states = {state.name: state for state in CollectorHealth(cast("Collector", collector)).receivers()}
     stale_after = {name: state.stale_after for name, state in states.items()}
     health = config.telemetry.health

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ import pytest
 from otel_auth0.auth0.management import Auth0Error, ManagementClient
 from otel_auth0.config import parse_config
 from otel_auth0.receivers.base import Services
-from otel_auth0.receivers.logs_api import CHECKPOINT, LogsApiReceiver, log_id_before
+from otel_auth0.receivers.logs_api import CHECKPOINT, RATE_LIMIT_CHECKPOINT, LogsApiReceiver, log_id_before
 from otel_auth0.receivers.logs_api_config import LogsApiConfig
 from otel_auth0.runtime import Pipeline
 
@@ -181,3 +182,38 @@ def test_log_id_before_uses_the_tenant_prefix() -> None:
     cursor = log_id_before("80020210116121232" + "7" * 39, datetime(2021, 1, 16, 12, 0, tzinfo=UTC))
     assert cursor == "80020210116120000" + "0" * 39
     assert cursor < "80020210116121232" + "7" * 39
+
+
+def test_an_empty_bucket_is_stored_and_the_next_poller_waits_for_its_reset(tmp_path: Path) -> None:
+    """A restart, or another replica taking the poller over, starts from the stored rate-limit state
+    and does not spend the tenant's Management API budget before the bucket refills."""
+    tenant = FakeTenant(remaining=0)
+    receiver, pipeline = make_receiver(tmp_path, tenant)
+    asyncio.run(run_until(receiver, lambda: pipeline.queue.get_checkpoint(RATE_LIMIT_CHECKPOINT) is not None))
+    stored = pipeline.queue.get_checkpoint(RATE_LIMIT_CHECKPOINT)
+    assert stored is not None and json.loads(stored.value)["remaining"] == 0
+    empty_for_10_minutes = {"remaining": 0, "reset": time.time() + 600}
+    pipeline.queue.set_checkpoint(RATE_LIMIT_CHECKPOINT, json.dumps(empty_for_10_minutes))
+    pipeline.queue.close()
+    fresh = FakeTenant()
+    again, pipeline2 = make_receiver(tmp_path, fresh)
+
+    async def a_while() -> None:
+        stop = asyncio.Event()
+        task = asyncio.create_task(again.run(stop))
+        await asyncio.sleep(0.5)  # what it would do meanwhile; nothing, while the bucket is empty
+        stop.set()
+        await task
+
+    asyncio.run(a_while())
+    assert [r for r in fresh.requests if r.url.path == "/api/v2/logs"] == []
+    # Once the stored reset has passed, polling goes on (and clears the stored state).
+    refilled = {"remaining": 0, "reset": time.time() - 1}
+    pipeline2.queue.set_checkpoint(RATE_LIMIT_CHECKPOINT, json.dumps(refilled))
+
+    def cleared() -> bool:
+        stored = pipeline2.queue.get_checkpoint(RATE_LIMIT_CHECKPOINT)
+        return stored is not None and json.loads(stored.value)["remaining"] is None
+
+    asyncio.run(run_until(again, cleared))
+    assert [r for r in fresh.requests if r.url.path == "/api/v2/logs"]

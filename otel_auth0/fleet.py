@@ -1,0 +1,56 @@
+"""A fleet of replicas on the PostgreSQL state backend: which receivers are singleton work (one lease
+per tenant and receiver) and the coordinator that runs this replica's share of them. The Log Stream
+is not singleton: every replica serves it, deduplicating through the shared index."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from opentelemetry.metrics import Meter
+
+from otel_auth0.config import Config
+from otel_auth0.receivers.log_stream_config import LogStreamConfig
+from otel_auth0.state.backend import StateBackend
+from otel_auth0.state.lease_runner import LeaseCoordinator, LeaseInstruments
+
+# Receivers every replica runs at once (push receivers behind a load balancer).
+ACTIVE_ACTIVE: frozenset[type] = frozenset({LogStreamConfig})
+
+
+def tenant_label(config: Config) -> str:
+    """The tenant part of lease names: ``auth0.tenant_name``, else the domain, else ``default``."""
+    if config.auth0 is None:
+        return "default"
+    return config.auth0.tenant_name or config.auth0.domain
+
+
+def lease_name(config: Config, receiver: str) -> str:
+    """The lease of one tenant's receiver: ``<tenant>/<receiver>``."""
+    return f"{tenant_label(config)}/{receiver}"
+
+
+def singleton_receivers(config: Config, names: Sequence[str]) -> list[str]:
+    """The receivers among ``names`` that run under a lease (all but the active-active ones)."""
+    out = []
+    for name in names:
+        settings = config.receivers.get(name)
+        if settings is not None and type(settings) in ACTIVE_ACTIVE:
+            continue
+        out.append(name)
+    return out
+
+
+def build_coordinator(
+    config: Config, queue: StateBackend, receivers: Sequence[str], meter: Meter
+) -> LeaseCoordinator | None:
+    """The lease coordinator when ``state.backend`` is postgres (``None`` with SQLite: one process owns
+    its ``state_dir`` and runs everything)."""
+    if config.state.backend != "postgres":
+        return None
+    from otel_auth0.state.postgres_leases import PostgresLeases
+    from otel_auth0.state.postgres_queue import PostgresQueue
+
+    assert isinstance(queue, PostgresQueue)
+    book = PostgresLeases(queue.pool, queue.holder, config.state.lease_time)
+    names = [lease_name(config, name) for name in singleton_receivers(config, receivers)]
+    return LeaseCoordinator(book, names, LeaseInstruments(meter))
