@@ -48,6 +48,7 @@ log = logging.getLogger(__name__)
 CHECKPOINT = "log_stream.highest_log_id"
 RECEIVER = "log_stream"
 CHUNK_ITEMS = 2000
+GZIP_MAGIC = b"\x1f\x8b"
 JSON_CONTENT_TYPES = frozenset(
     {
         "application/json",
@@ -97,6 +98,45 @@ class Ingested:
     accepted: int = 0
     duplicates: int = 0
     rejected: int = 0
+
+
+class _TooLarge(Exception):
+    """Decompressing would give more than the room left."""
+
+
+class GzipMembers:
+    """Decompresses every member of a gzip body (RFC 1952 allows several, concatenated); bytes after a
+    member that do not start another member are refused, as is a member cut short."""
+
+    def __init__(self) -> None:
+        self._member = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        self._members = 1
+
+    def decompress(self, data: bytes, room: int) -> bytes:
+        """What ``data`` decompresses to; raises :class:`_TooLarge` beyond ``room`` bytes (at least 1),
+        :class:`RejectedRequest` for trailing bytes, ``zlib.error`` for what is not gzip."""
+        out = bytearray()
+        while data:
+            if self._member.eof:
+                if not GZIP_MAGIC.startswith(data[:2]):
+                    raise RejectedRequest(
+                        400,
+                        "bad_gzip",
+                        f"trailing bytes after the gzip stream (after member {self._members}) "
+                        "are not another gzip member",
+                    )
+                self._member = zlib.decompressobj(16 + zlib.MAX_WBITS)
+                self._members += 1
+            out += self._member.decompress(data, max(1, room - len(out)))
+            if self._member.unconsumed_tail or len(out) > room:
+                raise _TooLarge
+            data = self._member.unused_data if self._member.eof else b""
+        return bytes(out)
+
+    def finish(self) -> None:
+        """Raise :class:`RejectedRequest` when the last member is cut short."""
+        if not self._member.eof:
+            raise RejectedRequest(400, "bad_gzip", f"gzip stream is truncated (member {self._members})")
 
 
 def token_matches(header: str | None, token: str) -> bool:
@@ -224,13 +264,19 @@ class LogStreamReceiver:
         return f"http://{self.address}{self._config.path}"
 
     def app(self) -> Starlette:
-        """The ASGI application (webhook path and ``GET /healthz``)."""
-        return Starlette(
+        """The ASGI application (webhook path and ``GET /healthz``). The webhook path is served with and
+        without a trailing slash, and nothing is ever redirected: a redirect would name the address
+        this process sees (behind a TLS proxy, a plain-http internal URL)."""
+        path = self._config.path.rstrip("/") or "/"
+        paths = dict.fromkeys([path, path.rstrip("/") + "/"])
+        app = Starlette(
             routes=[
-                Route(self._config.path, self._receive, methods=["POST"]),
+                *(Route(webhook, self._receive, methods=["POST"]) for webhook in paths),
                 Route("/healthz", self._health, methods=["GET"]),
             ]
         )
+        app.router.redirect_slashes = False
+        return app
 
     async def run(self, stop: asyncio.Event) -> None:
         """Serve until ``stop``; then answer 503 to new requests and return once none is in flight."""
@@ -361,19 +407,19 @@ class LogStreamReceiver:
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
             raise too_large
-        decompressor = zlib.decompressobj(16 + zlib.MAX_WBITS) if encoding in ("gzip", "x-gzip") else None
+        members = GzipMembers() if encoding in ("gzip", "x-gzip") else None
         body = bytearray()
         try:
             async for chunk in request.stream():
-                if decompressor is not None:
-                    chunk = decompressor.decompress(chunk, limit + 1 - len(body))
-                    if decompressor.unconsumed_tail:
-                        raise too_large
+                if members is not None:
+                    chunk = members.decompress(chunk, limit + 1 - len(body))
                 body += chunk
                 if len(body) > limit:
                     raise too_large
-            if decompressor is not None and not decompressor.eof:
-                raise RejectedRequest(400, "bad_gzip", "gzip stream is truncated")
+            if members is not None:
+                members.finish()
+        except _TooLarge:
+            raise too_large from None
         except zlib.error as error:
             raise RejectedRequest(400, "bad_gzip", f"body is not valid gzip: {error}") from None
         return bytes(body)
