@@ -213,7 +213,8 @@ class Collector:
         if config.telemetry.listen is not None:
             reader, prometheus_registry = prometheus_reader()
             readers.append(reader)
-            self.telemetry_server = TelemetryServer(config.telemetry.listen, self.health, prometheus_registry)
+            limits = (config.telemetry.max_connections, config.telemetry.header_timeout)
+            self.telemetry_server = TelemetryServer(config.telemetry.listen, self.health, prometheus_registry, *limits)
         self.pipeline = Pipeline.create(config, readers)
         built = build_receivers(
             config.receivers, config.auth0, self.pipeline.intake, self.pipeline.instruments, registry

@@ -20,7 +20,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from otel_auth0.health import HealthModel
-from otel_auth0.http_listen import EmbeddedServer, bind, bound_address
+from otel_auth0.http_listen import LimitedServer, ListenerLimits, bind, bound_address, reserve_open_files
 
 log = logging.getLogger(__name__)
 
@@ -45,12 +45,21 @@ def prometheus_reader() -> tuple[PrometheusMetricReader, CollectorRegistry]:
 class TelemetryServer:
     """Binds at construction (a busy port is an error before anything starts); serves until closed."""
 
-    def __init__(self, listen: str, health: HealthModel, registry: CollectorRegistry) -> None:
+    def __init__(
+        self,
+        listen: str,
+        health: HealthModel,
+        registry: CollectorRegistry,
+        max_connections: int = 64,
+        header_timeout: float = 10.0,
+    ) -> None:
         self._health = health
         self._registry = registry
+        self._limits = ListenerLimits("telemetry", "telemetry", max_connections, header_timeout)
+        reserve_open_files(self._limits)
         self._socket = bind(listen, "telemetry.listen")
         self.address = bound_address(self._socket)
-        self._server: EmbeddedServer | None = None
+        self._server: LimitedServer | None = None
         self._serving: asyncio.Task[None] | None = None
 
     def app(self) -> Starlette:
@@ -68,7 +77,7 @@ class TelemetryServer:
         config = uvicorn.Config(
             self.app(), log_level="warning", access_log=False, lifespan="off", server_header=False
         )
-        self._server = EmbeddedServer(config)
+        self._server = LimitedServer(config, self._limits)
         self._serving = asyncio.create_task(self._server.serve(sockets=[self._socket]))
         log.info("health and metrics on http://%s (/healthz, /readyz, /metrics)", self.address)
 

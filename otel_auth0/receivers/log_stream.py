@@ -33,12 +33,12 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from otel_auth0.convert.events import Event, EventFormatError, loads, normalize_event, parse_time_ns
-from otel_auth0.http_listen import EmbeddedServer, bind, bound_address
+from otel_auth0.http_listen import LimitedServer, ListenerLimits, bind, bound_address, reserve_open_files
 from otel_auth0.incidents import Incidents
 from otel_auth0.pipeline.intake import park
 from otel_auth0.pipeline.queue import ParkedEvent, QueueFull, StorageError
 from otel_auth0.receivers.base import ReceiverFactory, Services
-from otel_auth0.receivers.listener import ByteBudget, bounded_protocol, raise_open_files_limit
+from otel_auth0.receivers.listener import ByteBudget
 from otel_auth0.receivers.log_ids import is_cursor_log_id
 from otel_auth0.receivers.log_stream_config import LogStreamConfig
 from otel_auth0.receivers.stream_progress import StreamProgress, log_id_order
@@ -246,13 +246,21 @@ class LogStreamReceiver:
         self._submit_lock = asyncio.Lock()
         self._budget = ByteBudget(config.max_in_flight_bytes)
         self._incidents = Incidents(log)
-        self._server: EmbeddedServer | None = None
+        self._server: LimitedServer | None = None
         self._serving: asyncio.Task[None] | None = None
         self._attributes = services.source
         saved = services.intake.get_checkpoint(CHECKPOINT)
         if saved is not None and self._progress.highest_log_id is None and is_cursor_log_id(saved.value):
             self._progress.highest_log_id = saved.value
-        self._max_connections = raise_open_files_limit(config.max_connections)
+        self._limits = ListenerLimits(
+            RECEIVER,
+            "receivers.log_stream",
+            config.max_connections,
+            config.header_timeout,
+            config.max_header_bytes,
+            config.max_headers,
+        )
+        reserve_open_files(self._limits)
         self._socket = bind(config.listen, "receivers.log_stream.listen")
         self.address = bound_address(self._socket)
         if not config.token:
@@ -285,14 +293,13 @@ class LogStreamReceiver:
             self._socket = bind(self._config.listen, "receivers.log_stream.listen")
         config = uvicorn.Config(
             self.app(),
-            http=bounded_protocol(self._max_connections, self._config.header_timeout),
             log_level="warning",
             access_log=False,
             lifespan="off",
             timeout_graceful_shutdown=5,
             server_header=False,
         )
-        self._server = EmbeddedServer(config)
+        self._server = LimitedServer(config, self._limits)
         self._serving = asyncio.create_task(self._server.serve(sockets=[self._socket]))
         log.info("log_stream listening on %s", self.url)
         stopping = asyncio.create_task(stop.wait())
