@@ -213,8 +213,8 @@ class Collector:
         if config.telemetry.listen is not None:
             reader, prometheus_registry = prometheus_reader()
             readers.append(reader)
-            limits = (config.telemetry.max_connections, config.telemetry.header_timeout)
-            self.telemetry_server = TelemetryServer(config.telemetry.listen, self.health, prometheus_registry, *limits)
+            limits = (prometheus_registry, config.telemetry.max_connections, config.telemetry.header_timeout)
+            self.telemetry_server = TelemetryServer(config.telemetry.listen, self.health, *limits)
         self.pipeline = Pipeline.create(config, readers)
         built = build_receivers(
             config.receivers, config.auth0, self.pipeline.intake, self.pipeline.instruments, registry
