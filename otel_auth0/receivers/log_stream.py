@@ -23,7 +23,7 @@ import logging
 import math
 import time
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import uvicorn
@@ -32,23 +32,27 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from otel_auth0.convert.events import Event, EventFormatError, loads, normalize_event, parse_time_ns
+from otel_auth0.convert.events import Event, EventFormatError, normalize_event, parse_time_ns
 from otel_auth0.http_listen import LimitedServer, ListenerLimits, bind, bound_address, reserve_open_files
 from otel_auth0.incidents import Incidents
 from otel_auth0.pipeline.intake import park
 from otel_auth0.pipeline.queue import ParkedEvent, QueueFull, StorageError
 from otel_auth0.receivers.base import ReceiverFactory, Services
+from otel_auth0.receivers.cloudevents import describe_cloudevent, is_cloudevent
 from otel_auth0.receivers.listener import ByteBudget
 from otel_auth0.receivers.log_ids import is_cursor_log_id
 from otel_auth0.receivers.log_stream_config import LogStreamConfig
 from otel_auth0.receivers.stream_progress import StreamProgress, log_id_order
+from otel_auth0.receivers.webhook_body import BadItem, GzipMembers, RejectedRequest, TooLarge, iter_items
+
+__all__ = ["RejectedRequest", "iter_items"]
 
 log = logging.getLogger(__name__)
 
 CHECKPOINT = "log_stream.highest_log_id"
 RECEIVER = "log_stream"
 CHUNK_ITEMS = 2000
-GZIP_MAGIC = b"\x1f\x8b"
+CLOUDEVENT = "not a Log Stream item"
 JSON_CONTENT_TYPES = frozenset(
     {
         "application/json",
@@ -60,26 +64,6 @@ JSON_CONTENT_TYPES = frozenset(
         "application/x-jsonlines",
     }
 )
-
-
-class RejectedRequest(Exception):
-    """A request answered with a 4xx/5xx status and a JSON reason."""
-
-    def __init__(self, status: int, error: str, reason: str, headers: dict[str, str] | None = None) -> None:
-        super().__init__(reason)
-        self.status = status
-        self.error = error
-        self.reason = reason
-        self.headers = headers or {}
-
-
-@dataclass(frozen=True, slots=True)
-class _BadLine:
-    """A JSON-lines line that is not JSON (parked; the other lines go on)."""
-
-    number: int
-    text: str
-    problem: str
 
 
 class _Refused(Exception):
@@ -100,45 +84,6 @@ class Ingested:
     rejected: int = 0
 
 
-class _TooLarge(Exception):
-    """Decompressing would give more than the room left."""
-
-
-class GzipMembers:
-    """Decompresses every member of a gzip body (RFC 1952 allows several, concatenated); bytes after a
-    member that do not start another member are refused, as is a member cut short."""
-
-    def __init__(self) -> None:
-        self._member = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        self._members = 1
-
-    def decompress(self, data: bytes, room: int) -> bytes:
-        """What ``data`` decompresses to; raises :class:`_TooLarge` beyond ``room`` bytes (at least 1),
-        :class:`RejectedRequest` for trailing bytes, ``zlib.error`` for what is not gzip."""
-        out = bytearray()
-        while data:
-            if self._member.eof:
-                if not GZIP_MAGIC.startswith(data[:2]):
-                    raise RejectedRequest(
-                        400,
-                        "bad_gzip",
-                        f"trailing bytes after the gzip stream (after member {self._members}) "
-                        "are not another gzip member",
-                    )
-                self._member = zlib.decompressobj(16 + zlib.MAX_WBITS)
-                self._members += 1
-            out += self._member.decompress(data, max(1, room - len(out)))
-            if self._member.unconsumed_tail or len(out) > room:
-                raise _TooLarge
-            data = self._member.unused_data if self._member.eof else b""
-        return bytes(out)
-
-    def finish(self) -> None:
-        """Raise :class:`RejectedRequest` when the last member is cut short."""
-        if not self._member.eof:
-            raise RejectedRequest(400, "bad_gzip", f"gzip stream is truncated (member {self._members})")
-
-
 def token_matches(header: str | None, token: str) -> bool:
     """Constant-time check of an ``Authorization`` value: the token verbatim, or ``Bearer <token>``."""
     presented = (header or "").encode("latin-1", "replace")
@@ -149,58 +94,18 @@ def token_matches(header: str | None, token: str) -> bool:
     return verbatim or (bearer and scheme.lower() == b"bearer")
 
 
-def iter_items(body: bytes) -> Iterator[object]:
-    """The items of a JSONARRAY / JSONLINES / JSONOBJECT body. A body that is not JSON at all raises
-    :class:`RejectedRequest` before the first item; a later JSON-lines line that is not JSON comes
-    as a ``_BadLine`` item (to be parked)."""
-    try:
-        text = body.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise RejectedRequest(400, "bad_encoding", f"body is not UTF-8: {error}") from None
-    if not text.strip():
-        raise RejectedRequest(400, "empty_body", "empty body; expected a JSON array, JSON lines or an object")
-    try:
-        document = loads(text)
-    except RecursionError:
-        raise RejectedRequest(400, "bad_json", "JSON nested too deeply") from None
-    except ValueError:
-        return _iter_lines(text)
-    if isinstance(document, list):
-        return iter(document)
-    if isinstance(document, dict) and isinstance(document.get("logs"), list):
-        return iter(document["logs"])
-    return iter([document])
-
-
-def _iter_lines(text: str) -> Iterator[object]:
-    start, number, first = 0, 0, True
-    while start < len(text):
-        end = text.find("\n", start)
-        end = len(text) if end == -1 else end
-        line, start, number = text[start:end], end + 1, number + 1
-        if not line.strip():
-            continue
-        try:
-            item: object = loads(line)
-        except (ValueError, RecursionError) as error:
-            problem = getattr(error, "msg", None) or type(error).__name__
-            if first:
-                raise RejectedRequest(
-                    400, "bad_json", f"body is not JSON: line {number}: {problem}"
-                ) from None
-            item = _BadLine(number, line[:1000], problem)
-        first = False
-        yield item
-
-
 def split_items(items: Iterable[object], first_index: int = 0) -> tuple[list[Event], list[ParkedEvent]]:
     """Normalised events with a ``log_id``, and the items that are not Auth0 events (parked)."""
     events: list[Event] = []
     parked: list[ParkedEvent] = []
     for index, item in enumerate(items, start=first_index):
-        if isinstance(item, _BadLine):
-            raw = {"line": item.number, "text": item.text}
-            parked.append(park(RECEIVER, raw, "bad_item", f"line {item.number}: not JSON ({item.problem})"))
+        if isinstance(item, BadItem):
+            raw = {"log_id": item.log_id, "where": item.where, "text": item.text}
+            parked.append(park(RECEIVER, raw, "bad_item", f"{item.where}: {item.problem}"))
+            continue
+        if is_cloudevent(item):
+            detail = f"item {index}: {describe_cloudevent(item)}, {CLOUDEVENT}"
+            parked.append(park(RECEIVER, item, "bad_item", detail))
             continue
         try:
             event = normalize_event(item)
@@ -212,6 +117,26 @@ def split_items(items: Iterable[object], first_index: int = 0) -> tuple[list[Eve
             continue
         events.append(event)
     return events, parked
+
+
+def not_log_items(parked: list[ParkedEvent], cloudevent_headers: bool = False) -> RejectedRequest:
+    """The 422 for a body none of whose items is an Auth0 log item (``parked``: all of them), naming
+    what was received; an Auth0 Event Streams delivery (CloudEvents) is named as such."""
+    cloudevents = [event for event in parked if CLOUDEVENT in event.detail]
+    if cloudevents or cloudevent_headers:
+        what = f"{len(cloudevents)} of {len(parked)} items are CloudEvents" if cloudevents else "ce-* headers"
+        first = f" ({cloudevents[0].detail})" if cloudevents else ""
+        reason = (
+            f"this is an Auth0 Event Streams delivery ({what}{first}), not Auth0 Log Stream log items; "
+            "configure receivers.event_stream for Event Streams (docs/configuration.md). Nothing was stored"
+        )
+        return RejectedRequest(422, "event_streams_delivery", reason)
+    more = f" (and {len(parked) - 1} more)" if len(parked) > 1 else ""
+    reason = (
+        f"none of the {len(parked)} items is an Auth0 log item (an object with a string `type` and "
+        f'`log_id`, or {{"log_id", "data"}}): {parked[0].detail[:300]}{more}. Nothing was stored'
+    )
+    return RejectedRequest(422, "not_log_items", reason)
 
 
 def highest_cursor(log_ids: Iterable[str], highest: str | None, now: float) -> str | None:
@@ -367,7 +292,7 @@ class LogStreamReceiver:
             body = await self._read_body(request)
             if self._closing:
                 raise RejectedRequest(503, "shutting_down", "shutting down; retry later", self._retry_after())
-            ingested = await self._submit(body)
+            ingested = await self._submit(body, "ce-specversion" in request.headers)
         finally:
             await self._budget.release(reserved)
         self._services.succeeded()
@@ -425,18 +350,18 @@ class LogStreamReceiver:
                     raise too_large
             if members is not None:
                 members.finish()
-        except _TooLarge:
+        except TooLarge:
             raise too_large from None
         except zlib.error as error:
             raise RejectedRequest(400, "bad_gzip", f"body is not valid gzip: {error}") from None
         return bytes(body)
 
-    async def _submit(self, body: bytes) -> Ingested:
+    async def _submit(self, body: bytes, cloudevent_headers: bool = False) -> Ingested:
         """Parse, convert and store ``body`` in a worker thread, one body at a time."""
         loop = asyncio.get_running_loop()
         async with self._submit_lock:
             try:
-                ingested = await asyncio.to_thread(self._ingest, body, loop)
+                ingested = await asyncio.to_thread(self._ingest, body, loop, cloudevent_headers)
             except _Refused as refused:
                 instruments = self._services.instruments
                 instruments.receiver_refused_log_records.add(refused.records, self._attributes)
@@ -457,19 +382,28 @@ class LogStreamReceiver:
         self._incidents.resolve("storage", "log_stream: the queue file can be written again")
         return ingested
 
-    def _ingest(self, body: bytes, loop: asyncio.AbstractEventLoop) -> Ingested:
+    def _ingest(
+        self, body: bytes, loop: asyncio.AbstractEventLoop, cloudevent_headers: bool = False
+    ) -> Ingested:
         """(Worker thread.) Store every chunk of ``body`` with the stream's position; raises
         :class:`_Refused` when a chunk cannot be stored (earlier chunks stay and are duplicates on
-        redelivery)."""
+        redelivery), and :class:`RejectedRequest` (nothing stored) when no item is an Auth0 log item."""
         items = iter_items(body)
         del body
         highest = self._progress.highest_log_id
         total = Ingested()
         first_index = 0
+        held: list[ParkedEvent] = []  # items to park, until the body shows a first log item
+        log_items = False
         while chunk := list(itertools.islice(items, CHUNK_ITEMS)):
             events, parked = split_items(chunk, first_index)
             first_index += len(chunk)
             del chunk
+            if not events and not log_items:
+                held += parked
+                continue
+            log_items = True
+            parked, held = held + parked, []
             highest = highest_cursor((str(event["log_id"]) for event in events), highest, time.time())
             checkpoint = (CHECKPOINT, highest) if highest is not None else None
             try:
@@ -483,6 +417,8 @@ class LogStreamReceiver:
                 total.duplicates + result.duplicates,
                 total.rejected + result.parked,
             )
+        if held:
+            raise not_log_items(held, cloudevent_headers)
         return total
 
     def _record_progress(self, delivered: bool, newest: float, highest: str | None) -> None:
