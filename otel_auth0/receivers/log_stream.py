@@ -8,10 +8,11 @@ committed with the stream's position), so memory stays bounded whatever the conc
 What Auth0 sees: 200 once every item is durably in the persistent queue, items that are not Auth0
 events or cannot be converted included: those are parked in the queue's ``dead_letters`` table with
 their reason (``{"rejected": n}`` in the answer), because redelivering them would never help and
-would hold back the rest of the batch. A body that is not JSON at all, or fails authentication,
-gets 4xx (Auth0 keeps retrying it; nothing of it is stored). 503 with ``Retry-After`` (queue full,
-storage failing, shutting down, too busy) loses nothing: Auth0 retries, and chunks stored before the
-503 are recognised as duplicates then.
+would hold back the rest of the batch. A body that is not JSON at all, has no Auth0 log item at all
+(422, naming what came: an Event Streams delivery is recognised), or fails authentication, gets 4xx
+(Auth0 keeps retrying it; nothing of it is stored). Body parsing: :mod:`.webhook_body`. 503 with
+``Retry-After`` (queue full, storage failing, shutting down, too busy) loses nothing: Auth0 retries,
+and chunks stored before the 503 are recognised as duplicates then.
 """
 
 from __future__ import annotations
