@@ -18,7 +18,8 @@ Every listener of ours (the Log Stream receiver, the telemetry server, any futur
   cap needs beside ``RESERVED_FILES``, and refuses (a ValueError naming the key) when the hard limit is
   too low.
 - **Logs**: each kind of incident (cap reached, out of files, slow or oversized headers, garbage) is one
-  line per minute with a count (:class:`otel_auth0.incidents.Incidents`), never a line per connection.
+  line per minute with a count (:class:`otel_auth0.incidents.Incidents`), never a line per connection;
+  every incident is counted (``otel_auth0.listener.incidents``, through the server's ``count``).
 """
 
 from __future__ import annotations
@@ -125,15 +126,23 @@ class _HeaderLimit(Exception):
     """The request's headers exceed a limit (raised inside a parser callback)."""
 
 
-class _ListenerState:
-    """What the connections of one listener share: limits, incident log, the acceptor."""
+# Counts ``(reason, n)`` of what a listener did to protect itself (otel_auth0.listener.incidents).
+IncidentCounter = Callable[[str, int], None]
 
-    def __init__(self, limits: ListenerLimits) -> None:
+
+class _ListenerState:
+    """What the connections of one listener share: limits, incident log and counter, the acceptor."""
+
+    def __init__(self, limits: ListenerLimits, count: IncidentCounter | None) -> None:
         self.limits = limits
         self.incidents = Incidents(log)
         self.acceptor: _Acceptor | None = None
+        self._count = count
 
-    def incident(self, kind: str, message: str, *args: object) -> None:
+    def incident(self, kind: str, message: str, *args: object, times: int = 1) -> None:
+        """Count ``times`` incidents of ``kind``; log one line per kind and minute."""
+        if self._count is not None:
+            self._count(kind, times)
         self.incidents.report(kind, logging.WARNING, f"{self.limits.name}: {message}", *args)
 
 
@@ -348,12 +357,14 @@ class _Acceptor:
             )
             return
         idle.sort(key=lambda protocol: protocol._idle_since)
-        for protocol in idle[: max(1, min(ACCEPT_BATCH, limits.max_connections // 4))]:
+        evicted = idle[: max(1, min(ACCEPT_BATCH, limits.max_connections // 4))]
+        for protocol in evicted:
             protocol.transport.abort()
         self._state.incident(
             "connections_evicted",
             "%d connections open (max_connections); closing the longest-idle ones",
             limits.max_connections,
+            times=len(evicted),
         )
 
     def _cannot_accept(self, error: OSError) -> None:
@@ -372,9 +383,11 @@ class _Acceptor:
 class LimitedServer(EmbeddedServer):
     """uvicorn serving pre-bound sockets through :class:`_Acceptor` and :class:`BoundedProtocol`."""
 
-    def __init__(self, config: uvicorn.Config, limits: ListenerLimits) -> None:
+    def __init__(
+        self, config: uvicorn.Config, limits: ListenerLimits, count: IncidentCounter | None = None
+    ) -> None:
         super().__init__(config)
-        self._state = _ListenerState(limits)
+        self._state = _ListenerState(limits, count)
         config.http = _protocol_class(self._state)
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:

@@ -245,7 +245,7 @@ class Collector:
         """Run until ``stop`` is set; returns True when the queue was fully flushed on the way out."""
         self.pipeline.start()
         if self.telemetry_server is not None:
-            await self.telemetry_server.start()
+            await self.telemetry_server.start(self.pipeline.instruments)
         instruments = self.pipeline.instruments
         tasks = [
             asyncio.create_task(

@@ -21,6 +21,7 @@ from starlette.routing import Route
 
 from otel_auth0.health import HealthModel
 from otel_auth0.http_listen import LimitedServer, ListenerLimits, bind, bound_address, reserve_open_files
+from otel_auth0.instruments import Instruments
 
 log = logging.getLogger(__name__)
 
@@ -72,12 +73,13 @@ class TelemetryServer:
             ]
         )
 
-    async def start(self) -> None:
-        """Start serving in the running loop."""
+    async def start(self, instruments: Instruments | None = None) -> None:
+        """Start serving in the running loop (counting its incidents in ``instruments``)."""
         config = uvicorn.Config(
             self.app(), log_level="warning", access_log=False, lifespan="off", server_header=False
         )
-        self._server = LimitedServer(config, self._limits)
+        count = instruments.listener_counter("telemetry") if instruments is not None else None
+        self._server = LimitedServer(config, self._limits, count)
         self._serving = asyncio.create_task(self._server.serve(sockets=[self._socket]))
         log.info("health and metrics on http://%s (/healthz, /readyz, /metrics)", self.address)
 

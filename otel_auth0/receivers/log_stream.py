@@ -225,7 +225,9 @@ class LogStreamReceiver:
             timeout_graceful_shutdown=5,
             server_header=False,
         )
-        self._server = LimitedServer(config, self._limits)
+        self._server = LimitedServer(
+            config, self._limits, self._services.instruments.listener_counter(RECEIVER)
+        )
         self._serving = asyncio.create_task(self._server.serve(sockets=[self._socket]))
         log.info("log_stream listening on %s", self.url)
         stopping = asyncio.create_task(stop.wait())
