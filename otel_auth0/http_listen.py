@@ -128,6 +128,16 @@ class _HeaderLimit(Exception):
 
 # Counts ``(reason, n)`` of what a listener did to protect itself (otel_auth0.listener.incidents).
 IncidentCounter = Callable[[str, int], None]
+# Its reasons (docs/telemetry.md); each series exists from start-up, at 0.
+INCIDENTS = (
+    "connections_evicted",
+    "connections_busy",
+    "header_timeout",
+    "header_too_large",
+    "bad_request",
+    "out_of_files",
+    "accept_failed",
+)
 
 
 class _ListenerState:
@@ -138,6 +148,9 @@ class _ListenerState:
         self.incidents = Incidents(log)
         self.acceptor: _Acceptor | None = None
         self._count = count
+        if count is not None:
+            for kind in INCIDENTS:
+                count(kind, 0)
 
     def incident(self, kind: str, message: str, *args: object, times: int = 1) -> None:
         """Count ``times`` incidents of ``kind``; log one line per kind and minute."""
