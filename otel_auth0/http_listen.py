@@ -168,6 +168,7 @@ class BoundedProtocol(HttpToolsProtocol):
     _in_headers = False
     _header_bytes = 0  # request line and fields the parser reported
     _header_raw = 0  # bytes received while the headers were incomplete
+    _began = False  # a request began in the data being parsed
     _header_fields = 0
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -184,6 +185,7 @@ class BoundedProtocol(HttpToolsProtocol):
 
     def data_received(self, data: bytes) -> None:
         self._unset_keepalive_if_required()
+        self._began = False
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade:
@@ -195,15 +197,16 @@ class BoundedProtocol(HttpToolsProtocol):
             else:
                 self._refuse(400, "bad_request", "invalid HTTP request")
             return
-        if self._in_headers:
-            # What the parser holds before the fields complete (an endless header line).
+        if self._in_headers and not self._began:
+            # What the parser holds before the fields complete (an endless header line). Data in which
+            # the request began may end a previous one: the fields it completed are counted exactly.
             self._header_raw += len(data)
             if self._header_raw > self.state.limits.max_header_bytes:
                 self._refuse(431, "header_too_large", self._too_large())
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
-        self._in_headers = True
+        self._in_headers = self._began = True
         self._header_bytes = self._header_raw = self._header_fields = 0
 
     def on_url(self, url: bytes) -> None:
