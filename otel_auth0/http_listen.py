@@ -20,6 +20,11 @@ Every listener of ours (the Log Stream receiver, the telemetry server, any futur
 - **Logs**: each kind of incident (cap reached, out of files, slow or oversized headers, garbage) is one
   line per minute with a count (:class:`otel_auth0.incidents.Incidents`), never a line per connection;
   every incident is counted (``otel_auth0.listener.incidents``, through the server's ``count``).
+
+A new listener (e.g. an Event Streams webhook) does what the Log Stream receiver does: at construction
+``limits = ListenerLimits(name, key, ...)``, ``reserve_open_files(limits)`` and ``sock = bind(listen,
+key + ".listen")``; to serve, ``LimitedServer(uvicorn.Config(app, lifespan="off", ...), limits,
+instruments.listener_counter(name)).serve(sockets=[sock])``.
 """
 
 from __future__ import annotations
