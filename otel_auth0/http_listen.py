@@ -180,6 +180,8 @@ class BoundedProtocol(HttpToolsProtocol):
         super().connection_made(transport)
         self._idle_since = self.loop.time()
         self._arm_header_timer()
+        if self.state.acceptor is not None:
+            self.state.acceptor.connected()
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self._header_timer is not None:
@@ -313,6 +315,11 @@ class _Acceptor:
 
     async def wait_closed(self) -> None:
         """Nothing to wait for (asyncio.Server's interface)."""
+
+    def connected(self) -> None:
+        """An accepted connection is set up: at the cap it is another candidate for eviction."""
+        if self._open >= self._state.limits.max_connections:
+            self._resume()
 
     def released(self) -> None:
         """A connection closed: its slot is free."""
