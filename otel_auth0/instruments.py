@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from opentelemetry.metrics import Meter
 
@@ -97,6 +97,11 @@ class Instruments:
             "otel_auth0.receiver.errors",
             unit="{error}",
             description="Receiver failures by receiver and error.type",
+        )
+        self.listener_incidents = meter.create_counter(
+            "otel_auth0.listener.incidents",
+            unit="{incident}",
+            description="What a listener did to protect itself, by otel_auth0.listener and otel_auth0.reason",
         )
         self.receiver_restarts = meter.create_counter(
             "otel_auth0.receiver.restarts",
@@ -199,6 +204,14 @@ class Instruments:
             unit="{record}",
             description="Events a receiver could not put into the queue because it was full",
         )
+
+    def listener_counter(self, listener: str) -> Callable[[str, int], None]:
+        """Counts ``(reason, n)`` into ``otel_auth0.listener.incidents`` for ``listener``."""
+
+        def count(reason: str, times: int) -> None:
+            self.listener_incidents.add(times, {"otel_auth0.listener": listener, "otel_auth0.reason": reason})
+
+        return count
 
     def start_at_zero(
         self,

@@ -216,7 +216,8 @@ class Collector:
         if config.telemetry.listen is not None:
             reader, prometheus_registry = prometheus_reader()
             readers.append(reader)
-            self.telemetry_server = TelemetryServer(config.telemetry.listen, self.health, prometheus_registry)
+            limits = (prometheus_registry, config.telemetry.max_connections, config.telemetry.header_timeout)
+            self.telemetry_server = TelemetryServer(config.telemetry.listen, self.health, *limits)
         self.pipeline = Pipeline.create(config, readers)
         built = build_receivers(
             config.receivers, config.auth0, self.pipeline.intake, self.pipeline.instruments, registry
@@ -254,7 +255,7 @@ class Collector:
         """Run until ``stop`` is set; returns True when the queue was fully flushed on the way out."""
         self.pipeline.start()
         if self.telemetry_server is not None:
-            await self.telemetry_server.start()
+            await self.telemetry_server.start(self.pipeline.instruments)
         tasks = [
             asyncio.create_task(self._run_receiver(receiver, stop), name=receiver.name)
             for receiver in self.receivers

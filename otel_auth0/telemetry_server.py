@@ -21,7 +21,8 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from otel_auth0.health import HealthModel
-from otel_auth0.http_listen import EmbeddedServer, bind, bound_address
+from otel_auth0.http_listen import LimitedServer, ListenerLimits, bind, bound_address, reserve_open_files
+from otel_auth0.instruments import Instruments
 from otel_auth0.status_page import SAMPLE_INTERVAL, StatusPage
 
 log = logging.getLogger(__name__)
@@ -47,12 +48,21 @@ def prometheus_reader() -> tuple[PrometheusMetricReader, CollectorRegistry]:
 class TelemetryServer:
     """Binds at construction (a busy port is an error before anything starts); serves until closed."""
 
-    def __init__(self, listen: str, health: HealthModel, registry: CollectorRegistry) -> None:
+    def __init__(
+        self,
+        listen: str,
+        health: HealthModel,
+        registry: CollectorRegistry,
+        max_connections: int = 64,
+        header_timeout: float = 10.0,
+    ) -> None:
         self._health = health
         self._registry = registry
+        self._limits = ListenerLimits("telemetry", "telemetry", max_connections, header_timeout)
+        reserve_open_files(self._limits)
         self._socket = bind(listen, "telemetry.listen")
         self.address = bound_address(self._socket)
-        self._server: EmbeddedServer | None = None
+        self._server: LimitedServer | None = None
         self._serving: asyncio.Task[None] | None = None
         self.status: StatusPage | None = None
         self._sampling: asyncio.Task[None] | None = None
@@ -70,12 +80,13 @@ class TelemetryServer:
             ]
         )
 
-    async def start(self) -> None:
-        """Start serving in the running loop."""
+    async def start(self, instruments: Instruments | None = None) -> None:
+        """Start serving in the running loop (counting its incidents in ``instruments``)."""
         config = uvicorn.Config(
             self.app(), log_level="warning", access_log=False, lifespan="off", server_header=False
         )
-        self._server = EmbeddedServer(config)
+        count = instruments.listener_counter("telemetry") if instruments is not None else None
+        self._server = LimitedServer(config, self._limits, count)
         self._serving = asyncio.create_task(self._server.serve(sockets=[self._socket]))
         if self.status is not None:
             self._sampling = asyncio.create_task(self._sample(self.status))

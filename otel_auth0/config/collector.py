@@ -149,6 +149,8 @@ class TelemetryConfig(_Section):
     max_attribute_length: int = Field(default=4096, ge=64)
     cardinality_limit: int = Field(default=200, ge=1)
     listen: Annotated[str | None, AfterValidator(_listen_address)] = "127.0.0.1:9464"
+    max_connections: int = Field(default=64, ge=8)
+    header_timeout: Duration = 10.0
     health: HealthConfig = Field(default_factory=HealthConfig)
 
 

@@ -159,8 +159,12 @@ class EventStreamReceiver(LogStreamReceiver):
         _MEDIA_TYPE.set(request.headers.get("content-type", "").split(";", 1)[0].strip().lower())
         return await super()._handle(request)
 
-    def _ingest(self, body: bytes, loop: asyncio.AbstractEventLoop) -> Ingested:
-        """(Worker thread.) Validate every CloudEvent of ``body``, then store them in one transaction."""
+    def _ingest(
+        self, body: bytes, loop: asyncio.AbstractEventLoop, cloudevent_headers: bool = False
+    ) -> Ingested:
+        """(Worker thread.) Validate every CloudEvent of ``body`` (structured mode: the ``ce-*`` headers
+        of binary mode, ``cloudevent_headers``, do not make a body one), then store them in one
+        transaction."""
         try:
             events = parse_cloudevents(body, _MEDIA_TYPE.get())
         except RejectedRequest as rejected:

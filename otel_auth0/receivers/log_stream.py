@@ -8,10 +8,11 @@ committed with the stream's position), so memory stays bounded whatever the conc
 What Auth0 sees: 200 once every item is durably in the persistent queue, items that are not Auth0
 events or cannot be converted included: those are parked in the queue's ``dead_letters`` table with
 their reason (``{"rejected": n}`` in the answer), because redelivering them would never help and
-would hold back the rest of the batch. A body that is not JSON at all, or fails authentication,
-gets 4xx (Auth0 keeps retrying it; nothing of it is stored). 503 with ``Retry-After`` (queue full,
-storage failing, shutting down, too busy) loses nothing: Auth0 retries, and chunks stored before the
-503 are recognised as duplicates then.
+would hold back the rest of the batch. A body that is not JSON at all, has no Auth0 log item at all
+(422, naming what came: an Event Streams delivery is recognised), or fails authentication, gets 4xx
+(Auth0 keeps retrying it; nothing of it is stored). Body parsing: :mod:`.webhook_body`. 503 with
+``Retry-After`` (queue full, storage failing, shutting down, too busy) loses nothing: Auth0 retries,
+and chunks stored before the 503 are recognised as duplicates then.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import logging
 import math
 import time
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import uvicorn
@@ -32,22 +33,27 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from otel_auth0.convert.events import Event, EventFormatError, loads, normalize_event, parse_time_ns
-from otel_auth0.http_listen import EmbeddedServer, bind, bound_address
+from otel_auth0.convert.events import Event, EventFormatError, normalize_event, parse_time_ns
+from otel_auth0.http_listen import LimitedServer, ListenerLimits, bind, bound_address, reserve_open_files
 from otel_auth0.incidents import Incidents
 from otel_auth0.pipeline.intake import park
 from otel_auth0.pipeline.queue import ParkedEvent, QueueFull, StorageError
 from otel_auth0.receivers.base import ReceiverFactory, Services
-from otel_auth0.receivers.listener import ByteBudget, bounded_protocol, raise_open_files_limit
+from otel_auth0.receivers.cloudevents import describe_cloudevent, is_cloudevent
+from otel_auth0.receivers.listener import ByteBudget
 from otel_auth0.receivers.log_ids import is_cursor_log_id
 from otel_auth0.receivers.log_stream_config import LogStreamConfig
 from otel_auth0.receivers.stream_progress import StreamProgress, log_id_order
+from otel_auth0.receivers.webhook_body import BadItem, GzipMembers, RejectedRequest, TooLarge, iter_items
+
+__all__ = ["RejectedRequest", "iter_items"]
 
 log = logging.getLogger(__name__)
 
 CHECKPOINT = "log_stream.highest_log_id"
 RECEIVER = "log_stream"
 CHUNK_ITEMS = 2000
+CLOUDEVENT = "not a Log Stream item"
 JSON_CONTENT_TYPES = frozenset(
     {
         "application/json",
@@ -59,26 +65,6 @@ JSON_CONTENT_TYPES = frozenset(
         "application/x-jsonlines",
     }
 )
-
-
-class RejectedRequest(Exception):
-    """A request answered with a 4xx/5xx status and a JSON reason."""
-
-    def __init__(self, status: int, error: str, reason: str, headers: dict[str, str] | None = None) -> None:
-        super().__init__(reason)
-        self.status = status
-        self.error = error
-        self.reason = reason
-        self.headers = headers or {}
-
-
-@dataclass(frozen=True, slots=True)
-class _BadLine:
-    """A JSON-lines line that is not JSON (parked; the other lines go on)."""
-
-    number: int
-    text: str
-    problem: str
 
 
 class _Refused(Exception):
@@ -109,58 +95,18 @@ def token_matches(header: str | None, token: str) -> bool:
     return verbatim or (bearer and scheme.lower() == b"bearer")
 
 
-def iter_items(body: bytes) -> Iterator[object]:
-    """The items of a JSONARRAY / JSONLINES / JSONOBJECT body. A body that is not JSON at all raises
-    :class:`RejectedRequest` before the first item; a later JSON-lines line that is not JSON comes
-    as a ``_BadLine`` item (to be parked)."""
-    try:
-        text = body.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise RejectedRequest(400, "bad_encoding", f"body is not UTF-8: {error}") from None
-    if not text.strip():
-        raise RejectedRequest(400, "empty_body", "empty body; expected a JSON array, JSON lines or an object")
-    try:
-        document = loads(text)
-    except RecursionError:
-        raise RejectedRequest(400, "bad_json", "JSON nested too deeply") from None
-    except ValueError:
-        return _iter_lines(text)
-    if isinstance(document, list):
-        return iter(document)
-    if isinstance(document, dict) and isinstance(document.get("logs"), list):
-        return iter(document["logs"])
-    return iter([document])
-
-
-def _iter_lines(text: str) -> Iterator[object]:
-    start, number, first = 0, 0, True
-    while start < len(text):
-        end = text.find("\n", start)
-        end = len(text) if end == -1 else end
-        line, start, number = text[start:end], end + 1, number + 1
-        if not line.strip():
-            continue
-        try:
-            item: object = loads(line)
-        except (ValueError, RecursionError) as error:
-            problem = getattr(error, "msg", None) or type(error).__name__
-            if first:
-                raise RejectedRequest(
-                    400, "bad_json", f"body is not JSON: line {number}: {problem}"
-                ) from None
-            item = _BadLine(number, line[:1000], problem)
-        first = False
-        yield item
-
-
 def split_items(items: Iterable[object], first_index: int = 0) -> tuple[list[Event], list[ParkedEvent]]:
     """Normalised events with a ``log_id``, and the items that are not Auth0 events (parked)."""
     events: list[Event] = []
     parked: list[ParkedEvent] = []
     for index, item in enumerate(items, start=first_index):
-        if isinstance(item, _BadLine):
-            raw = {"line": item.number, "text": item.text}
-            parked.append(park(RECEIVER, raw, "bad_item", f"line {item.number}: not JSON ({item.problem})"))
+        if isinstance(item, BadItem):
+            raw = {"log_id": item.log_id, "where": item.where, "text": item.text}
+            parked.append(park(RECEIVER, raw, "bad_item", f"{item.where}: {item.problem}"))
+            continue
+        if is_cloudevent(item):
+            detail = f"item {index}: {describe_cloudevent(item)}, {CLOUDEVENT}"
+            parked.append(park(RECEIVER, item, "bad_item", detail))
             continue
         try:
             event = normalize_event(item)
@@ -172,6 +118,26 @@ def split_items(items: Iterable[object], first_index: int = 0) -> tuple[list[Eve
             continue
         events.append(event)
     return events, parked
+
+
+def not_log_items(parked: list[ParkedEvent], cloudevent_headers: bool = False) -> RejectedRequest:
+    """The 422 for a body none of whose items is an Auth0 log item (``parked``: all of them), naming
+    what was received; an Auth0 Event Streams delivery (CloudEvents) is named as such."""
+    cloudevents = [event for event in parked if CLOUDEVENT in event.detail]
+    if cloudevents or cloudevent_headers:
+        what = f"{len(cloudevents)} of {len(parked)} items are CloudEvents" if cloudevents else "ce-* headers"
+        first = f" ({cloudevents[0].detail})" if cloudevents else ""
+        reason = (
+            f"this is an Auth0 Event Streams delivery ({what}{first}), not Auth0 Log Stream log items; "
+            "configure receivers.event_stream for Event Streams (docs/configuration.md). Nothing was stored"
+        )
+        return RejectedRequest(422, "event_streams_delivery", reason)
+    more = f" (and {len(parked) - 1} more)" if len(parked) > 1 else ""
+    reason = (
+        f"none of the {len(parked)} items is an Auth0 log item (an object with a string `type` and "
+        f'`log_id`, or {{"log_id", "data"}}): {parked[0].detail[:300]}{more}. Nothing was stored'
+    )
+    return RejectedRequest(422, "not_log_items", reason)
 
 
 def highest_cursor(log_ids: Iterable[str], highest: str | None, now: float) -> str | None:
@@ -206,11 +172,19 @@ class LogStreamReceiver:
         self._submit_lock = asyncio.Lock()
         self._budget = ByteBudget(config.max_in_flight_bytes)
         self._incidents = Incidents(log)
-        self._server: EmbeddedServer | None = None
+        self._server: LimitedServer | None = None
         self._serving: asyncio.Task[None] | None = None
         self._attributes = services.source
         self._restore_position()
-        self._max_connections = raise_open_files_limit(config.max_connections)
+        self._limits = ListenerLimits(
+            self.name,
+            f"receivers.{self.name}",
+            config.max_connections,
+            config.header_timeout,
+            config.max_header_bytes,
+            config.max_headers,
+        )
+        reserve_open_files(self._limits)
         self._socket = bind(config.listen, f"receivers.{self.name}.listen")
         self.address = bound_address(self._socket)
         if not config.token:
@@ -228,13 +202,19 @@ class LogStreamReceiver:
         return f"http://{self.address}{self._config.path}"
 
     def app(self) -> Starlette:
-        """The ASGI application (webhook path and ``GET /healthz``)."""
-        return Starlette(
+        """The ASGI application (webhook path and ``GET /healthz``). The webhook path is served with and
+        without a trailing slash, and nothing is ever redirected: a redirect would name the address
+        this process sees (behind a TLS proxy, a plain-http internal URL)."""
+        path = self._config.path.rstrip("/") or "/"
+        paths = dict.fromkeys([path, path.rstrip("/") + "/"])
+        app = Starlette(
             routes=[
-                Route(self._config.path, self._receive, methods=["POST"]),
+                *(Route(webhook, self._receive, methods=["POST"]) for webhook in paths),
                 Route("/healthz", self._health, methods=["GET"]),
             ]
         )
+        app.router.redirect_slashes = False
+        return app
 
     async def run(self, stop: asyncio.Event) -> None:
         """Serve until ``stop``; then answer 503 to new requests and return once none is in flight."""
@@ -243,14 +223,15 @@ class LogStreamReceiver:
             self._socket = bind(self._config.listen, f"receivers.{self.name}.listen")
         config = uvicorn.Config(
             self.app(),
-            http=bounded_protocol(self._max_connections, self._config.header_timeout),
             log_level="warning",
             access_log=False,
             lifespan="off",
             timeout_graceful_shutdown=5,
             server_header=False,
         )
-        self._server = EmbeddedServer(config)
+        self._server = LimitedServer(
+            config, self._limits, self._services.instruments.listener_counter(self.name)
+        )
         self._serving = asyncio.create_task(self._server.serve(sockets=[self._socket]))
         log.info("%s listening on %s", self.name, self.url)
         stopping = asyncio.create_task(stop.wait())
@@ -318,7 +299,7 @@ class LogStreamReceiver:
             body = await self._read_body(request)
             if self._closing:
                 raise RejectedRequest(503, "shutting_down", "shutting down; retry later", self._retry_after())
-            ingested = await self._submit(body)
+            ingested = await self._submit(body, "ce-specversion" in request.headers)
         finally:
             await self._budget.release(reserved)
         self._services.succeeded()
@@ -365,29 +346,29 @@ class LogStreamReceiver:
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
             raise too_large
-        decompressor = zlib.decompressobj(16 + zlib.MAX_WBITS) if encoding in ("gzip", "x-gzip") else None
+        members = GzipMembers() if encoding in ("gzip", "x-gzip") else None
         body = bytearray()
         try:
             async for chunk in request.stream():
-                if decompressor is not None:
-                    chunk = decompressor.decompress(chunk, limit + 1 - len(body))
-                    if decompressor.unconsumed_tail:
-                        raise too_large
+                if members is not None:
+                    chunk = members.decompress(chunk, limit + 1 - len(body))
                 body += chunk
                 if len(body) > limit:
                     raise too_large
-            if decompressor is not None and not decompressor.eof:
-                raise RejectedRequest(400, "bad_gzip", "gzip stream is truncated")
+            if members is not None:
+                members.finish()
+        except TooLarge:
+            raise too_large from None
         except zlib.error as error:
             raise RejectedRequest(400, "bad_gzip", f"body is not valid gzip: {error}") from None
         return bytes(body)
 
-    async def _submit(self, body: bytes) -> Ingested:
+    async def _submit(self, body: bytes, cloudevent_headers: bool = False) -> Ingested:
         """Parse, convert and store ``body`` in a worker thread, one body at a time."""
         loop = asyncio.get_running_loop()
         async with self._submit_lock:
             try:
-                ingested = await asyncio.to_thread(self._ingest, body, loop)
+                ingested = await asyncio.to_thread(self._ingest, body, loop, cloudevent_headers)
             except _Refused as refused:
                 instruments = self._services.instruments
                 instruments.receiver_refused_log_records.add(refused.records, self._attributes)
@@ -408,19 +389,28 @@ class LogStreamReceiver:
         self._incidents.resolve("storage", "log_stream: the queue file can be written again")
         return ingested
 
-    def _ingest(self, body: bytes, loop: asyncio.AbstractEventLoop) -> Ingested:
+    def _ingest(
+        self, body: bytes, loop: asyncio.AbstractEventLoop, cloudevent_headers: bool = False
+    ) -> Ingested:
         """(Worker thread.) Store every chunk of ``body`` with the stream's position; raises
         :class:`_Refused` when a chunk cannot be stored (earlier chunks stay and are duplicates on
-        redelivery)."""
+        redelivery), and :class:`RejectedRequest` (nothing stored) when no item is an Auth0 log item."""
         items = iter_items(body)
         del body
         highest = self._progress.highest_log_id
         total = Ingested()
         first_index = 0
+        held: list[ParkedEvent] = []  # items to park, until the body shows a first log item
+        log_items = False
         while chunk := list(itertools.islice(items, CHUNK_ITEMS)):
             events, parked = split_items(chunk, first_index)
             first_index += len(chunk)
             del chunk
+            if not events and not log_items:
+                held += parked
+                continue
+            log_items = True
+            parked, held = held + parked, []
             highest = highest_cursor((str(event["log_id"]) for event in events), highest, time.time())
             checkpoint = (CHECKPOINT, highest) if highest is not None else None
             try:
@@ -434,6 +424,8 @@ class LogStreamReceiver:
                 total.duplicates + result.duplicates,
                 total.rejected + result.parked,
             )
+        if held:
+            raise not_log_items(held, cloudevent_headers)
         return total
 
     def _record_progress(self, delivered: bool, newest: float, highest: str | None) -> None:

@@ -20,6 +20,8 @@ class LogStreamConfig(ReceiverSettings):
     body_timeout: Duration = 30.0
     max_connections: int = Field(default=512, ge=8)
     max_in_flight_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)
+    max_header_bytes: int = Field(default=32 * 1024, ge=1024)
+    max_headers: int = Field(default=100, ge=8)
 
     @field_validator("listen")
     @classmethod

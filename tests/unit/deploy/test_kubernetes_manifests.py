@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from otel_auth0.config import load_config
+from otel_auth0.http_listen import RESERVED_FILES
 from otel_auth0.receivers.log_stream_config import LogStreamConfig
 
 MANIFESTS = Path(__file__).resolve().parents[3] / "deploy" / "kubernetes"
@@ -114,3 +115,15 @@ def test_credentials_come_from_the_secret(manifests: dict[str, dict[str, Any]], 
     )
     volumes = manifests["StatefulSet"]["spec"]["template"]["spec"]["volumes"]
     assert {"name": "config", "configMap": {"name": manifests["ConfigMap"]["metadata"]["name"]}} in volumes
+
+
+def test_the_listeners_fit_a_1024_open_file_limit(
+    manifests: dict[str, dict[str, Any]], tmp_path: Path
+) -> None:
+    """Kubernetes cannot set RLIMIT_NOFILE per pod: the ConfigMap's caps fit even a runtime's 1024."""
+    config = _config(manifests, tmp_path)
+    log_stream = config.receivers.section(LogStreamConfig)
+    assert log_stream is not None
+    assert log_stream.max_connections + config.telemetry.max_connections + RESERVED_FILES <= 1024
+    comment = (MANIFESTS / "statefulset.yaml").read_text(encoding="utf-8")
+    assert "RLIMIT_NOFILE" in comment and "max_connections" in comment

@@ -11,6 +11,9 @@ from pathlib import Path
 import pytest
 
 from otel_auth0.cli import build_parser
+from otel_auth0.config.collector import TelemetryConfig
+from otel_auth0.http_listen import RESERVED_FILES
+from otel_auth0.receivers.log_stream_config import LogStreamConfig
 
 UNIT = Path(__file__).resolve().parents[3] / "deploy" / "systemd" / "otel-auth0@.service"
 
@@ -42,6 +45,12 @@ def test_state_survives_and_a_config_error_is_not_restarted() -> None:
     assert service["KillSignal"] == "SIGTERM" and int(service["TimeoutStopSec"]) > 10
     assert service["DynamicUser"] == "yes"
     assert unit["Install"]["WantedBy"] == "multi-user.target"
+
+
+def test_the_open_file_limit_fits_the_listeners_with_room_to_raise_them() -> None:
+    limit = int(_unit()["Service"]["LimitNOFILE"])
+    defaults = LogStreamConfig().max_connections + TelemetryConfig().max_connections + RESERVED_FILES
+    assert limit >= 4 * defaults
 
 
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze not installed")

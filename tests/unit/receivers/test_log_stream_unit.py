@@ -79,7 +79,6 @@ def test_all_three_formats_and_bare_events_parse() -> None:
         (b"", "empty body"),
         (b"\xff\xfe", "not UTF-8"),
         (b"[1, 2", "not JSON"),
-        (b"[" * 100_000 + b"]" * 100_000, "JSON"),
         (b"[" + b"9" * 5000 + b"]", "not JSON"),
         (b"not json\n" + json.dumps(item(1)).encode(), "line 1"),
     ],
