@@ -7,12 +7,15 @@ jitter), backs off exponentially with jitter on 5xx, network errors and 429s wit
 and never spins. A page entry that is not an Auth0 event is parked (``dead_letters``), any other
 failing step is retried from the saved cursor, and only sane log ids move the cursor (log_ids.py).
 
-Hybrid mode (``log_stream`` on too): the stream is the primary source and the poller makes no request
-while the stream delivers recent events. Once the stream has been silent, or its newest event older,
-for ``gap_fill_after``, the poller backfills from the later of its own cursor and the stream's highest
-log_id, following ``Link`` pages until caught up; dedupe by log_id makes the overlap harmless. While
-fills keep finding events the stream did not deliver it polls every ``interval``, otherwise (a quiet
-tenant) it only checks every ``gap_fill_after``.
+Hybrid mode (``log_stream`` on too): a Log Stream carries only what is logged after it was created, so
+the poller first reads the tenant's history from its own cursor (``start_from``), page after page
+whatever the stream does, until a page comes back empty (caught up with the tenant); that is recorded
+(``logs_api.history``) and survives restarts. From then on the stream is the primary source and the
+poller makes no request while the stream delivers recent events. Once the stream has been silent, or
+its newest event older, for ``gap_fill_after``, the poller backfills from the later of its own cursor
+and the stream's highest log_id, following ``Link`` pages until caught up; dedupe by log_id makes the
+overlap harmless. While fills keep finding events the stream did not deliver it polls every
+``interval``, otherwise (a quiet tenant) it only checks every ``gap_fill_after``.
 """
 
 from __future__ import annotations
@@ -42,6 +45,9 @@ from otel_auth0.scheduler import Schedule, error_type, sleep_or_stop
 log = logging.getLogger(__name__)
 
 CHECKPOINT = "logs_api.cursor"
+# Hybrid mode: set once the history before the stream was read (the poller caught up with the tenant).
+HISTORY_CHECKPOINT = "logs_api.history"
+HISTORY_DONE = "read"
 LOGS_PATH = "/api/v2/logs"
 QUEUE_FULL_WAIT = 5.0
 EDGE_PAGE = 100
@@ -90,6 +96,7 @@ class LogsApiReceiver:
         self._started = time.time()
         self._filled = False
         self._gap_filling = False
+        self._history_read = False
         self._incidents = Incidents(log)
         self.pages = 0
         self.rate_limited = 0
@@ -109,6 +116,8 @@ class LogsApiReceiver:
         self._stop = stop
         self._next_url = None
         self._started = time.time()
+        history = self._services.intake.get_checkpoint(HISTORY_CHECKPOINT)
+        self._history_read = history is not None and history.value == HISTORY_DONE
         await self._schedule.run(self._tick, stop)
 
     async def shutdown(self) -> None:
@@ -117,7 +126,7 @@ class LogsApiReceiver:
 
     async def _tick(self) -> float:
         """One request (or, in hybrid mode while the stream is healthy, the wait until it may lag)."""
-        if self._progress is not None and self._next_url is None:
+        if self._progress is not None and self._next_url is None and self._history_read:
             await self._cursor()
             healthy_for = self._config.gap_fill_after - self.stream_lag()
             if healthy_for > 0:
@@ -165,6 +174,9 @@ class LogsApiReceiver:
         following = self._same_origin(response.next_link())
         if not events and not parked:
             self._services.instruments.ingest_lag.set(0.0, self._services.source)
+            if self._progress is not None and not self._history_read:
+                await self._finish_history()
+                return None, jittered(self._config.interval)
             if self._progress is not None:
                 # Caught up: end this fill; the next one starts from the stream's position.
                 interval = self._config.interval
@@ -186,6 +198,13 @@ class LogsApiReceiver:
         if response.rate_limit.exhausted():
             wait = response.rate_limit.seconds_until_reset() or 1.0
         return following, wait
+
+    async def _finish_history(self) -> None:
+        """Hybrid mode: the history before the stream is read; from now on only gaps are filled."""
+        await asyncio.to_thread(self._services.intake.set_checkpoint, HISTORY_CHECKPOINT, HISTORY_DONE)
+        self._history_read = True
+        self._gap_filling = False
+        log.info("logs_api: caught up with the tenant's history; from now on filling the log stream's gaps")
 
     def _same_origin(self, url: str | None) -> str | None:
         """``url`` when it points at the configured tenant; a ``Link`` elsewhere is never followed."""
@@ -263,7 +282,13 @@ class LogsApiReceiver:
         stream_position = self._progress.highest_log_id if self._progress is not None else None
         if stream_position is not None and not is_cursor_log_id(stream_position):
             stream_position = None
-        if self._progress is not None and not self._gap_filling:
+        if self._progress is not None and not self._history_read:
+            # The history before the stream's first event: from our own cursor, never the stream's.
+            stream_position = None
+            if not self._gap_filling:
+                log.info("logs_api: reading the tenant's history from %s before gap-filling", cursor or "oldest")
+                self._gap_filling = True
+        elif self._progress is not None and not self._gap_filling:
             log.info("logs_api: log stream silent or behind for %.0fs; filling gaps", self.stream_lag())
             self._gap_filling = True
         if stream_position and log_id_order(stream_position) > log_id_order(cursor):

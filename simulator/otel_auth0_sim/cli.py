@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from otel_auth0_sim.log_stream_push import FORMATS, StreamTarget
+from otel_auth0_sim.log_stream_push import FORMATS, STARTS, StreamTarget
 from otel_auth0_sim.middleware import ControlAccess
 from otel_auth0_sim.scenarios import NAMES as SCENARIOS
 from otel_auth0_sim.server import SimulatorOptions, run
@@ -90,6 +90,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="suspend the stream after this long of continuous delivery failure",
     )
+    stream.add_argument(
+        "--log-stream-start",
+        choices=STARTS,
+        default="new",
+        help="new: push only events stored after start-up, as a real Log Stream carries only events "
+        "logged after its creation (default); oldest: push the stored history (the large profile's) too",
+    )
     controls = parser.add_argument_group("test controls (/_sim/ endpoints; off by default)")
     controls.add_argument(
         "--enable-controls",
@@ -114,6 +121,7 @@ def run_from_args(args: argparse.Namespace) -> int:
             args.log_stream_format,
             args.log_stream_batch_size,
             args.log_stream_pause_after,
+            args.log_stream_start,
         )
     return run(
         SimulatorOptions(

@@ -99,6 +99,9 @@ async def serve(options: SimulatorOptions) -> int:
     generator = TrafficGenerator(state.tenant_name, state.environment_name, state.hostname, options.seed)
     if options.profile == "large":
         backfill(state, generator)
+    if options.log_stream is not None and options.log_stream.start == "new" and state.events:
+        # Before serving: an event stored through the API from now on is "new" and pushed.
+        state.stream.cursor = state.events[-1]["log_id"]
     config = uvicorn.Config(
         create_app(state, generator, options.controls),
         log_level="warning",
