@@ -39,7 +39,7 @@ from otel_auth0.pipeline.intake import park
 from otel_auth0.pipeline.queue import ParkedEvent, QueueFull, StorageError
 from otel_auth0.receivers.base import ReceiverFactory, Services
 from otel_auth0.receivers.listener import ByteBudget, bounded_protocol, raise_open_files_limit
-from otel_auth0.receivers.log_ids import is_cursor_log_id
+from otel_auth0.receivers.log_ids import PREFIX_CHECKPOINT, TenantPrefix, is_cursor_log_id
 from otel_auth0.receivers.log_stream_config import LogStreamConfig
 from otel_auth0.receivers.stream_progress import StreamProgress, log_id_order
 
@@ -174,14 +174,20 @@ def split_items(items: Iterable[object], first_index: int = 0) -> tuple[list[Eve
     return events, parked
 
 
-def highest_cursor(log_ids: Iterable[str], highest: str | None, now: float) -> str | None:
-    """The highest of ``log_ids`` that may move a cursor (:func:`is_cursor_log_id`) if above ``highest``,
-    else ``highest``; ids are checked from the highest down, so usually only one is parsed."""
+def highest_cursor(
+    log_ids: Iterable[str], highest: str | None, now: float, prefix: str | None = None
+) -> str | None:
+    """The highest of ``log_ids`` that may move a cursor (:func:`is_cursor_log_id`, with the tenant's
+    ``prefix``) if above ``highest``, else ``highest``; ids are checked from the highest down, so usually
+    only one is parsed. A ``highest`` that is no cursor (any more: the tenant's prefix became known) is
+    dropped."""
+    if highest is not None and not is_cursor_log_id(highest, now, prefix):
+        highest = None
     floor = log_id_order(highest) if highest is not None else None
     for log_id in sorted(log_ids, key=log_id_order, reverse=True):
         if floor is not None and log_id_order(log_id) <= floor:
             break
-        if is_cursor_log_id(log_id, now):
+        if is_cursor_log_id(log_id, now, prefix):
             return log_id
     return highest
 
@@ -209,8 +215,17 @@ class LogStreamReceiver:
         self._server: EmbeddedServer | None = None
         self._serving: asyncio.Task[None] | None = None
         self._attributes = services.source
+        prefix = self._progress.prefix
+        if prefix.value is None:
+            stored = services.intake.get_checkpoint(PREFIX_CHECKPOINT)
+            known = TenantPrefix.parse(stored.value if stored is not None else None)
+            prefix.value, prefix.from_api = known.value, known.from_api
         saved = services.intake.get_checkpoint(CHECKPOINT)
-        if saved is not None and self._progress.highest_log_id is None and is_cursor_log_id(saved.value):
+        if (
+            saved is not None
+            and self._progress.highest_log_id is None
+            and is_cursor_log_id(saved.value, prefix=prefix.value)
+        ):
             self._progress.highest_log_id = saved.value
         self._max_connections = raise_open_files_limit(config.max_connections)
         self._socket = bind(config.listen, "receivers.log_stream.listen")
@@ -417,7 +432,12 @@ class LogStreamReceiver:
             events, parked = split_items(chunk, first_index)
             first_index += len(chunk)
             del chunk
-            highest = highest_cursor((str(event["log_id"]) for event in events), highest, time.time())
+            ids = [str(event["log_id"]) for event in events]
+            now = time.time()
+            prefix = self._progress.prefix
+            if prefix.learn(ids, from_api=False, now=now):  # stream-only mode: until the API says
+                self._services.intake.set_checkpoint(PREFIX_CHECKPOINT, prefix.stored())
+            highest = highest_cursor(ids, highest, now, prefix.value)
             checkpoint = (CHECKPOINT, highest) if highest is not None else None
             try:
                 result = self._services.intake.submit_events(events, self.name, checkpoint, parked)

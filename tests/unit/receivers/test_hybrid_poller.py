@@ -102,7 +102,8 @@ def test_history_before_the_stream_is_read_even_while_the_stream_is_healthy(tmp_
     """Issue 20.1: the stream delivered a fresh event (its highest log id is the newest), yet the poller
     reads every older event from start_from: oldest, then records that the history is read."""
     tenant = FakeTenant()
-    progress = StreamProgress(highest_log_id=log_id(7), last_received=time.time(), newest_event_at=time.time())
+    now = time.time()
+    progress = StreamProgress(highest_log_id=log_id(7), last_received=now, newest_event_at=now)
     receiver, pipeline = make_receiver(tmp_path, tenant, progress, history_read=False, gap_fill_after="1h")
 
     async def scenario() -> None:
