@@ -100,7 +100,10 @@ class Ingested:
 
 
 def token_matches(header: str | None, token: str) -> bool:
-    """Constant-time check of an ``Authorization`` value: the token verbatim, or ``Bearer <token>``."""
+    """Constant-time check of an ``Authorization`` value: the token verbatim, or ``Bearer <token>``; a
+    blank token matches nothing."""
+    if not token.strip():
+        return False
     presented = (header or "").encode("latin-1", "replace")
     expected = token.encode()
     scheme, _, credentials = presented.partition(b" ")
@@ -230,8 +233,8 @@ class LogStreamReceiver:
         self._max_connections = raise_open_files_limit(config.max_connections)
         self._socket = bind(config.listen, "receivers.log_stream.listen")
         self.address = bound_address(self._socket)
-        if not config.token:
-            log.warning("log_stream: no token configured; any client reaching %s can post logs", self.address)
+        if config.auth == "none":
+            log.warning("log_stream: auth: none; any client reaching %s can post logs", self.address)
 
     @property
     def url(self) -> str:
@@ -316,8 +319,8 @@ class LogStreamReceiver:
     async def _handle(self, request: Request) -> JSONResponse:
         if self._closing:
             raise RejectedRequest(503, "shutting_down", "shutting down; retry later", self._retry_after())
-        token = self._config.token
-        if token and not token_matches(request.headers.get("authorization"), token):
+        authorization = request.headers.get("authorization")
+        if self._config.auth != "none" and not token_matches(authorization, self._config.token or ""):
             raise RejectedRequest(401, "unauthorized", "missing or wrong Authorization token")
         media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
         if media_type not in JSON_CONTENT_TYPES and not media_type.endswith("+json"):

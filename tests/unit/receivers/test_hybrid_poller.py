@@ -32,7 +32,7 @@ def make_receiver(
             "state_dir": str(tmp_path / "state"),
             "receivers": {
                 "logs_api": {"interval": "50ms", "take": 3, "start_from": "oldest", **logs_api},
-                "log_stream": {"listen": "127.0.0.1:0"},
+                "log_stream": {"listen": "127.0.0.1:0", "token": "t"},
             },
             "exporters": {"file": {"path": str(tmp_path / "out.jsonl")}},
         }

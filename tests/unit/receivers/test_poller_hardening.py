@@ -75,7 +75,7 @@ def make_receiver(
         "logs_api": {"interval": "50ms", "take": 3, "start_from": "oldest", **logs_api}
     }
     if progress is not None:
-        receivers["log_stream"] = {"listen": "127.0.0.1:0"}
+        receivers["log_stream"] = {"listen": "127.0.0.1:0", "token": "t"}
     config = parse_config(
         {
             "auth0": {"domain": DOMAIN, "client_id": "id", "client_secret": "secret"},
