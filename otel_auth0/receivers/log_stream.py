@@ -441,6 +441,9 @@ class LogStreamReceiver:
             if prefix.learn(ids, from_api=False, now=now):  # stream-only mode: until the API says
                 self._services.intake.set_checkpoint(PREFIX_CHECKPOINT, prefix.stored())
             highest = highest_cursor(ids, highest, now, prefix.value)
+            if self._progress.first_log_id is None:  # where this run's stream starts (hybrid history)
+                firsts = [log_id for log_id in ids if is_cursor_log_id(log_id, now, prefix.value)]
+                self._progress.first_log_id = min(firsts, key=log_id_order) if firsts else None
             checkpoint = (CHECKPOINT, highest) if highest is not None else None
             try:
                 result = self._services.intake.submit_events(events, self.name, checkpoint, parked)

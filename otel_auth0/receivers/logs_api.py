@@ -11,8 +11,9 @@ the clock allows move the cursor (log_ids.py); a page none of whose ids may is t
 
 Hybrid mode (``log_stream`` on too): a Log Stream carries only what is logged after it was created, so
 the poller first reads the tenant's history from its own cursor (``start_from``), page after page
-whatever the stream does, until a page comes back empty (caught up with the tenant); that is recorded
-(``logs_api.history``) and survives restarts. From then on the stream is the primary source and the
+whatever the stream does, until it reaches the first event the stream delivered since start or a page
+comes back empty (caught up with the tenant); that is recorded (``logs_api.history``) and survives
+restarts. From then on the stream is the primary source and the
 poller makes no request while the stream delivers recent events. Once the stream has been silent, or
 its newest event older, for ``gap_fill_after``, the poller backfills from the later of its own cursor
 and the stream's highest log_id, following ``Link`` pages until caught up; dedupe by log_id makes the
@@ -30,7 +31,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from otel_auth0.auth0.management import Auth0Error, ManagementClient
+from otel_auth0.auth0.management import SETUP_ERROR_KINDS, Auth0Error, ManagementClient
 from otel_auth0.auth0.ratelimit import RateLimit
 from otel_auth0.backoff import Backoff, jittered
 from otel_auth0.convert.events import Event, EventFormatError, normalize_event
@@ -146,7 +147,10 @@ class LogsApiReceiver:
         return wait
 
     def _record_failure(self, error: Exception) -> None:
-        self._services.failed(error, error_type(error))
+        kind = error_type(error)
+        self._services.failed(error, kind)
+        # Refused credentials, a missing scope, a domain that does not resolve: /readyz says so now.
+        self._services.status.setup_problem = f"{kind}: {error}" if kind in SETUP_ERROR_KINDS else None
         if isinstance(error, Auth0Error) and error.status == 429:
             self.rate_limited += 1
 
@@ -160,12 +164,11 @@ class LogsApiReceiver:
         return max(silent, behind)
 
     def _failure_wait(self, error: Exception) -> float:
-        """The announced reset (plus jitter) when there is a plausible one; exponential backoff when it
-        is absent or wrong (past, or beyond ``MAX_ANNOUNCED_WAIT``); ``max_backoff`` when retrying
-        cannot help soon."""
+        """The announced reset (plus jitter) when there is a plausible one; otherwise exponential backoff
+        (1 s doubling, with jitter) capped at ``max_backoff``, for set-up failures (credentials, scope,
+        DNS) too: they are retried on that bounded schedule while ``/readyz`` names them."""
         if not isinstance(error, Auth0Error) or not error.retryable:
-            # A configuration problem (scope, client) will not fix itself quickly: try again slowly.
-            return self._config.max_backoff
+            return self._schedule.backoff.next_delay()
         announced = error.retry_after
         if announced is not None and 0 < announced <= MAX_ANNOUNCED_WAIT:
             return announced + random.uniform(0, RESET_JITTER)
@@ -198,6 +201,9 @@ class LogsApiReceiver:
             # Nothing here may move the cursor (a forged id, one from the future): as caught up, so
             # the same page is asked again only after a wait, never in a loop.
             return await self._caught_up(None)
+        if self._reached_stream(cursor):
+            await self._finish_history()  # the stream delivered everything from here on
+            return None, 0.0
         wait = 0.0
         if response.rate_limit.exhausted():
             wait = response.rate_limit.seconds_until_reset() or 1.0
@@ -223,6 +229,11 @@ class LogsApiReceiver:
             log.info("logs_api: the tenant's log ids start with %s", self._prefix.value)
             store = self._services.intake.set_checkpoint
             await asyncio.to_thread(store, PREFIX_CHECKPOINT, self._prefix.stored())
+
+    def _reached_stream(self, cursor: str) -> bool:
+        """Hybrid mode, reading the history: whether ``cursor`` reached the stream's first event."""
+        first = self._progress.first_log_id if self._progress is not None else None
+        return not self._history_read and first is not None and log_id_order(cursor) >= log_id_order(first)
 
     async def _finish_history(self) -> None:
         """Hybrid mode: the history before the stream is read; from now on only gaps are filled."""

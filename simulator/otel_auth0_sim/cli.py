@@ -12,7 +12,7 @@ from otel_auth0_sim.log_stream_push import FORMATS, STARTS, StreamTarget
 from otel_auth0_sim.middleware import ControlAccess
 from otel_auth0_sim.scenarios import NAMES as SCENARIOS
 from otel_auth0_sim.server import SimulatorOptions, run
-from otel_auth0_sim.state import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, PROFILES
+from otel_auth0_sim.state import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, M2M_SCOPES, PROFILES
 
 
 def _number(kind: Callable[[str], float], minimum: float, *, strict: bool = False) -> Callable[[str], Any]:
@@ -64,6 +64,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--client-id", default=DEFAULT_CLIENT_ID, help="M2M client id (default: %(default)s)")
     parser.add_argument(
         "--client-secret", default=DEFAULT_CLIENT_SECRET, help="M2M client secret (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--client-scopes",
+        default=" ".join(M2M_SCOPES),
+        metavar="SCOPES",
+        help="space-separated scopes granted to the M2M client's tokens; leave read:logs out to see "
+        "the collector name a missing scope (default: every read scope the collector and readiness use)",
     )
     parser.add_argument("--profile", choices=PROFILES, default="good", help="tenant configuration profile")
     parser.add_argument(
@@ -135,6 +142,7 @@ def run_from_args(args: argparse.Namespace) -> int:
             mgmt_rate_limit=args.mgmt_rate_limit,
             client_id=args.client_id,
             client_secret=args.client_secret,
+            client_scopes=tuple(args.client_scopes.split()),
             profile=args.profile,
             log_stream=stream,
             controls=ControlAccess(enabled=args.enable_controls, token=args.control_token),

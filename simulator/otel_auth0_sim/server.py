@@ -23,7 +23,7 @@ from otel_auth0_sim.history import backfill
 from otel_auth0_sim.log_stream_push import LogStreamPusher, StreamTarget
 from otel_auth0_sim.middleware import CONTROLS_OFF, ControlAccess
 from otel_auth0_sim.scenarios import run_scenario
-from otel_auth0_sim.state import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, M2MClient, TenantState
+from otel_auth0_sim.state import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, M2M_SCOPES, M2MClient, TenantState
 from otel_auth0_sim.traffic import TrafficGenerator, generate_forever
 
 
@@ -41,6 +41,7 @@ class SimulatorOptions:
     mgmt_rate_limit: int = 16
     client_id: str = DEFAULT_CLIENT_ID
     client_secret: str = DEFAULT_CLIENT_SECRET
+    client_scopes: tuple[str, ...] = M2M_SCOPES
     profile: str = "good"
     log_stream: StreamTarget | None = None
     controls: ControlAccess = CONTROLS_OFF
@@ -90,7 +91,7 @@ async def serve(options: SimulatorOptions) -> int:
     tls = ensure_certificates(options.state_dir / "tls") if options.tls else None
     state = TenantState(
         domain,
-        clients=[M2MClient(options.client_id, options.client_secret)],
+        clients=[M2MClient(options.client_id, options.client_secret, scopes=options.client_scopes)],
         mgmt_rate_limit=options.mgmt_rate_limit,
         seed=options.seed,
         profile=options.profile,

@@ -139,3 +139,16 @@ def test_after_the_history_a_healthy_stream_costs_no_requests_again(tmp_path: Pa
     asyncio.run(run_for(again, 0.4, progress))
     assert checkpoint_requests(tenant) == []
     pipeline.queue.close()
+
+
+def test_the_history_ends_at_the_streams_first_event_on_a_busy_tenant(tmp_path: Path) -> None:
+    """A busy tenant never answers an empty page; the history still ends once the cursor reaches the
+    first event the stream delivered (the stream has everything after it), and the poller goes idle."""
+    tenant = FakeTenant()
+    progress = StreamProgress(highest_log_id=log_id(7), first_log_id=log_id(4))
+    receiver, pipeline = make_receiver(tmp_path, tenant, progress, history_read=False, gap_fill_after="1h")
+    asyncio.run(run_until(receiver, lambda: pipeline.queue.get_checkpoint(HISTORY_CHECKPOINT) is not None))
+    asyncio.run(run_for(receiver, 0.3, progress))
+    assert checkpoint_requests(tenant) == ["90020260101000000" + "0" * 39, log_id(3)]
+    assert pipeline.intake.accepted_total == 6  # 1-6: the page that reached the stream's first event
+    pipeline.queue.close()
