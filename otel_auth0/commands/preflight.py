@@ -31,9 +31,12 @@ STATE_FILES = (QUEUE_FILE, f"{QUEUE_FILE}-wal", f"{QUEUE_FILE}-shm", "detections
 
 def preflight(config: Config) -> list[Problem]:
     """Everything ``run`` would refuse at start that validation of the file does not see."""
+    if not config.receivers:
+        # A file for the readiness gates alone: `run` is not what reads it, so nothing to write.
+        if config.readiness is not None:
+            return []
+        return [Problem("receivers", "no receiver is configured (`run` would refuse to start)")]
     problems: list[Problem] = []
-    if config.readiness is None and not config.receivers:
-        problems.append(Problem("receivers", "no receiver is configured (`run` would refuse to start)"))
     problems.extend(exporter_problems(config))
     problems.extend(path_problems(config))
     return problems

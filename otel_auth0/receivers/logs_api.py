@@ -101,6 +101,7 @@ class LogsApiReceiver:
         self._filled = False
         self._gap_filling = False
         self._history_read = False
+        self._prefix_asked = False
         self._incidents = Incidents(log)
         self.pages = 0
         self.rate_limited = 0
@@ -120,6 +121,7 @@ class LogsApiReceiver:
         self._stop = stop
         self._next_url = None
         self._started = time.time()
+        self._prefix_asked = False
         if not self._prefix.from_api:
             stored = self._services.intake.get_checkpoint(PREFIX_CHECKPOINT)
             known = TenantPrefix.parse(stored.value if stored is not None else None)
@@ -306,7 +308,8 @@ class LogsApiReceiver:
         checkpoint = self._services.intake.get_checkpoint(CHECKPOINT)
         if checkpoint is not None and checkpoint.value == START_OF_RETENTION:
             return checkpoint.value
-        if checkpoint is not None and not self._prefix.from_api:
+        if checkpoint is not None and not self._prefix.from_api and not self._prefix_asked:
+            self._prefix_asked = True  # once per run: a tenant without events has no prefix to learn
             await self._newest_log_id()  # learns the tenant's prefix before the cursor is trusted
         if checkpoint is not None and is_cursor_log_id(checkpoint.value, prefix=self._prefix.value):
             return checkpoint.value
