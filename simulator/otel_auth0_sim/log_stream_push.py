@@ -53,6 +53,13 @@ class StreamTarget:
         return 1 if self.format == "jsonobject" else self.batch_size
 
 
+def starting_cursor(state: TenantState, target: StreamTarget) -> str | None:
+    """Where the stream starts: after every event stored so far (``new``), or before all (``oldest``)."""
+    if target.start == "new" and state.events:
+        return str(state.events[-1]["log_id"])
+    return None
+
+
 def encode_batch(events: list[Event], fmt: str) -> bytes:
     """The request body for ``events`` in the given content format."""
     items = [{"log_id": e["log_id"], "data": e} for e in events]

@@ -20,7 +20,7 @@ from otel_auth0.local_tls import TlsFiles, ensure_certificates
 from otel_auth0_sim.app import create_app
 from otel_auth0_sim.auth_state import startup_info as probe_startup_info
 from otel_auth0_sim.history import backfill
-from otel_auth0_sim.log_stream_push import LogStreamPusher, StreamTarget
+from otel_auth0_sim.log_stream_push import LogStreamPusher, StreamTarget, starting_cursor
 from otel_auth0_sim.middleware import CONTROLS_OFF, ControlAccess
 from otel_auth0_sim.scenarios import run_scenario
 from otel_auth0_sim.state import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, M2M_SCOPES, M2MClient, TenantState
@@ -100,9 +100,9 @@ async def serve(options: SimulatorOptions) -> int:
     generator = TrafficGenerator(state.tenant_name, state.environment_name, state.hostname, options.seed)
     if options.profile == "large":
         backfill(state, generator)
-    if options.log_stream is not None and options.log_stream.start == "new" and state.events:
+    if options.log_stream is not None:
         # Before serving: an event stored through the API from now on is "new" and pushed.
-        state.stream.cursor = state.events[-1]["log_id"]
+        state.stream.cursor = starting_cursor(state, options.log_stream)
     config = uvicorn.Config(
         create_app(state, generator, options.controls),
         log_level="warning",
