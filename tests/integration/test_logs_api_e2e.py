@@ -108,9 +108,11 @@ def test_restart_mid_stream_leaves_no_gap_and_no_duplicate(
         config = collector_config(tmp_path, sim, otlp_receiver, take=50)
         for _ in range(3):
             before = len(received_ids(otlp_receiver))
+            if before == 600:
+                break  # all read already: a collector stopped while still importing proves nothing
             with running_collector(config) as collector:
                 assert otlp_receiver.wait_for(
-                    lambda before=before: len(received_ids(otlp_receiver)) > before or before == 600, 30
+                    lambda before=before: len(received_ids(otlp_receiver)) > before, 30
                 )
                 time.sleep(0.5)
                 assert collector.terminate() == 0, collector.stderr_text()
