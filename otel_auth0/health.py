@@ -36,6 +36,7 @@ class ReceiverState:
     crashed: bool = False
     restarts: int = 0
     last_error: str | None = None
+    setup_problem: str | None = None
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,8 @@ class HealthModel:
                     f"receiver {receiver.name} failed ({receiver.last_error}) and is waiting to be restarted "
                     f"(restarted {receiver.restarts} times so far)"
                 )
+            if receiver.setup_problem is not None:
+                reasons.append(f"receiver {receiver.name} cannot collect: {receiver.setup_problem}")
             if receiver.stale_after is None:
                 continue
             since = receiver.last_success if receiver.last_success is not None else self.started_at

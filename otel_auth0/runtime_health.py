@@ -44,6 +44,7 @@ class CollectorHealth:
                     status.restarting,
                     status.restarts,
                     status.last_error,
+                    status.setup_problem,
                 )
             )
         return states

@@ -11,6 +11,7 @@ checks its requests and responses against the SDK's types."""
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -25,21 +26,63 @@ from otel_auth0.config import Auth0Config
 TOKEN_REFRESH_MARGIN = 300.0
 
 
+# Failures a person must fix, not a transient fault (``Auth0Error.kind``, the ``error.type`` of
+# otel_auth0.receiver.errors): refused client credentials, a missing scope (read:logs), a domain that
+# does not resolve, a tenant that does not answer.
+CREDENTIALS, SCOPE, DNS, UNREACHABLE = "credentials", "scope", "dns", "unreachable"
+SETUP_ERROR_KINDS = (CREDENTIALS, SCOPE, DNS, UNREACHABLE)
+_DNS_MESSAGES = ("name or service not known", "temporary failure in name resolution", "nodename nor servname")
+
+
 class Auth0Error(Exception):
-    """A failure talking to Auth0; ``retryable`` says whether waiting and trying again can help."""
+    """A failure talking to Auth0; ``retryable`` says whether waiting and trying again can help;
+    ``kind`` names a failure of the set-up (one of :data:`SETUP_ERROR_KINDS`) when it is one."""
 
     def __init__(
-        self, message: str, *, status: int | None = None, retryable: bool, retry_after: float | None = None
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        retryable: bool,
+        retry_after: float | None = None,
+        kind: str | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.retryable = retryable
         self.retry_after = retry_after
+        self.kind = kind
 
     @property
     def error_type(self) -> str:
-        """Low-cardinality name for metrics (``http_429``, ``http_503``, ``network``…)."""
+        """Low-cardinality name for metrics (``credentials``, ``scope``, ``dns``, ``unreachable``,
+        ``http_429``, ``http_503``, ``network``…)."""
+        if self.kind:
+            return self.kind
         return f"http_{self.status}" if self.status else "network"
+
+
+def network_kind(error: httpx.HTTPError) -> str | None:
+    """``dns`` when the host name did not resolve, ``unreachable`` when nothing answered on it."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, socket.gaierror) or any(m in str(seen).lower() for m in _DNS_MESSAGES):
+            return DNS
+        seen = seen.__cause__ or seen.__context__
+    if isinstance(error, httpx.ConnectError | httpx.ConnectTimeout):
+        return UNREACHABLE
+    return None
+
+
+def _network_error(what: str, error: httpx.HTTPError, domain: str) -> Auth0Error:
+    kind = network_kind(error)
+    if kind == DNS:
+        return Auth0Error(
+            f"{what} failed: the domain {domain} does not resolve ({error})", retryable=True, kind=kind
+        )
+    if kind == UNREACHABLE:
+        return Auth0Error(f"{what} failed: {domain} does not answer ({error!r})", retryable=True, kind=kind)
+    return Auth0Error(f"{what} failed: {error!r}", retryable=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +114,7 @@ def _describe(response: httpx.Response) -> str:
         return ": ".join(parts) or str(body)[:200]
     return str(body)[:200]
 
+
 def client_credentials_request(config: Auth0Config) -> dict[str, str | None]:
     """The body of a client-credentials token request for the tenant's Management API."""
     return {
@@ -84,11 +128,14 @@ def client_credentials_request(config: Auth0Config) -> dict[str, str | None]:
 def token_from_response(response: httpx.Response) -> tuple[str, float]:
     """``(access_token, expires_in)`` of a token response; :class:`Auth0Error` when it is not a 200."""
     if response.status_code != 200:
+        refused = response.status_code in (401, 403)
+        hint = " (check auth0.client_id and auth0.client_secret)" if refused else ""
         raise Auth0Error(
-            f"token request answered {response.status_code}: {_describe(response)}",
+            f"token request answered {response.status_code}: {_describe(response)}{hint}",
             status=response.status_code,
             retryable=response.status_code == 429 or response.status_code >= 500,
             retry_after=retry_after_seconds(response.headers),
+            kind=CREDENTIALS if refused else None,
         )
     body = response.json()
     return str(body["access_token"]), float(body.get("expires_in", 86400))
@@ -97,7 +144,6 @@ def token_from_response(response: httpx.Response) -> tuple[str, float]:
 def token_lifetime(expires_in: float) -> float:
     """How long to use a token: until :data:`TOKEN_REFRESH_MARGIN` before expiry, half its life at most."""
     return max(expires_in - TOKEN_REFRESH_MARGIN, expires_in / 2)
-
 
 
 class ManagementClient:
@@ -134,7 +180,7 @@ class ManagementClient:
                     f"{self.base_url}/oauth/token", json=client_credentials_request(self._config)
                 )
             except httpx.HTTPError as exc:
-                raise Auth0Error(f"token request failed: {exc!r}", retryable=True) from exc
+                raise _network_error("token request", exc, self._config.domain) from exc
             self.token_requests += 1
             self._token, expires_in = token_from_response(response)
             self._token_expires = time.monotonic() + token_lifetime(expires_in)
@@ -169,7 +215,7 @@ class ManagementClient:
                     method, url, params=params, json=body, headers={"Authorization": f"Bearer {token}"}
                 )
             except httpx.HTTPError as exc:
-                raise Auth0Error(f"{method} {url} failed: {exc!r}", retryable=True) from exc
+                raise _network_error(f"{method} {url}", exc, self._config.domain) from exc
             rate_limit = RateLimit.from_headers(response.headers)
             if self._on_rate_limit is not None and rate_limit.limit is not None:
                 self._on_rate_limit(rate_limit)
@@ -178,11 +224,15 @@ class ManagementClient:
                 continue
             if response.status_code >= 400:
                 retryable = response.status_code in (408, 429) or response.status_code >= 500
+                described = _describe(response)
+                scope = response.status_code == 403 and "insufficient_scope" in response.text
                 raise Auth0Error(
-                    f"{method} {url} answered {response.status_code}: {_describe(response)}",
+                    f"{method} {url} answered {response.status_code}: {described}"
+                    + (" (grant the application this scope on the Management API)" if scope else ""),
                     status=response.status_code,
                     retryable=retryable,
                     retry_after=retry_after_seconds(response.headers) if retryable else None,
+                    kind=SCOPE if scope else None,
                 )
             try:
                 body = response.json()
@@ -191,7 +241,9 @@ class ManagementClient:
                     f"{method} {url} returned non-JSON", status=response.status_code, retryable=True
                 ) from exc
             return ApiResponse(body, response.headers, rate_limit, str(response.url))
-        raise Auth0Error(f"{method} {url}: token rejected twice", status=401, retryable=False)
+        raise Auth0Error(
+            f"{method} {url}: token rejected twice", status=401, retryable=False, kind=CREDENTIALS
+        )
 
     async def aclose(self) -> None:
         """Close connections."""

@@ -6,10 +6,18 @@ import argparse
 import asyncio
 import signal
 import sys
+from pathlib import Path
 
 from otel_auth0.auth0.tenant_identity import settle_tenant_name
-from otel_auth0.commands.common import config_error, install_stop_signals, load_or_exit, setup_logging
-from otel_auth0.config import ConfigError
+from otel_auth0.commands.common import (
+    EXIT_CONFIG_ERROR,
+    config_error,
+    install_stop_signals,
+    setup_logging,
+)
+from otel_auth0.commands.preflight import preflight
+from otel_auth0.commands.validate import print_problems
+from otel_auth0.config import ConfigError, load_config
 from otel_auth0.runtime import Collector
 
 
@@ -39,9 +47,19 @@ def main(args: argparse.Namespace) -> int:
     # Until the event loop takes over signal handling, a stop request simply ends start-up cleanly.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
     setup_logging(args.verbose)
-    config = load_or_exit(args.config)
+    try:
+        config = load_config(args.config)
+    except ConfigError as error:
+        if not any(problem.key for problem in error.problems):
+            raise config_error(error, args.config) from None
+        print_problems(Path(args.config), error.problems)  # as `validate` prints them
+        return EXIT_CONFIG_ERROR
     if not config.receivers:
         raise config_error("receivers: no receiver is configured", args.config)
+    problems = preflight(config)  # the same checks as `validate`, the same lines
+    if problems:
+        print_problems(Path(args.config), problems)
+        return EXIT_CONFIG_ERROR
     if config.auth0 is not None:
         asyncio.run(settle_tenant_name(config.auth0))
     try:

@@ -1,5 +1,7 @@
 """``otel-auth0 validate --config FILE``: check a configuration, variables resolved, without starting
-anything. One line per problem, ``FILE:LINE: key: message``; exit 0 when valid, 2 otherwise."""
+anything. One line per problem, ``FILE:LINE: key: message``; exit 0 when valid, 2 otherwise. Besides the
+file's own validation it runs :func:`~otel_auth0.commands.preflight.preflight`, the checks ``run`` makes
+before starting (``OTEL_EXPORTER_OTLP_*``, writable paths), so it never passes what ``run`` refuses."""
 
 from __future__ import annotations
 
@@ -8,7 +10,8 @@ import sys
 from pathlib import Path
 
 from otel_auth0.commands.common import EXIT_CONFIG_ERROR
-from otel_auth0.config import Config, ConfigError, Problem, key_lines, load_config
+from otel_auth0.commands.preflight import preflight
+from otel_auth0.config import ConfigError, Problem, key_lines, load_config
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -47,12 +50,14 @@ def format_problems(path: Path, text: str, problems: list[Problem]) -> list[str]
     return out
 
 
-def run_problems(config: Config) -> list[Problem]:
-    """What ``run`` would refuse beyond validation (a file for the readiness gates alone needs no
-    receiver)."""
-    if config.readiness is not None or config.receivers:
-        return []
-    return [Problem("receivers", "no receiver is configured (`run` would refuse to start)")]
+def print_problems(path: Path, problems: list[Problem]) -> None:
+    """``FILE:LINE: key: message`` on stderr for each problem (``run`` prints the same lines)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        text = ""
+    for line in format_problems(path, text, problems):
+        print(line, file=sys.stderr)
 
 
 def main(args: argparse.Namespace) -> int:
@@ -68,10 +73,9 @@ def main(args: argparse.Namespace) -> int:
         for line in format_problems(path, text, error.problems):
             print(line, file=sys.stderr)
         return EXIT_CONFIG_ERROR
-    problems = run_problems(config)
+    problems = preflight(config)
     if problems:
-        for line in format_problems(path, path.read_text(encoding="utf-8"), problems):
-            print(line, file=sys.stderr)
+        print_problems(path, problems)
         return EXIT_CONFIG_ERROR
     print(f"{path}: valid")
     return 0

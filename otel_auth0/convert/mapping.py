@@ -46,6 +46,15 @@ class Converted(NamedTuple):
     span_id: bytes = b""
 
 
+def log_body(event: Event, log_type: LogType) -> str:
+    """The record's body: the event's ``description`` when it has one, else the catalog's name of its
+    type (events such as ``s`` carry no description), so no list view shows a blank line."""
+    description = event.get("description")
+    if isinstance(description, str) and description.strip():
+        return description
+    return log_type.label if log_type.known else f"{log_type.label} ({log_type.code})"
+
+
 def _string(attributes: Mapping[str, AttributeValue], key: str) -> str | None:
     value = attributes.get(key)
     return value if isinstance(value, str) else None
@@ -82,12 +91,11 @@ class EventConverter:
         event_ns = parse_time_ns(event.get("date"))
         time_ns = event_ns or observed
         attributes = log_attributes(event, log_type)
-        description = event.get("description")
-        body = description if isinstance(description, str) and description else None
+        body = log_body(event, log_type)
         redaction = self._redactor.begin(attributes, body) if self._redactor is not None else None
         if redaction is not None:
             attributes = redaction.attributes(attributes)
-            body = redaction.text(body) if body is not None else None
+            body = redaction.text(body)
         attributes = cap_attributes(attributes, self._max_length)
 
         def finish(raw: Mapping[str, AttributeValue]) -> dict[str, AttributeValue]:
@@ -105,7 +113,7 @@ class EventConverter:
             severity_number=log_type.severity_number,
             severity_text=log_type.severity_text,
             event_name=f"auth0.log.{log_type.code}",
-            body=cap(body, self._max_length) if body is not None else None,
+            body=cap(body, self._max_length),
             trace_id=trace_id,
             span_id=span_id,
         )

@@ -88,6 +88,7 @@ class Services:
         """Record a success (``otel_auth0.receiver.last_success`` and the receiver's status)."""
         now = time.time()
         self.status.last_success = now
+        self.status.setup_problem = None
         self.instruments.receiver_last_success.set(now, self.source)
 
     def failed(self, error: Exception | str, error_type: str) -> None:

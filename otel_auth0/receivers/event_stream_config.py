@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, field_validator
 
 from otel_auth0.config.auth0 import Auth0Config
 from otel_auth0.config.base import Duration, _Section
@@ -32,19 +32,7 @@ class EventStreamConfig(LogStreamConfig):
 
     listen: str = "127.0.0.1:8384"
     path: str = "/auth0/events"
-    unauthenticated: bool = False
     gap_fill: EventStreamGapFillConfig | None = None
-
-    @model_validator(mode="after")
-    def _token_required(self) -> EventStreamConfig:
-        if self.token is not None and not self.token.strip():
-            raise ValueError("token: empty or blank; give the stream's bearer token")
-        if self.token is None and not self.unauthenticated:
-            raise ValueError(
-                "token: required (the bearer token of the stream's webhook_authorization); "
-                "set unauthenticated: true to accept unauthenticated deliveries on a private network"
-            )
-        return self
 
     def tenant_problem(self, name: str, auth0: Auth0Config | None) -> str | None:
         """Gap filling reads the stream's delivery history: the tenant and a machine-to-machine app."""

@@ -41,7 +41,7 @@ from otel_auth0.pipeline.queue import ParkedEvent, QueueFull, StorageError
 from otel_auth0.receivers.base import ReceiverFactory, Services
 from otel_auth0.receivers.cloudevents import describe_cloudevent, is_cloudevent
 from otel_auth0.receivers.listener import ByteBudget
-from otel_auth0.receivers.log_ids import is_cursor_log_id
+from otel_auth0.receivers.log_ids import PREFIX_CHECKPOINT, TenantPrefix, is_cursor_log_id
 from otel_auth0.receivers.log_stream_config import LogStreamConfig
 from otel_auth0.receivers.stream_progress import StreamProgress, log_id_order
 from otel_auth0.receivers.webhook_body import BadItem, GzipMembers, RejectedRequest, TooLarge, iter_items
@@ -86,7 +86,10 @@ class Ingested:
 
 
 def token_matches(header: str | None, token: str) -> bool:
-    """Constant-time check of an ``Authorization`` value: the token verbatim, or ``Bearer <token>``."""
+    """Constant-time check of an ``Authorization`` value: the token verbatim, or ``Bearer <token>``; a
+    blank token matches nothing."""
+    if not token.strip():
+        return False
     presented = (header or "").encode("latin-1", "replace")
     expected = token.encode()
     scheme, _, credentials = presented.partition(b" ")
@@ -140,14 +143,20 @@ def not_log_items(parked: list[ParkedEvent], cloudevent_headers: bool = False) -
     return RejectedRequest(422, "not_log_items", reason)
 
 
-def highest_cursor(log_ids: Iterable[str], highest: str | None, now: float) -> str | None:
-    """The highest of ``log_ids`` that may move a cursor (:func:`is_cursor_log_id`) if above ``highest``,
-    else ``highest``; ids are checked from the highest down, so usually only one is parsed."""
+def highest_cursor(
+    log_ids: Iterable[str], highest: str | None, now: float, prefix: str | None = None
+) -> str | None:
+    """The highest of ``log_ids`` that may move a cursor (:func:`is_cursor_log_id`, with the tenant's
+    ``prefix``) if above ``highest``, else ``highest``; ids are checked from the highest down, so usually
+    only one is parsed. A ``highest`` that is no cursor (any more: the tenant's prefix became known) is
+    dropped."""
+    if highest is not None and not is_cursor_log_id(highest, now, prefix):
+        highest = None
     floor = log_id_order(highest) if highest is not None else None
     for log_id in sorted(log_ids, key=log_id_order, reverse=True):
         if floor is not None and log_id_order(log_id) <= floor:
             break
-        if is_cursor_log_id(log_id, now):
+        if is_cursor_log_id(log_id, now, prefix):
             return log_id
     return highest
 
@@ -187,13 +196,23 @@ class LogStreamReceiver:
         reserve_open_files(self._limits)
         self._socket = bind(config.listen, f"receivers.{self.name}.listen")
         self.address = bound_address(self._socket)
-        if not config.token:
-            log.warning("%s: no token configured; any client reaching %s can post", self.name, self.address)
+        if config.auth == "none":
+            log.warning("%s: auth: none; any client reaching %s can post", self.name, self.address)
 
     def _restore_position(self) -> None:
-        """The stream's highest log id from its checkpoint (shared with the poller)."""
+        """The tenant's log id prefix and the stream's highest log id from their checkpoints (shared with
+        the poller)."""
+        prefix = self._progress.prefix
+        if prefix.value is None:
+            stored = self._services.intake.get_checkpoint(PREFIX_CHECKPOINT)
+            known = TenantPrefix.parse(stored.value if stored is not None else None)
+            prefix.value, prefix.from_api = known.value, known.from_api
         saved = self._services.intake.get_checkpoint(CHECKPOINT)
-        if saved is not None and self._progress.highest_log_id is None and is_cursor_log_id(saved.value):
+        if (
+            saved is not None
+            and self._progress.highest_log_id is None
+            and is_cursor_log_id(saved.value, prefix=prefix.value)
+        ):
             self._progress.highest_log_id = saved.value
 
     @property
@@ -286,8 +305,8 @@ class LogStreamReceiver:
     async def _handle(self, request: Request) -> JSONResponse:
         if self._closing:
             raise RejectedRequest(503, "shutting_down", "shutting down; retry later", self._retry_after())
-        token = self._config.token
-        if token and not token_matches(request.headers.get("authorization"), token):
+        authorization = request.headers.get("authorization")
+        if self._config.auth != "none" and not token_matches(authorization, self._config.token or ""):
             raise RejectedRequest(401, "unauthorized", "missing or wrong Authorization token")
         media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
         if media_type not in JSON_CONTENT_TYPES and not media_type.endswith("+json"):
@@ -411,7 +430,15 @@ class LogStreamReceiver:
                 continue
             log_items = True
             parked, held = held + parked, []
-            highest = highest_cursor((str(event["log_id"]) for event in events), highest, time.time())
+            ids = [str(event["log_id"]) for event in events]
+            now = time.time()
+            prefix = self._progress.prefix
+            if prefix.learn(ids, from_api=False, now=now):  # stream-only mode: until the API says
+                self._services.intake.set_checkpoint(PREFIX_CHECKPOINT, prefix.stored())
+            highest = highest_cursor(ids, highest, now, prefix.value)
+            if self._progress.first_log_id is None:  # where this run's stream starts (hybrid history)
+                firsts = [log_id for log_id in ids if is_cursor_log_id(log_id, now, prefix.value)]
+                self._progress.first_log_id = min(firsts, key=log_id_order) if firsts else None
             checkpoint = (CHECKPOINT, highest) if highest is not None else None
             try:
                 result = self._services.intake.submit_events(events, self.name, checkpoint, parked)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
 
 from otel_auth0.config.base import Duration
 from otel_auth0.config.receivers import ReceiverSettings
@@ -14,6 +16,7 @@ class LogStreamConfig(ReceiverSettings):
     listen: str = "127.0.0.1:8383"
     path: str = "/auth0/logs"
     token: str | None = None
+    auth: Literal["token", "none"] = "token"
     max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     retry_after: Duration = 10.0
     header_timeout: Duration = 10.0
@@ -37,3 +40,18 @@ class LogStreamConfig(ReceiverSettings):
         if not value.startswith("/"):
             raise ValueError("must start with /")
         return value
+
+    @model_validator(mode="after")
+    def _authenticated(self) -> LogStreamConfig:
+        """A token (not blank: ``${TOKEN}`` with TOKEN empty is a mistake, not a choice) unless the file
+        says ``auth: none``, and no token with ``auth: none``."""
+        blank = self.token is None or not self.token.strip()
+        if self.auth == "token" and blank:
+            state = "is missing" if self.token is None else "is empty or blank (an unset variable?)"
+            raise ValueError(
+                f"token: {state}; set the stream's Authorization Token, or `auth: none` to accept "
+                "unauthenticated posts on a private network"
+            )
+        if self.auth == "none" and self.token is not None:
+            raise ValueError("auth: none contradicts token; remove one of them")
+        return self

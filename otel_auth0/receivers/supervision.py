@@ -33,6 +33,9 @@ class ReceiverStatus:
     last_error_at: float | None = None
     last_success: float | None = None
     failing_since: float | None = None  # the first error after the last success (None before any)
+    # A failure of the set-up (refused credentials, missing scope, unresolvable domain) until the next
+    # success: ``/readyz`` names it at once instead of waiting for staleness.
+    setup_problem: str | None = None
 
     def record_error(self, message: str) -> None:
         """Keep ``message`` as the last error (the first since the last success starts ``failing_since``)."""

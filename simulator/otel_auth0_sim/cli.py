@@ -10,11 +10,11 @@ from typing import Any
 
 from otel_auth0_sim.event_streams import FORMATS as EVENT_FORMATS
 from otel_auth0_sim.event_streams import EventStreamTarget
-from otel_auth0_sim.log_stream_push import FORMATS, StreamTarget
+from otel_auth0_sim.log_stream_push import FORMATS, STARTS, StreamTarget
 from otel_auth0_sim.middleware import ControlAccess
 from otel_auth0_sim.scenarios import NAMES as SCENARIOS
 from otel_auth0_sim.server import SimulatorOptions, run
-from otel_auth0_sim.state import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, PROFILES
+from otel_auth0_sim.state import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, M2M_SCOPES, PROFILES
 
 
 def _number(kind: Callable[[str], float], minimum: float, *, strict: bool = False) -> Callable[[str], Any]:
@@ -67,6 +67,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--client-secret", default=DEFAULT_CLIENT_SECRET, help="M2M client secret (default: %(default)s)"
     )
+    parser.add_argument(
+        "--client-scopes",
+        default=" ".join(M2M_SCOPES),
+        metavar="SCOPES",
+        help="space-separated scopes granted to the M2M client's tokens; leave read:logs out to see "
+        "the collector name a missing scope (default: every read scope the collector and readiness use)",
+    )
     parser.add_argument("--profile", choices=PROFILES, default="good", help="tenant configuration profile")
     parser.add_argument(
         "--scenario",
@@ -91,6 +98,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=300.0,
         metavar="SECONDS",
         help="suspend the stream after this long of continuous delivery failure",
+    )
+    stream.add_argument(
+        "--log-stream-start",
+        choices=STARTS,
+        default="new",
+        help="new: push only events stored after start-up, as a real Log Stream carries only events "
+        "logged after its creation (default); oldest: push the stored history (the large profile's) too",
     )
     events = parser.add_argument_group("Event Streams push (webhook destination, CloudEvents)")
     events.add_argument("--event-stream-url", help="POST user lifecycle CloudEvents to this webhook URL")
@@ -135,6 +149,7 @@ def run_from_args(args: argparse.Namespace) -> int:
             args.log_stream_format,
             args.log_stream_batch_size,
             args.log_stream_pause_after,
+            args.log_stream_start,
         )
     event_stream = None
     if args.event_stream_url:
@@ -157,6 +172,7 @@ def run_from_args(args: argparse.Namespace) -> int:
             mgmt_rate_limit=args.mgmt_rate_limit,
             client_id=args.client_id,
             client_secret=args.client_secret,
+            client_scopes=tuple(args.client_scopes.split()),
             profile=args.profile,
             log_stream=stream,
             event_stream=event_stream,

@@ -1,6 +1,8 @@
 """The push side of an Auth0 custom-webhook Log Stream.
 
-Stored events are POSTed in log-id order as items ``{"log_id": …, "data": {…}}`` — a JSON array
+Events stored after start-up (``start="new"``, the default: a real Log Stream starts when it is
+created and never carries the history before it), or every stored event (``start="oldest"``), are
+POSTed in log-id order as items ``{"log_id": …, "data": {…}}`` — a JSON array
 (JSONARRAY), one JSON object per line (JSONLINES) or one object per request (JSONOBJECT) — with
 ``Content-Type: application/json`` and the configured ``Authorization`` value verbatim. A failed
 batch (non-2xx or network error) is retried with exponential backoff and never skipped; after
@@ -21,6 +23,9 @@ import httpx
 from otel_auth0_sim.state import Event, TenantState
 
 FORMATS = ("jsonarray", "jsonlines", "jsonobject")
+# Where the stream starts: ``new`` carries only events stored after start-up, as a real Log Stream
+# carries only events logged after it was created; ``oldest`` pushes every stored event first.
+STARTS = ("new", "oldest")
 
 
 @dataclass(frozen=True)
@@ -32,8 +37,11 @@ class StreamTarget:
     format: str = "jsonarray"
     batch_size: int = 50
     pause_after: float = 300.0
+    start: str = "new"
 
     def __post_init__(self) -> None:
+        if self.start not in STARTS:
+            raise ValueError(f"log stream start must be one of {', '.join(STARTS)}, got {self.start!r}")
         if self.format not in FORMATS:
             raise ValueError(f"log stream format must be one of {', '.join(FORMATS)}, got {self.format!r}")
         if self.batch_size < 1 or self.pause_after <= 0:
@@ -43,6 +51,13 @@ class StreamTarget:
     def items_per_post(self) -> int:
         """JSONOBJECT carries exactly one item per request."""
         return 1 if self.format == "jsonobject" else self.batch_size
+
+
+def starting_cursor(state: TenantState, target: StreamTarget) -> str | None:
+    """Where the stream starts: after every event stored so far (``new``), or before all (``oldest``)."""
+    if target.start == "new" and state.events:
+        return str(state.events[-1]["log_id"])
+    return None
 
 
 def encode_batch(events: list[Event], fmt: str) -> bytes:

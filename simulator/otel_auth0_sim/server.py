@@ -21,10 +21,10 @@ from otel_auth0_sim.app import create_app
 from otel_auth0_sim.auth_state import startup_info as probe_startup_info
 from otel_auth0_sim.event_streams import EventStreamPusher, EventStreamsState, EventStreamTarget
 from otel_auth0_sim.history import backfill
-from otel_auth0_sim.log_stream_push import LogStreamPusher, StreamTarget
+from otel_auth0_sim.log_stream_push import LogStreamPusher, StreamTarget, starting_cursor
 from otel_auth0_sim.middleware import CONTROLS_OFF, ControlAccess
 from otel_auth0_sim.scenarios import run_scenario
-from otel_auth0_sim.state import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, M2MClient, TenantState
+from otel_auth0_sim.state import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, M2M_SCOPES, M2MClient, TenantState
 from otel_auth0_sim.traffic import TrafficGenerator, generate_forever
 
 
@@ -42,6 +42,7 @@ class SimulatorOptions:
     mgmt_rate_limit: int = 16
     client_id: str = DEFAULT_CLIENT_ID
     client_secret: str = DEFAULT_CLIENT_SECRET
+    client_scopes: tuple[str, ...] = M2M_SCOPES
     profile: str = "good"
     log_stream: StreamTarget | None = None
     event_stream: EventStreamTarget | None = None
@@ -92,7 +93,7 @@ async def serve(options: SimulatorOptions) -> int:
     tls = ensure_certificates(options.state_dir / "tls") if options.tls else None
     state = TenantState(
         domain,
-        clients=[M2MClient(options.client_id, options.client_secret)],
+        clients=[M2MClient(options.client_id, options.client_secret, scopes=options.client_scopes)],
         mgmt_rate_limit=options.mgmt_rate_limit,
         seed=options.seed,
         profile=options.profile,
@@ -105,6 +106,9 @@ async def serve(options: SimulatorOptions) -> int:
     if options.event_stream is not None:
         event_streams.target = options.event_stream
         event_streams.log_cursor = state.events[-1]["log_id"] if state.events else None
+    if options.log_stream is not None:
+        # Before serving: an event stored through the API from now on is "new" and pushed.
+        state.stream.cursor = starting_cursor(state, options.log_stream)
     config = uvicorn.Config(
         create_app(state, generator, options.controls, event_streams),
         log_level="warning",

@@ -104,7 +104,7 @@ def test_scan_and_validate_work_without_the_extras(tmp_path: Path) -> None:
     stdout, stderr = scan.communicate(timeout=60)
     assert scan.returncode == 0, stderr
     assert '"events": 1' in stdout
-    config = write_config(tmp_path / "config.yaml", {"receivers": {"log_stream": {}}})
+    config = write_config(tmp_path / "config.yaml", {"receivers": {"log_stream": {"token": "t"}}})
     validate = _cli("validate", "--config", str(config))
     stdout, stderr = validate.communicate(timeout=60)
     assert validate.returncode == 0, stderr

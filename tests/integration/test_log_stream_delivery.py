@@ -119,7 +119,10 @@ def test_hybrid_poller_fills_the_gap_while_stream_paused(tmp_path: Path, otlp_re
         )
         path = write_config(tmp_path / "config.yaml", config)
         with running_collector(path, tmp_path / "collector.log", port) as collector:
-            # While the stream is healthy the poller leaves the Management API alone.
+            # Once it has read the history before the stream (issue 20.1), and while the stream is
+            # healthy, the poller leaves the Management API alone.
+            history_read = "caught up with the tenant's history"
+            otlp_receiver.wait_for(lambda: history_read in collector.stderr_text(), timeout=60)
             otlp_receiver.wait_for(lambda: len(received_ids(otlp_receiver)) >= 40, timeout=30)
             # Simulated events are dated 1-4 s before ingestion, like Auth0's: well within 5 s.
             polls_before, count = log_polls(sim), len(received_ids(otlp_receiver))

@@ -49,7 +49,8 @@ def test_state_survives_and_a_config_error_is_not_restarted() -> None:
 
 def test_the_open_file_limit_fits_the_listeners_with_room_to_raise_them() -> None:
     limit = int(_unit()["Service"]["LimitNOFILE"])
-    defaults = LogStreamConfig().max_connections + TelemetryConfig().max_connections + RESERVED_FILES
+    stream = LogStreamConfig.model_fields["max_connections"].default
+    defaults = stream + TelemetryConfig().max_connections + RESERVED_FILES
     assert limit >= 4 * defaults
 
 

@@ -46,9 +46,9 @@ def test_defaults_listen_beside_the_log_stream() -> None:
 @pytest.mark.parametrize(
     ("section", "problem"),
     [
-        ({}, "receivers.event_stream: .*token: required"),
-        ({"token": ""}, "token: empty or blank"),
-        ({"token": "   "}, "token: empty or blank"),
+        ({}, "receivers.event_stream: .*token: is missing"),
+        ({"token": ""}, "token: is empty or blank"),
+        ({"token": "   "}, "token: is empty or blank"),
         ({"token": "t", "gap_fill": {"stream_id": "lst_1"}}, "stream_id: .*est_"),
     ],
 )
@@ -60,8 +60,8 @@ def test_a_missing_or_blank_token_or_a_bad_stream_id_is_refused(
 
 
 def test_unauthenticated_must_be_said() -> None:
-    section = config({"unauthenticated": True})
-    assert section.token is None and section.unauthenticated
+    section = config({"auth": "none"})
+    assert section.token is None and section.auth == "none"
 
 
 def test_gap_fill_needs_the_tenant_and_a_machine_to_machine_app() -> None:

@@ -16,8 +16,9 @@ import pytest
 from otel_auth0.auth0.management import Auth0Error, ManagementClient
 from otel_auth0.config import parse_config
 from otel_auth0.receivers.base import Services, StreamProgress
-from otel_auth0.receivers.log_ids import is_cursor_log_id
-from otel_auth0.receivers.logs_api import CHECKPOINT, LogsApiReceiver
+from otel_auth0.receivers.log_ids import CLOCK_SKEW, TenantPrefix, is_cursor_log_id
+from otel_auth0.receivers.log_stream import highest_cursor
+from otel_auth0.receivers.logs_api import CHECKPOINT, HISTORY_CHECKPOINT, HISTORY_DONE, LogsApiReceiver
 from otel_auth0.receivers.logs_api_config import LogsApiConfig
 from otel_auth0.runtime import Pipeline
 
@@ -50,7 +51,9 @@ class Tenant:
         params = request.url.params
         if "from" not in params:
             rows = self.events[:1] if params.get("sort") == "date:1" else self.events[::-1]
-            return httpx.Response(200, json=rows)
+            return httpx.Response(
+                200, content=json.dumps(rows).encode(), headers={"content-type": "application/json"}
+            )
         after, take = params["from"], int(params.get("take", "50"))
         page = [e for e in self.events if (len(e["log_id"]), e["log_id"]) > (len(after), after)][:take]
         last = page[-1]["log_id"] if page else after
@@ -72,7 +75,7 @@ def make_receiver(
         "logs_api": {"interval": "50ms", "take": 3, "start_from": "oldest", **logs_api}
     }
     if progress is not None:
-        receivers["log_stream"] = {"listen": "127.0.0.1:0"}
+        receivers["log_stream"] = {"listen": "127.0.0.1:0", "token": "t"}
     config = parse_config(
         {
             "auth0": {"domain": DOMAIN, "client_id": "id", "client_secret": "secret"},
@@ -185,3 +188,65 @@ def test_without_a_usable_reset_the_wait_backs_off(tmp_path: Path) -> None:
     assert waits[-1] >= 16  # exponential: 1, 2, 4, ... 64 capped at 60, each with jitter down to half
     wrong = receiver._failure_wait(Auth0Error("429", status=429, retryable=True, retry_after=0.0))
     assert wrong >= 30  # a reset in the past is no help: the backoff goes on
+
+
+FORGED = "999" + "20260101000000" + "0" * 39
+
+
+def ahead_by(seconds: float) -> str:
+    return "900" + time.strftime("%Y%m%d%H%M%S", time.gmtime(time.time() + seconds)) + "0" * 39
+
+
+def test_the_cursor_check_wants_the_tenants_prefix_and_at_most_five_minutes_of_skew() -> None:
+    """Issue 25.2: Auth0's exact layout, the tenant's prefix, no later than the clock plus CLOCK_SKEW."""
+    now = time.time()
+    assert CLOCK_SKEW == 300.0
+    assert is_cursor_log_id(FORGED, now)  # the layout alone cannot tell
+    assert not is_cursor_log_id(FORGED, now, prefix="900")
+    assert is_cursor_log_id(log_id(1), now, prefix="900")
+    assert not is_cursor_log_id(ahead_by(59 * 60), now, prefix="900")
+    assert is_cursor_log_id(ahead_by(4 * 60), now, prefix="900")
+    assert not is_cursor_log_id("\uff19" * 56, now)  # digits, but not ASCII ones
+
+
+def test_the_tenant_prefix_is_learned_from_the_api_and_the_stream_cannot_override_it() -> None:
+    prefix = TenantPrefix()
+    assert prefix.learn([FORGED, log_id(1), log_id(2)], from_api=False)  # the majority wins
+    assert (prefix.value, prefix.from_api) == ("900", False)
+    assert prefix.learn(["800" + log_id(1)[3:]], from_api=True)  # the Management API is the authority
+    assert not prefix.learn([log_id(1), log_id(2)], from_api=False)
+    assert not prefix.learn([log_id(1), log_id(2)], from_api=True)
+    assert TenantPrefix.parse(prefix.stored()) == prefix
+    assert TenantPrefix.parse("9x9 api") == TenantPrefix()
+
+
+def test_a_forged_prefix_never_moves_the_cursor_and_later_events_are_fetched(tmp_path: Path) -> None:
+    """Issue 25.2: a page ending in a forged id: the id is delivered, the cursor stays on the real ids,
+    the poller does not spin on the page, and events logged later are all fetched."""
+    tenant = Tenant([event(n) for n in range(1, 4)] + [{"log_id": FORGED, "type": "s"}])
+    receiver, pipeline = make_receiver(tmp_path, tenant)
+    asyncio.run(run_until(receiver, lambda: pipeline.queue.has_seen(FORGED)))
+    tenant.events = sorted([*tenant.events, *(event(n) for n in range(4, 14))], key=lambda e: e["log_id"])
+    asyncio.run(run_until(receiver, lambda: all(pipeline.queue.has_seen(log_id(n)) for n in range(4, 14))))
+    checkpoint = pipeline.queue.get_checkpoint(CHECKPOINT)
+    assert checkpoint is not None and checkpoint.value == log_id(13)
+    assert all(r.url.params.get("from") != FORGED for r in tenant.log_requests())
+    pipeline.queue.close()
+
+
+def test_a_stream_position_under_another_prefix_is_not_a_gap_fill_start(tmp_path: Path) -> None:
+    tenant = Tenant([event(n) for n in range(1, 6)])
+    progress = StreamProgress(highest_log_id=FORGED, last_received=time.time() - 600)
+    receiver, pipeline = make_receiver(tmp_path, tenant, progress, gap_fill_after="0s")
+    pipeline.intake.set_checkpoint(HISTORY_CHECKPOINT, HISTORY_DONE)
+    asyncio.run(run_until(receiver, lambda: pipeline.intake.accepted_total == 5))
+    assert all(r.url.params.get("from") != FORGED for r in tenant.log_requests())
+    pipeline.queue.close()
+
+
+def test_the_streams_highest_log_id_ignores_a_forged_prefix() -> None:
+    now = time.time()
+    assert highest_cursor([log_id(3), FORGED], None, now, "900") == log_id(3)
+    assert highest_cursor([log_id(3), ahead_by(59 * 60)], log_id(2), now, "900") == log_id(3)
+    # A highest from before the prefix was known is dropped once it is.
+    assert highest_cursor([log_id(3)], FORGED, now, "900") == log_id(3)

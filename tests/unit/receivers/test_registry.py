@@ -60,8 +60,8 @@ importlib.import_module(sys.argv[1])
 from otel_auth0.config import parse_config
 config = parse_config({
     "auth0": {"domain": "t.us.auth0.com", "client_id": "c", "client_secret": "s"},
-    "receivers": {"logs_api": {}, "log_stream": {}, "endpoint_check": {}, "status": {}, "notices": {},
-                  "login_probe": {"client_id": "c", "username": "u", "password": "p"}},
+    "receivers": {"logs_api": {}, "log_stream": {"token": "t"}, "endpoint_check": {}, "status": {},
+                  "notices": {}, "login_probe": {"client_id": "c", "username": "u", "password": "p"}},
 })
 print(",".join(config.receivers))
 """
