@@ -184,6 +184,22 @@ class Instruments:
             unit="{record}",
             description="Capacity of the persistent queue (queue.max_items)",
         )
+        self.queue_bytes = meter.create_gauge(
+            "otel_auth0.queue.bytes", unit="By", description="Payload bytes in the persistent queue"
+        )
+        self.queue_capacity_bytes = meter.create_gauge(
+            "otel_auth0.queue.capacity_bytes", unit="By", description="queue.max_bytes"
+        )
+        self.queue_fill_ratio = meter.create_gauge(
+            "otel_auth0.queue.fill_ratio",
+            unit="1",
+            description="The fuller of records/queue.max_items and bytes/queue.max_bytes",
+        )
+        self.exporter_worker_restarts = meter.create_counter(
+            "otel_auth0.exporter.worker_restarts",
+            unit="{restart}",
+            description="Export worker loops restarted by their supervisor after an exception escaped",
+        )
         self.receiver_refused_log_records = meter.create_counter(
             "otel_auth0.receiver.refused_log_records",
             unit="{record}",
@@ -202,6 +218,7 @@ class Instruments:
         for exporter in exporters:
             only = {"otel_auth0.exporter": exporter}
             self.export_retries.add(0, only)
+            self.exporter_worker_restarts.add(0, only)
             for counter in (*self.exporter_sent.values(), *self.exporter_send_failed.values()):
                 counter.add(0, only)
             for signal in QUEUED_SIGNALS:

@@ -23,11 +23,11 @@ from otel_auth0.detections.processor import build_processor
 from otel_auth0.exporters.base import SignalExporter
 from otel_auth0.exporters.file import FileExporter
 from otel_auth0.exporters.otlp import OtlpExporter
-from otel_auth0.health import HealthModel
+from otel_auth0.health import HealthModel, QueueState
 from otel_auth0.instruments import Instruments
 from otel_auth0.pipeline.intake import Intake
 from otel_auth0.pipeline.queue import PersistentQueue
-from otel_auth0.pipeline.worker import ExportWorker
+from otel_auth0.pipeline.worker import DEFAULT_MAX_RETRY_WAIT, ExportWorker
 from otel_auth0.processors.redact import build_redactor
 from otel_auth0.receivers.log_stream_config import LogStreamConfig
 from otel_auth0.receivers.login_probe import LoginProbeConfig
@@ -83,6 +83,12 @@ def exporter_mask(config: Config) -> int:
     return mask
 
 
+def _max_retry_wait(config: Config) -> float:
+    """``exporters.otlp.max_retry_wait`` (the file exporter never announces a wait)."""
+    otlp = config.exporters.otlp
+    return otlp.max_retry_wait if otlp is not None else DEFAULT_MAX_RETRY_WAIT
+
+
 def build_converter(config: Config) -> EventConverter:
     """The event converter for this configuration."""
     tenant = (config.auth0.tenant_name if config.auth0 is not None else None) or ""
@@ -135,6 +141,7 @@ class Pipeline:
                 instruments,
                 batch_size=config.queue.batch_size,
                 max_backoff=config.queue.max_backoff,
+                max_retry_wait=_max_retry_wait(config),
             )
             for exporter in exporters
         ]
@@ -161,6 +168,11 @@ class Pipeline:
             only = {"otel_auth0.exporter": exporter.name}
             self.instruments.exporter_queue_size.set(size, only)
             self.instruments.exporter_queue_capacity.set(self.config.queue.max_items, only)
+        self.instruments.queue_bytes.set(self.queue.stored_bytes)
+        self.instruments.queue_capacity_bytes.set(self.config.queue.max_bytes)
+        caps = self.config.queue
+        fill = QueueState(size, caps.max_items, None, self.queue.stored_bytes, caps.max_bytes).fill_ratio
+        self.instruments.queue_fill_ratio.set(fill)
         self.instruments.queue_oldest_age.set(self.queue.oldest_age())
         # Added even when 0, so the series exists and shows that nothing was dropped.
         dropped, self.queue.dropped = self.queue.dropped, 0
