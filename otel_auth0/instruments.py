@@ -195,6 +195,16 @@ class Instruments:
             unit="1",
             description="The fuller of records/queue.max_items and bytes/queue.max_bytes",
         )
+        self.queue_lost = meter.create_counter(
+            "otel_auth0.queue.lost",
+            unit="{batch}",
+            description="Batches committed to the queue and found gone at start (a lost write-ahead log)",
+        )
+        self.state_damaged = meter.create_counter(
+            "otel_auth0.state.damaged",
+            unit="{item}",
+            description="Damaged state: files moved aside, rows skipped",
+        )
         self.exporter_worker_restarts = meter.create_counter(
             "otel_auth0.exporter.worker_restarts",
             unit="{restart}",
@@ -243,6 +253,7 @@ class Instruments:
             for reason in REJECTION_REASONS:
                 self.receiver_rejected_events.add(0, {**source, "otel_auth0.reason": reason})
         self.queue_dropped.add(0)
+        self.queue_lost.add(0)
         self.detections_shed.add(0)
         for error_type in probe_error_types:
             self.probe_errors.add(0, {"error.type": error_type})

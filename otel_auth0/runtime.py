@@ -27,6 +27,7 @@ from otel_auth0.health import HealthModel, QueueState
 from otel_auth0.instruments import Instruments
 from otel_auth0.pipeline.intake import Intake
 from otel_auth0.pipeline.queue import PersistentQueue
+from otel_auth0.pipeline.state_files import StateDirLock
 from otel_auth0.pipeline.worker import DEFAULT_MAX_RETRY_WAIT, ExportWorker
 from otel_auth0.processors.redact import build_redactor
 from otel_auth0.receivers.log_stream_config import LogStreamConfig
@@ -108,6 +109,7 @@ class Pipeline:
     meter_provider: MeterProvider
     instruments: Instruments
     intake: Intake
+    state_lock: StateDirLock | None = None
 
     @classmethod
     def create(
@@ -117,9 +119,15 @@ class Pipeline:
         besides one per exporter) and workers; with ``export`` off, no exporter, exporter metric
         reader or worker (the queue then only keeps checkpoints)."""
         exporters = build_exporters(config) if export else []
-        queue = PersistentQueue.in_state_dir(
-            config.state_dir, exporter_mask(config), config.queue, config.processors.dedupe
-        )
+        state_lock = StateDirLock(config.state_dir)
+        state_lock.acquire()  # one process per state_dir: StateError naming the holder otherwise
+        try:
+            queue = PersistentQueue.in_state_dir(
+                config.state_dir, exporter_mask(config), config.queue, config.processors.dedupe
+            )
+        except BaseException:
+            state_lock.release()
+            raise
         attributes = resource_attributes(config)
         readers = [
             PeriodicExportingMetricReader(
@@ -152,7 +160,8 @@ class Pipeline:
             on_enqueued=lambda: _notify(workers),
             detector=build_processor(config, instruments) if export else None,
         )
-        return cls(config, queue, exporters, workers, meter_provider, instruments, intake)
+        instruments.queue_lost.add(queue.sequence.lost)  # 0 unless the queue lost committed records
+        return cls(config, queue, exporters, workers, meter_provider, instruments, intake, state_lock)
 
     def start(self) -> None:
         """Start the export workers."""
@@ -199,6 +208,8 @@ class Pipeline:
         for exporter in self.exporters:
             exporter.shutdown()
         self.queue.close()
+        if self.state_lock is not None:
+            self.state_lock.release()
         if not drained:
             log.warning("shutdown deadline reached with records still queued; kept for the next start")
         return drained
