@@ -239,7 +239,12 @@ class Collector:
             self.telemetry_server = TelemetryServer(config.telemetry.listen, self.health, prometheus_registry)
         self.pipeline = Pipeline.create(config, readers)
         built = build_receivers(
-            config.receivers, config.auth0, self.pipeline.intake, self.pipeline.instruments, registry
+            config.receivers,
+            config.auth0,
+            self.pipeline.intake,
+            self.pipeline.instruments,
+            registry,
+            state_dir=config.state_dir,
         )
         self.receivers = [receiver for receiver, _ in built]
         self._statuses = {services.name: services.status for _, services in built}

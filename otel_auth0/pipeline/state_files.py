@@ -16,6 +16,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import secrets
 import sqlite3
 import time
 from pathlib import Path
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 # which the systemd unit does not restart).
 EXIT_STATE_ERROR = 3
 LOCK_FILE = "otel-auth0.lock"
+KEY_FILE = "fingerprint.key"
 SEQUENCE_SUFFIX = "-seq"
 QUEUE_RECOVERY = "docs/operations.md#a-damaged-queue-file"
 
@@ -166,3 +168,20 @@ class QueueSequence:
     def close(self) -> None:
         """Close the file."""
         os.close(self._fd)
+
+
+def fingerprint_key(state_dir: Path | str) -> bytes:
+    """The secret key of ``state_dir`` for fingerprints of credentials (``fingerprint.key``, 0600),
+    created with 32 random bytes on first use."""
+    path = private_dir(Path(state_dir)) / KEY_FILE
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        key = bytes.fromhex(path.read_text(encoding="ascii").strip() or "00")
+        if len(key) >= 16:
+            return key
+        raise StateError(f"{path} is damaged (not a key); remove it to start a new one") from None
+    key = secrets.token_bytes(32)
+    with os.fdopen(fd, "w", encoding="ascii") as file:
+        file.write(key.hex() + "\n")
+    return key
