@@ -254,6 +254,9 @@ class Instruments:
                 self.receiver_rejected_events.add(0, {**source, "otel_auth0.reason": reason})
         self.queue_dropped.add(0)
         self.queue_lost.add(0)
+        for reason in ("moved_aside", "bad_row"):
+            damaged = {"otel_auth0.state_file": "detections.sqlite3", "otel_auth0.reason": reason}
+            self.state_damaged.add(0, damaged)
         self.detections_shed.add(0)
         for error_type in probe_error_types:
             self.probe_errors.add(0, {"error.type": error_type})

@@ -83,8 +83,10 @@ class StateDirLock:
         if held is not None:
             self._held[self.directory] = (held[0], held[1] + 1)
             return
-        lock_path = private_file(private_dir(self.directory) / LOCK_FILE)
-        fd = os.open(lock_path, os.O_RDWR)
+        try:
+            fd = os.open(private_file(private_dir(self.directory) / LOCK_FILE), os.O_RDWR)
+        except OSError as error:
+            raise StateError(f"state_dir {self.directory} cannot be used: {error}") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -177,10 +179,16 @@ def fingerprint_key(state_dir: Path | str) -> bytes:
     try:
         fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     except FileExistsError:
-        key = bytes.fromhex(path.read_text(encoding="ascii").strip() or "00")
+        try:
+            key = bytes.fromhex(path.read_text(encoding="ascii").strip())
+        except (ValueError, OSError):
+            key = b""
         if len(key) >= 16:
             return key
-        raise StateError(f"{path} is damaged (not a key); remove it to start a new one") from None
+        raise StateError(
+            f"{path} is damaged (not a key); remove it to start a new one (the probe's count of refused "
+            "logins then starts again at 0)"
+        ) from None
     key = secrets.token_bytes(32)
     with os.fdopen(fd, "w", encoding="ascii") as file:
         file.write(key.hex() + "\n")
