@@ -50,6 +50,7 @@ class StateStore:
             store = cls(path)
             problem = store._db.execute("PRAGMA quick_check").fetchone()[0]
             if problem == "ok":
+                store._db.execute("SELECT rule, grp, state FROM groups LIMIT 1").fetchall()  # our layout?
                 return store, None
             store.close()
             error: object = problem

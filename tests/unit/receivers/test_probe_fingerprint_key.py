@@ -10,9 +10,11 @@ import json
 import stat
 from pathlib import Path
 
+import pytest
+
 from otel_auth0.auth0.probe import ProbeSettings
 from otel_auth0.pipeline.queue import PersistentQueue
-from otel_auth0.pipeline.state_files import fingerprint_key
+from otel_auth0.pipeline.state_files import StateError, fingerprint_key
 from otel_auth0.receivers.probe_guard import CHECKPOINT, CredentialGuard
 
 SETTINGS = ProbeSettings("https://tenant.example", "client", "probe-user", "PROBE-PASSWORD")
@@ -57,3 +59,9 @@ def test_a_count_stored_under_the_unkeyed_hash_is_migrated(tmp_path: Path) -> No
     )
     assert guard.failures == 2  # the count is not lost: the test user stays protected
     assert _stored(queue) == {"fingerprint": SETTINGS.fingerprint(key), "failures": 2, "last_failure": 1000.0}
+
+
+def test_a_damaged_key_file_is_a_state_error_naming_it(tmp_path: Path) -> None:
+    (tmp_path / "fingerprint.key").write_text("not hex at all\n", encoding="ascii")
+    with pytest.raises(StateError, match=str(tmp_path / "fingerprint.key")):
+        fingerprint_key(tmp_path)
