@@ -96,18 +96,18 @@ class DeadlineBackend(httpcore.NetworkBackend):
         self._inner.sleep(seconds)
 
 
-def deadline_transport(verify: ssl.SSLContext) -> tuple[httpx.HTTPTransport, DeadlineBackend]:
-    """An httpx transport whose connections use a :class:`DeadlineBackend` (returned with it)."""
+def install_deadline(client: httpx.Client) -> DeadlineBackend:
+    """Give every connection pool of ``client`` (its own and those of environment proxies it mounted)
+    a :class:`DeadlineBackend`; returned for :meth:`DeadlineBackend.attempt`. Done before the first
+    request; httpx offers no public way to pass a network backend, so a pool without one is an error
+    here rather than a silent loss of the deadline."""
     backend = DeadlineBackend()
-    transport = httpx.HTTPTransport(verify=verify)
-    # httpx builds its pool without a way to pass a network backend; this pool is the one it builds
-    # for these arguments (HTTP/1.1, default limits), with ours.
-    limits = httpx.Limits()
-    transport._pool = httpcore.ConnectionPool(
-        ssl_context=verify,
-        max_connections=limits.max_connections,
-        max_keepalive_connections=limits.max_keepalive_connections,
-        keepalive_expiry=limits.keepalive_expiry,
-        network_backend=backend,
-    )
-    return transport, backend
+    transports = [client._transport, *client._mounts.values()]
+    for transport in transports:
+        if transport is None:
+            continue
+        pool = getattr(transport, "_pool", None)
+        if pool is None or not hasattr(pool, "_network_backend"):
+            raise RuntimeError(f"httpx transport {transport!r} has no connection pool to bound")
+        pool._network_backend = backend
+    return backend

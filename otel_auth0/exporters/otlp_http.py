@@ -14,7 +14,7 @@ from google.rpc import status_pb2
 
 from otel_auth0.convert.wire import Signal
 from otel_auth0.exporters.base import ACCEPTED, FAILED, ExportResult
-from otel_auth0.exporters.deadline import deadline_transport
+from otel_auth0.exporters.deadline import install_deadline
 from otel_auth0.exporters.otlp_outcomes import (
     RESPONSE_TYPES,
     ExportResponse,
@@ -92,12 +92,12 @@ class HttpSender:
         if settings.compression != "none":
             headers["Content-Encoding"] = settings.compression
         self._timeout = settings.timeout
-        transport, self._deadline = deadline_transport(tls_context(settings))
         # Redirects are not followed: the headers carry API keys (x-honeycomb-team, dd-api-key...)
         # that must never reach another address; a 3xx is a failed attempt, logged with its target.
         self._client = httpx.Client(
-            transport=transport, timeout=settings.timeout, headers=headers, follow_redirects=False
+            verify=tls_context(settings), timeout=settings.timeout, headers=headers, follow_redirects=False
         )
+        self._deadline = install_deadline(self._client)
         self._shown = display_url(self._url)
 
     def send(self, request: bytes, records: int) -> ExportResult:
