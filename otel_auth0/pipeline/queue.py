@@ -178,6 +178,8 @@ class PersistentQueue:
                 f"queue file {path} cannot be read ({error}); not started and nothing was discarded: "
                 f"see {QUEUE_RECOVERY}"
             ) from None
+        except OSError as error:  # permissions, a read-only or full file system
+            raise StateError(f"queue file {path} cannot be opened: {error}") from None
 
     def _transaction(self, synchronous: str = "FULL") -> _Transaction:
         return _Transaction(self._db, synchronous)
