@@ -58,6 +58,7 @@ def test_retry_after_reads_any_size_without_raising() -> None:
     assert retry_after_seconds("Fri, 31 Dec 9999 23:59:59 GMT", now=0.0) == 253402300799.0
     assert retry_after_seconds("99999999999999999999999") == 1e23
     assert retry_after_seconds("1e999") == math.inf
+    assert retry_after_seconds("nan") == math.inf  # not "no wait at all"
     assert retry_after_seconds("Mon, 99 Foo 99999999 99:99:99 GMT") is None
 
 
