@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from otel_auth0 import __version__
 from otel_auth0.commands.common import CommandError
+from otel_auth0.pipeline.state_files import EXIT_STATE_ERROR, StateError
 
 # Each module exposes ``register(subparsers)`` that adds its parser and sets ``func``
 # (``func(args) -> int`` returns the exit code; an expected failure raises ``CommandError``).
@@ -48,6 +49,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CommandError as error:
         print(f"otel-auth0: {error}", file=sys.stderr)
         return error.exit_code
+    except StateError as error:
+        print(f"otel-auth0: {error}", file=sys.stderr)
+        return EXIT_STATE_ERROR
     return result
 
 

@@ -19,10 +19,13 @@ STALE_INTERVALS = 3
 
 @dataclass(frozen=True)
 class ExporterState:
-    """``failing_since``: UNIX time of the first failure since the last success, or None."""
+    """``failing_since``: UNIX time of the first failure since the last success, or None;
+    ``announced_wait``: while the exporter waits out a delay the backend asked for (``Retry-After`` /
+    ``RetryInfo``), the UNIX time it ends and its length in seconds."""
 
     name: str
     failing_since: float | None
+    announced_wait: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -42,11 +45,21 @@ class ReceiverState:
 @dataclass(frozen=True)
 class QueueState:
     """Records in the persistent queue and its capacity (``queue.max_items``); why its file cannot be
-    written (a full disk), if it cannot."""
+    written (a full disk), if it cannot; its payload bytes and their cap (``queue.max_bytes``)."""
 
     size: int
     capacity: int
     storage_error: str | None = None
+    stored_bytes: int = 0
+    capacity_bytes: int | None = None
+
+    @property
+    def fill_ratio(self) -> float:
+        """The fuller of the two caps: records of ``max_items`` and bytes of ``max_bytes``."""
+        ratio = self.size / self.capacity if self.capacity else 0.0
+        if self.capacity_bytes:
+            ratio = max(ratio, self.stored_bytes / self.capacity_bytes)
+        return ratio
 
 
 class HealthFacts(Protocol):
@@ -91,11 +104,20 @@ class HealthModel:
                     f"exporter {exporter.name} has been failing for {now - exporter.failing_since:.0f}s "
                     f"(threshold {limit:.0f}s)"
                 )
+            if exporter.announced_wait is not None and exporter.announced_wait[1] > limit:
+                until, length = exporter.announced_wait
+                left = max(0.0, until - now)
+                reasons.append(
+                    f"exporter {exporter.name} waits {length:.0f}s before its next attempt as the backend "
+                    f"asked ({left:.0f}s left; longer than exporter_failing_for {limit:.0f}s)"
+                )
         queue = self._facts.queue()
-        high_water = self._config.queue_high_water * queue.capacity
-        if queue.size >= high_water:
+        if queue.fill_ratio >= self._config.queue_high_water:
+            of_bytes = (
+                f", {queue.stored_bytes} of {queue.capacity_bytes} bytes" if queue.capacity_bytes else ""
+            )
             reasons.append(
-                f"queue holds {queue.size} of {queue.capacity} records, above the high-water mark "
+                f"queue holds {queue.size} of {queue.capacity} records{of_bytes}, above the high-water mark "
                 f"({self._config.queue_high_water:.0%})"
             )
         if queue.storage_error is not None:

@@ -199,6 +199,32 @@ class Instruments:
             unit="{request}",
             description="Redeliveries of failed Event Streams deliveries the collector asked Auth0 for",
         )
+        self.queue_bytes = meter.create_gauge(
+            "otel_auth0.queue.bytes", unit="By", description="Payload bytes in the persistent queue"
+        )
+        self.queue_capacity_bytes = meter.create_gauge(
+            "otel_auth0.queue.capacity_bytes", unit="By", description="queue.max_bytes"
+        )
+        self.queue_fill_ratio = meter.create_gauge(
+            "otel_auth0.queue.fill_ratio",
+            unit="1",
+            description="The fuller of records/queue.max_items and bytes/queue.max_bytes",
+        )
+        self.queue_lost = meter.create_counter(
+            "otel_auth0.queue.lost",
+            unit="{batch}",
+            description="Batches committed to the queue and found gone at start (a lost write-ahead log)",
+        )
+        self.state_damaged = meter.create_counter(
+            "otel_auth0.state.damaged",
+            unit="{item}",
+            description="Damaged state: files moved aside, rows skipped",
+        )
+        self.exporter_worker_restarts = meter.create_counter(
+            "otel_auth0.exporter.worker_restarts",
+            unit="{restart}",
+            description="Export worker loops restarted by their supervisor after an exception escaped",
+        )
         self.receiver_refused_log_records = meter.create_counter(
             "otel_auth0.receiver.refused_log_records",
             unit="{record}",
@@ -225,6 +251,7 @@ class Instruments:
         for exporter in exporters:
             only = {"otel_auth0.exporter": exporter}
             self.export_retries.add(0, only)
+            self.exporter_worker_restarts.add(0, only)
             for counter in (*self.exporter_sent.values(), *self.exporter_send_failed.values()):
                 counter.add(0, only)
             for signal in QUEUED_SIGNALS:
@@ -249,6 +276,10 @@ class Instruments:
             for reason in REJECTION_REASONS:
                 self.receiver_rejected_events.add(0, {**source, "otel_auth0.reason": reason})
         self.queue_dropped.add(0)
+        self.queue_lost.add(0)
+        for reason in ("moved_aside", "bad_row"):
+            damaged = {"otel_auth0.state_file": "detections.sqlite3", "otel_auth0.reason": reason}
+            self.state_damaged.add(0, damaged)
         self.detections_shed.add(0)
         for error_type in probe_error_types:
             self.probe_errors.add(0, {"error.type": error_type})

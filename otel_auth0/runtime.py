@@ -25,11 +25,12 @@ from otel_auth0.exporters.base import SignalExporter
 from otel_auth0.exporters.file import FileExporter
 from otel_auth0.exporters.otlp import OtlpExporter
 from otel_auth0.fleet import build_coordinator, lease_name, singleton_receivers
-from otel_auth0.health import HealthModel
+from otel_auth0.health import HealthModel, QueueState
 from otel_auth0.instruments import Instruments
 from otel_auth0.pipeline.intake import Intake
-from otel_auth0.pipeline.queue import StorageError
-from otel_auth0.pipeline.worker import ExportWorker
+from otel_auth0.pipeline.queue import PersistentQueue, StorageError
+from otel_auth0.pipeline.state_files import StateDirLock
+from otel_auth0.pipeline.worker import DEFAULT_MAX_RETRY_WAIT, ExportWorker
 from otel_auth0.processors.redact import build_redactor
 from otel_auth0.receivers.base import Receiver
 from otel_auth0.receivers.log_stream_config import LogStreamConfig
@@ -88,6 +89,12 @@ def exporter_mask(config: Config) -> int:
     return mask
 
 
+def _max_retry_wait(config: Config) -> float:
+    """``exporters.otlp.max_retry_wait`` (the file exporter never announces a wait)."""
+    otlp = config.exporters.otlp
+    return otlp.max_retry_wait if otlp is not None else DEFAULT_MAX_RETRY_WAIT
+
+
 def build_converter(config: Config) -> EventConverter:
     """The event converter for this configuration."""
     tenant = (config.auth0.tenant_name if config.auth0 is not None else None) or ""
@@ -107,6 +114,7 @@ class Pipeline:
     meter_provider: MeterProvider
     instruments: Instruments
     intake: Intake
+    state_lock: StateDirLock | None = None
 
     @classmethod
     def create(
@@ -116,7 +124,13 @@ class Pipeline:
         besides one per exporter) and workers; with ``export`` off, no exporter, exporter metric
         reader or worker (the queue then only keeps checkpoints)."""
         exporters = build_exporters(config) if export else []
-        queue = open_state(config, exporter_mask(config))
+        state_lock = StateDirLock(config.state_dir)
+        state_lock.acquire()  # one process per state_dir: StateError naming the holder otherwise
+        try:
+            queue = open_state(config, exporter_mask(config))
+        except BaseException:
+            state_lock.release()
+            raise
         attributes = resource_attributes(config)
         readers = [
             PeriodicExportingMetricReader(
@@ -138,6 +152,7 @@ class Pipeline:
                 instruments,
                 batch_size=config.queue.batch_size,
                 max_backoff=config.queue.max_backoff,
+                max_retry_wait=_max_retry_wait(config),
             )
             for exporter in exporters
         ]
@@ -148,7 +163,9 @@ class Pipeline:
             on_enqueued=lambda: _notify(workers),
             detector=build_processor(config, instruments) if export else None,
         )
-        return cls(config, queue, exporters, workers, meter_provider, instruments, intake)
+        # 0 unless SQLite lost committed records with its write-ahead log (PostgreSQL keeps its own).
+        instruments.queue_lost.add(queue.sequence.lost if isinstance(queue, PersistentQueue) else 0)
+        return cls(config, queue, exporters, workers, meter_provider, instruments, intake, state_lock)
 
     def start(self) -> None:
         """Start the export workers."""
@@ -164,6 +181,11 @@ class Pipeline:
             only = {"otel_auth0.exporter": exporter.name}
             self.instruments.exporter_queue_size.set(size, only)
             self.instruments.exporter_queue_capacity.set(self.config.queue.max_items, only)
+        self.instruments.queue_bytes.set(self.queue.stored_bytes)
+        self.instruments.queue_capacity_bytes.set(self.config.queue.max_bytes)
+        caps = self.config.queue
+        fill = QueueState(size, caps.max_items, None, self.queue.stored_bytes, caps.max_bytes).fill_ratio
+        self.instruments.queue_fill_ratio.set(fill)
         self.instruments.queue_oldest_age.set(self.queue.oldest_age())
         # Added even when 0, so the series exists and shows that nothing was dropped.
         dropped, self.queue.dropped = self.queue.dropped, 0
@@ -190,6 +212,8 @@ class Pipeline:
         for exporter in self.exporters:
             exporter.shutdown()
         self.queue.close()
+        if self.state_lock is not None:
+            self.state_lock.release()
         if not drained:
             log.warning("shutdown deadline reached with records still queued; kept for the next start")
         return drained
@@ -220,7 +244,12 @@ class Collector:
             self.telemetry_server = TelemetryServer(config.telemetry.listen, self.health, *limits)
         self.pipeline = Pipeline.create(config, readers)
         built = build_receivers(
-            config.receivers, config.auth0, self.pipeline.intake, self.pipeline.instruments, registry
+            config.receivers,
+            config.auth0,
+            self.pipeline.intake,
+            self.pipeline.instruments,
+            registry,
+            state_dir=config.state_dir,
         )
         self.receivers = [receiver for receiver, _ in built]
         self._statuses = {services.name: services.status for _, services in built}

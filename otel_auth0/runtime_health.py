@@ -20,7 +20,10 @@ class CollectorHealth:
     def exporters(self) -> list[ExporterState]:
         """Each export worker's failure state."""
         workers = self._collector.pipeline.workers
-        return [ExporterState(worker.exporter_name, worker.failing_since) for worker in workers]
+        return [
+            ExporterState(worker.exporter_name, worker.failing_since, worker.announced_wait)
+            for worker in workers
+        ]
 
     def receivers(self) -> list[ReceiverState]:
         """Each receiver's supervision state and last success. Staleness is not checked for log_stream
@@ -51,5 +54,7 @@ class CollectorHealth:
 
     def queue(self) -> QueueState:
         """The persistent queue's fill."""
-        queue = self._collector.pipeline.queue
-        return QueueState(queue.size, self._collector.config.queue.max_items, queue.storage_error)
+        queue, config = self._collector.pipeline.queue, self._collector.config.queue
+        return QueueState(
+            queue.size, config.max_items, queue.storage_error, queue.stored_bytes, config.max_bytes
+        )

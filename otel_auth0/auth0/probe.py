@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import hmac
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -53,8 +54,17 @@ class ProbeSettings:
     leeway: float = 60.0
     max_rate_limit_wait: float = 30.0
 
-    def fingerprint(self) -> str:
-        """Hash of the identity the probe logs in with: a change lifts a credential-failure block."""
+    def fingerprint(self, key: bytes) -> str:
+        """HMAC-SHA-256 under ``key`` (secret, per ``state_dir``) of the identity the probe logs in with:
+        a change lifts a credential-failure block. Keyed, so a copy of the stored fingerprint alone does
+        not allow guessing the password offline."""
+        return hmac.new(key, self._identity(), hashlib.sha256).hexdigest()
+
+    def legacy_fingerprint(self) -> str:
+        """The unkeyed SHA-256 earlier versions stored; only to migrate a stored count."""
+        return hashlib.sha256(self._identity()).hexdigest()
+
+    def _identity(self) -> bytes:
         parts = (
             self.base_url,
             self.client_id,
@@ -63,7 +73,7 @@ class ProbeSettings:
             self.password,
             self.realm,
         )
-        return hashlib.sha256("\0".join(p or "" for p in parts).encode()).hexdigest()
+        return "\0".join(p or "" for p in parts).encode()
 
 
 class _Timed:

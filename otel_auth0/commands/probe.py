@@ -161,7 +161,9 @@ def main(args: argparse.Namespace) -> int:
         raise config_error(error) from None
     probe_config = config.receivers.section(LoginProbeConfig)
     assert config.auth0 is not None and probe_config is not None
-    services = Services(FACTORY.name, pipeline.intake, pipeline.instruments, auth0=config.auth0)
+    services = Services(
+        FACTORY.name, pipeline.intake, pipeline.instruments, auth0=config.auth0, state_dir=config.state_dir
+    )
     runner = ProbeRunner(services, probe_settings(config.auth0, probe_config), probe_config, emit=export)
     pipeline.start()
     try:

@@ -31,6 +31,7 @@ class OtlpExporterConfig(_Section):
     compression: Literal["gzip", "none", "deflate"] | None = None
     timeout: Duration | None = None
     certificate: Path | None = None
+    max_retry_wait: Duration = Field(default=300.0, gt=0)
 
 
 class FileExporterConfig(_Section):

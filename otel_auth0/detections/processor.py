@@ -133,8 +133,8 @@ def build_processor(config: Config, instruments: Instruments) -> DetectionProces
         return None
     rules = load_rules(settings.rules_files, settings.default_rules, settings.disabled_rules)
     engine = DetectionEngine(rules, settings.max_groups, settings.max_log_ids)
-    store = StateStore(Path(config.state_dir) / STATE_FILE)
-    return DetectionProcessor(
+    store, moved = StateStore.open_or_reset(Path(config.state_dir) / STATE_FILE)
+    processor = DetectionProcessor(
         engine,
         instruments,
         store,
@@ -142,3 +142,9 @@ def build_processor(config: Config, instruments: Instruments) -> DetectionProces
         config.telemetry.spans != "none",
         build_redactor(config.processors.redact),
     )
+    damage = {"otel_auth0.state_file": STATE_FILE}
+    if moved is not None:
+        instruments.state_damaged.add(1, {**damage, "otel_auth0.reason": "moved_aside"})
+    if store.skipped_rows:
+        instruments.state_damaged.add(store.skipped_rows, {**damage, "otel_auth0.reason": "bad_row"})
+    return processor

@@ -15,6 +15,7 @@ from otel_auth0.convert.wire import Signal
 from otel_auth0.exporters.base import ExportResult
 from otel_auth0.exporters.otlp_outcomes import accepted, grpc_result, log_unaccepted
 from otel_auth0.exporters.otlp_settings import USER_AGENT, SignalSettings
+from otel_auth0.url_display import display_url
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,7 @@ class GrpcSender:
         self._compression = COMPRESSION.get(settings.compression, grpc.Compression.NoCompression)
         self._metadata = tuple(settings.headers.items())
         self._timeout = settings.timeout
+        self._shown = display_url(self._target)
         self._channel, self._export = self._connect()
 
     def _connect(self) -> tuple[grpc.Channel, Any]:
@@ -88,7 +90,7 @@ class GrpcSender:
             log_unaccepted(
                 log,
                 f"OTLP/gRPC export of {records} {self._signal.name.lower()}",
-                self._target,
+                self._shown,
                 code.name,
                 result,
                 call.details() or "(no message)",
@@ -99,7 +101,7 @@ class GrpcSender:
                 self._channel.close()
                 self._channel, self._export = self._connect()
             return result
-        return accepted(self._signal, response, self._target)
+        return accepted(self._signal, response, self._shown)
 
     def close(self) -> None:
         """Close the channel."""

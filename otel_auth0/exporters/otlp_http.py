@@ -14,6 +14,7 @@ from google.rpc import status_pb2
 
 from otel_auth0.convert.wire import Signal
 from otel_auth0.exporters.base import ACCEPTED, FAILED, ExportResult
+from otel_auth0.exporters.deadline import install_deadline
 from otel_auth0.exporters.otlp_outcomes import (
     RESPONSE_TYPES,
     ExportResponse,
@@ -22,6 +23,7 @@ from otel_auth0.exporters.otlp_outcomes import (
     log_unaccepted,
 )
 from otel_auth0.exporters.otlp_settings import USER_AGENT, SignalSettings
+from otel_auth0.url_display import display_url, redirect_origin
 
 log = logging.getLogger(__name__)
 
@@ -89,31 +91,51 @@ class HttpSender:
         headers = {"User-Agent": USER_AGENT, **settings.headers, "Content-Type": _PROTOBUF}
         if settings.compression != "none":
             headers["Content-Encoding"] = settings.compression
+        self._timeout = settings.timeout
+        # Redirects are not followed: the headers carry API keys (x-honeycomb-team, dd-api-key...)
+        # that must never reach another address; a 3xx is a failed attempt, logged with its target.
         self._client = httpx.Client(
-            verify=tls_context(settings), timeout=settings.timeout, headers=headers, follow_redirects=True
+            verify=tls_context(settings), timeout=settings.timeout, headers=headers, follow_redirects=False
         )
+        self._deadline = install_deadline(self._client)
+        self._shown = display_url(self._url)
 
     def send(self, request: bytes, records: int) -> ExportResult:
-        """Post once; the verdict follows the specification's status rules."""
+        """Post once, within ``timeout`` in all; the verdict follows the specification's status rules."""
         try:
-            response = self._client.post(self._url, content=_compress(request, self._compression))
+            with self._deadline.attempt(self._timeout):
+                response = self._client.post(self._url, content=_compress(request, self._compression))
         except httpx.HTTPError as error:
+            problem = str(error) or type(error).__name__
+            if isinstance(error, httpx.TimeoutException):
+                problem = f"no complete answer within {self._timeout:g}s (exporters.otlp.timeout): {problem}"
             log.warning(
                 "OTLP/HTTP export of %d %s to %s failed: %s",
                 records,
                 self._signal.name.lower(),
-                self._url,
-                str(error) or type(error).__name__,
+                self._shown,
+                problem,
+            )
+            return FAILED
+        if response.is_redirect:
+            log.warning(
+                "OTLP/HTTP export of %d %s to %s: HTTP %d redirects to %s; not followed (the request "
+                "carries credentials), will retry: set exporters.otlp.endpoint to the final address",
+                records,
+                self._signal.name.lower(),
+                self._shown,
+                response.status_code,
+                redirect_origin(self._url, response.headers.get("Location", "")),
             )
             return FAILED
         if response.is_success:
             answer = _response(self._signal, response)
-            return ACCEPTED if answer is None else accepted(self._signal, answer, self._url)
+            return ACCEPTED if answer is None else accepted(self._signal, answer, self._shown)
         result = http_result(response.status_code, response.headers.get("Retry-After"))
         log_unaccepted(
             log,
             f"OTLP/HTTP export of {records} {self._signal.name.lower()}",
-            self._url,
+            self._shown,
             f"HTTP {response.status_code}",
             result,
             _error_message(response),

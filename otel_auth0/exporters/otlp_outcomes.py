@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import email.utils
 import logging
+import math
 import time
 from collections.abc import Iterable
 from datetime import UTC
@@ -60,16 +61,17 @@ def retry_after_seconds(value: str | None, now: float | None = None) -> float | 
     if not value or not value.strip():
         return None
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=UTC)
+            seconds = when.timestamp() - (time.time() if now is None else now)
+        except (TypeError, ValueError, OverflowError):
+            return None
+    # Any size is kept (the export worker caps it at max_retry_wait); NaN reads as "very long".
+    return math.inf if math.isnan(seconds) else max(0.0, seconds)
 
 
 def http_result(status: int, retry_after: str | None) -> ExportResult:

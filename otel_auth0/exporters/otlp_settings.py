@@ -14,6 +14,7 @@ from urllib.parse import unquote, urlsplit
 
 from otel_auth0 import __version__
 from otel_auth0.config import OtlpExporterConfig
+from otel_auth0.url_display import display_url
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,8 @@ class SignalSettings:
             return self.endpoint, not self.insecure
         url = urlsplit(self.endpoint)
         if url.scheme not in ("http", "https") or not url.netloc:
-            raise ValueError(f"OTLP endpoint {self.endpoint!r}: expected http(s)://host:port or host:port")
+            shown = display_url(self.endpoint)
+            raise ValueError(f"OTLP endpoint {shown!r}: expected http(s)://host:port or host:port")
         return url.netloc, url.scheme == "https"
 
 
@@ -177,7 +179,8 @@ def resolve(
     endpoint = _endpoint(config, signal, protocol, env)
     url = urlsplit(endpoint)
     if protocol == "http/protobuf" and (url.scheme not in ("http", "https") or not url.netloc):
-        raise ValueError(f"OTLP/HTTP endpoint {endpoint!r} for {signal.lower()}: expected an http(s) URL")
+        shown = display_url(endpoint)
+        raise ValueError(f"OTLP/HTTP endpoint {shown!r} for {signal.lower()}: expected an http(s) URL")
     client_key = _path(None, signal, "CLIENT_KEY", env)
     client_certificate = _path(None, signal, "CLIENT_CERTIFICATE", env)
     if client_key is not None and client_certificate is None:

@@ -27,6 +27,7 @@ from otel_auth0.config import DedupeConfig, QueueConfig
 from otel_auth0.convert.mapping import Converted
 from otel_auth0.convert.wire import Signal
 from otel_auth0.pipeline.checkpoints import SELECT_CHECKPOINT, Checkpoint, queue_path
+from otel_auth0.pipeline.state_files import QUEUE_RECOVERY, QueueSequence, StateError, private_file
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +130,8 @@ class PersistentQueue:
         self._config = queue or QueueConfig()
         self._dedupe = dedupe or DedupeConfig()
         self._mask = exporter_mask
-        path.parent.mkdir(parents=True, exist_ok=True)
+        existed = path.exists()
+        private_file(path)  # 0600 in a 0700 directory; SQLite gives -wal and -shm the same mode
         self._lock = threading.Lock()
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         # Set before the first table exists; an older file is converted below when it is empty.
@@ -150,6 +152,8 @@ class PersistentQueue:
             ).fetchone()
             self._size, self._bytes = int(size), int(stored)
             self._seen_count = int(self._db.execute("SELECT COUNT(*) FROM seen").fetchone()[0])
+        self.sequence = QueueSequence(path, existed)
+        self.sequence.check(self._db)
         if self._db.execute("PRAGMA auto_vacuum").fetchone()[0] != 2 and self._size == 0:
             if path.stat().st_size < CONVERT_MAX_BYTES:
                 self._db.execute("VACUUM")  # a file from an older version: make it shrinkable
@@ -164,8 +168,18 @@ class PersistentQueue:
         queue: QueueConfig | None = None,
         dedupe: DedupeConfig | None = None,
     ) -> PersistentQueue:
-        """The collector's queue under ``state_dir``."""
-        return cls(queue_path(state_dir), exporter_mask, queue, dedupe)
+        """The collector's queue under ``state_dir``; :class:`StateError` (naming the file, pointing at
+        the recovery procedure) when SQLite cannot read it."""
+        path = queue_path(state_dir)
+        try:
+            return cls(path, exporter_mask, queue, dedupe)
+        except sqlite3.DatabaseError as error:
+            raise StateError(
+                f"queue file {path} cannot be read ({error}); not started and nothing was discarded: "
+                f"see {QUEUE_RECOVERY}"
+            ) from None
+        except OSError as error:  # permissions, a read-only or full file system
+            raise StateError(f"queue file {path} cannot be opened: {error}") from None
 
     def _transaction(self, synchronous: str = "FULL") -> _Transaction:
         return _Transaction(self._db, synchronous)
@@ -235,12 +249,13 @@ class PersistentQueue:
                         continue
                 accepted.append(item)
                 indices.append(index)
+            last_id = None
             for signal, payload, records in _by_signal(accepted):
-                self._db.execute(
+                last_id = self._db.execute(
                     "INSERT INTO items (signal, scope, records, payload, pending, enqueued_at)"
                     " VALUES (?, ?, ?, ?, ?, ?)",
                     (int(signal), scope, records, payload, self._mask, now),
-                )
+                ).lastrowid
                 added += records
                 added_bytes += len(payload)
             for event in parked:
@@ -251,6 +266,8 @@ class PersistentQueue:
                 )
             if checkpoint is not None:
                 self._set_checkpoint(checkpoint[0], checkpoint[1], now)
+        if last_id is not None:
+            self.sequence.advance(last_id)
         return accepted, indices, added, added_bytes
 
     def _over_limit(self, incoming: int, incoming_bytes: int, now: float) -> bool:
@@ -446,6 +463,7 @@ class PersistentQueue:
                     "queue: cannot fold the write-ahead log at close (kept for the next start): %s", error
                 )
             self._db.close()
+            self.sequence.close()
 
 
 class _Transaction:

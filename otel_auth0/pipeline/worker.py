@@ -1,6 +1,7 @@
 """Export workers: one thread per exporter drains the persistent queue, acknowledging only what the
-backend accepted; failures back off exponentially (with jitter, or as long as the backend asks) and
-are retried, never dropped.
+backend accepted; failures back off exponentially (with jitter, or as long as the backend asks, up to
+``max_retry_wait``) and are retried, never dropped. Each thread runs under a supervisor: an exception
+that escapes the loop restarts it after a backoff and is counted (``otel_auth0.exporter.worker_restarts``).
 
 When an acknowledgement cannot be written (a full disk), the worker keeps it in memory with the last
 acknowledged row per signal: it goes on with the rows after it, never sends an acknowledged row again,
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import threading
 import time
 from collections import defaultdict
@@ -26,6 +28,8 @@ log = logging.getLogger(__name__)
 
 # Queue signal -> suffix of the Collector-style otel_auth0.exporter.* metric names.
 SIGNAL_SUFFIX = {Signal.LOGS: "log_records", Signal.SPANS: "spans"}
+# Default upper bound of a wait the backend announces (``Retry-After`` / ``RetryInfo``).
+DEFAULT_MAX_RETRY_WAIT = 300.0
 
 
 class ExportWorker:
@@ -41,6 +45,7 @@ class ExportWorker:
         batch_size: int = 512,
         max_backoff: float = 60.0,
         idle_wait: float = 0.2,
+        max_retry_wait: float = DEFAULT_MAX_RETRY_WAIT,
     ) -> None:
         self._queue = queue
         self._exporter = exporter
@@ -50,6 +55,8 @@ class ExportWorker:
         self._batch_size = batch_size
         self._backoff = Backoff(maximum=max_backoff)
         self._idle_wait = idle_wait
+        self._max_retry_wait = max_retry_wait
+        self._restart_backoff = Backoff(initial=1.0, maximum=max_backoff)
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._scopes: dict[str, bytes] = {}
@@ -60,11 +67,14 @@ class ExportWorker:
         # Acknowledged rows whose acknowledgement is not yet on disk (payloads dropped).
         self._unrecorded: list[QueuedBatch] = []
         self._incidents = Incidents(log)
-        self._thread = threading.Thread(target=self._run, name=f"export-{exporter.name}", daemon=True)
+        self._thread = threading.Thread(target=self._supervise, name=f"export-{exporter.name}", daemon=True)
         self.consecutive_failures = 0
         # UNIX time of the first failure since the last success (None while exports succeed).
         self.failing_since: float | None = None
         self._retry_after: float | None = None  # the backend's requested wait after the last failure
+        # While waiting out a delay the backend announced: (UNIX time the wait ends, seconds waited).
+        self.announced_wait: tuple[float, float] | None = None
+        self.restarts = 0
 
     @property
     def exporter_name(self) -> str:
@@ -93,6 +103,30 @@ class ExportWorker:
             for signal in Signal
         )
 
+    def _supervise(self) -> None:
+        """Run the loop; whatever escapes it restarts it after a backoff, counted and logged."""
+        while not self._stop.is_set():
+            try:
+                self._run()
+            except Exception as error:
+                self.restarts += 1
+                only = {"otel_auth0.exporter": self._exporter.name}
+                self._instruments.exporter_worker_restarts.add(1, only)
+                delay = self._restart_backoff.next_delay()
+                self._incidents.report(
+                    "worker_restart",
+                    logging.ERROR,
+                    "export worker %s stopped on %r; restarting it in %.1fs (restart %d)",
+                    self._exporter.name,
+                    error,
+                    delay,
+                    self.restarts,
+                    exc_info=True,
+                )
+                self._stop.wait(delay)
+            else:
+                return
+
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
@@ -109,18 +143,47 @@ class ExportWorker:
                 sent = None
             if sent is None:
                 self._instruments.export_retries.add(1, {"otel_auth0.exporter": self._exporter.name})
-                self._stop.wait(self.retry_delay())
+                self._wait_before_retry()
             elif sent == 0:
                 self._wake.wait(self._idle_wait)
                 self._wake.clear()
         self._record_acknowledgements()  # a last try; what stays unrecorded is sent again after a restart
 
+    def _wait_before_retry(self) -> None:
+        delay, announced = self._next_wait()
+        if announced:
+            self.announced_wait = (time.time() + delay, delay)
+        try:
+            self._stop.wait(delay)
+        finally:
+            self.announced_wait = None
+
     def retry_delay(self) -> float:
         """The wait before the next attempt: the backoff's, or longer when the backend asked for more
-        (``Retry-After`` / ``RetryInfo``, even beyond the request timeout)."""
+        (``Retry-After`` / ``RetryInfo``, even beyond the request timeout), but never longer than
+        ``max_retry_wait``."""
+        return self._next_wait()[0]
+
+    def _next_wait(self) -> tuple[float, bool]:
+        """:meth:`retry_delay` and whether it is the backend's announced wait."""
         delay = self._backoff.next_delay()
         requested, self._retry_after = self._retry_after, None
-        return delay if requested is None else max(delay, requested)
+        if requested is None:
+            return delay, False
+        if math.isnan(requested):
+            requested = math.inf
+        if requested > self._max_retry_wait:
+            self._incidents.report(
+                "retry_wait_capped",
+                logging.WARNING,
+                "%s: the backend asked to wait %.0fs before the next attempt; waiting %.0fs "
+                "(exporters.otlp.max_retry_wait)",
+                self._exporter.name,
+                requested,
+                self._max_retry_wait,
+            )
+            requested = self._max_retry_wait
+        return (requested, True) if requested > delay else (delay, False)
 
     def export_once(self) -> int | None:
         """Send at most one batch per signal; records sent, or ``None`` when an export failed."""
@@ -177,6 +240,7 @@ class ExportWorker:
             if dropped:
                 self._instruments.export_partially_rejected.add(dropped, attributes)
             self._backoff.reset()
+            self._restart_backoff.reset()
             self.consecutive_failures = 0
             self.failing_since = None
             total += records

@@ -16,6 +16,7 @@ from otel_auth0.exporters.otlp import OtlpExporter
 from otel_auth0.readiness.result import CheckResult, failed, passed, skipped
 from otel_auth0.receivers.endpoint_check import judge
 from otel_auth0.receivers.records import new_span_id, new_trace_id, span
+from otel_auth0.url_display import display_url
 
 TELEMETRY_SCOPE = "otel_auth0.readiness"
 TELEMETRY_SPAN = "auth0.readiness.telemetry_check"
@@ -71,7 +72,7 @@ def check_telemetry_export(config: Config) -> CheckResult:
         encode_resource({"service.name": config.service_name}),
         [(encode_scope(TELEMETRY_SCOPE, ""), record)],
     )
-    where = otlp.endpoint or "OTEL_EXPORTER_OTLP_ENDPOINT"
+    where = display_url(otlp.endpoint) if otlp.endpoint else "OTEL_EXPORTER_OTLP_ENDPOINT"
     try:
         exporter = OtlpExporter(otlp)
     except ValueError as error:

@@ -14,6 +14,7 @@ import math
 from otel_auth0.auth0.probe import LoginProbe, ProbeResult
 from otel_auth0.config import Config
 from otel_auth0.pipeline.queue import PersistentQueue
+from otel_auth0.pipeline.state_files import fingerprint_key
 from otel_auth0.readiness.result import CheckResult, failed, passed
 from otel_auth0.receivers.login_probe import LoginProbeConfig, probe_settings
 from otel_auth0.receivers.probe_guard import CredentialGuard
@@ -75,9 +76,10 @@ def check_synthetic_login(config: Config, threshold_s: float, runs: int = PROBE_
     try:
         guard = CredentialGuard(
             checkpoints,
-            settings.fingerprint(),
+            settings.fingerprint(fingerprint_key(config.state_dir)),
             probe_config.max_credential_failures,
             probe_config.credential_failure_cooldown,
+            legacy_fingerprint=settings.legacy_fingerprint(),
         )
         results, stopped = asyncio.run(guarded_logins(LoginProbe(settings), guard, runs))
     finally:

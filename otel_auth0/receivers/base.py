@@ -7,6 +7,7 @@ import asyncio
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Generic, Protocol, TypeVar
 
 from otel_auth0.config.auth0 import Auth0Config
@@ -72,6 +73,7 @@ class Services:
     auth0: Auth0Config | None = None
     stream_progress: StreamProgress | None = None
     status: ReceiverStatus = field(default_factory=ReceiverStatus)
+    state_dir: Path | None = None  # for the secret key of credential fingerprints
 
     @property
     def source(self) -> dict[str, str]:

@@ -19,6 +19,7 @@ from otel_auth0.backoff import Backoff
 from otel_auth0.pipeline.checkpoints import CheckpointStore
 from otel_auth0.receivers.base import Services
 from otel_auth0.scheduler import Schedule, error_type
+from otel_auth0.url_display import display_url
 
 _TAGS = re.compile(r"<[^>]+>")
 _SPACES = re.compile(r"\s+")
@@ -71,14 +72,14 @@ async def conditional_get(client: httpx.AsyncClient, validators: Validators) -> 
     try:
         response = await client.get(validators.url, headers=headers)
     except httpx.TimeoutException as exc:
-        raise FetchError(f"GET {validators.url} timed out: {exc!r}", "timeout") from exc
+        raise FetchError(f"GET {display_url(validators.url)} timed out: {exc!r}", "timeout") from exc
     except httpx.HTTPError as exc:
-        raise FetchError(f"GET {validators.url} failed: {exc!r}", "network") from exc
+        raise FetchError(f"GET {display_url(validators.url)} failed: {exc!r}", "network") from exc
     if response.status_code == 304:
         return None
     if response.status_code != 200:
         kind = "http_5xx" if response.status_code >= 500 else f"http_{response.status_code}"
-        raise FetchError(f"GET {validators.url} answered {response.status_code}", kind)
+        raise FetchError(f"GET {display_url(validators.url)} answered {response.status_code}", kind)
     validators.etag = response.headers.get("etag")
     validators.last_modified = response.headers.get("last-modified")
     return response.content

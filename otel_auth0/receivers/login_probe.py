@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from otel_auth0.config.base import Duration
 from otel_auth0.config.receivers import PeriodicSettings
 from otel_auth0.convert.mapping import Converted
 from otel_auth0.detections.engine import Observed
+from otel_auth0.pipeline.state_files import fingerprint_key
 from otel_auth0.receivers.base import ReceiverFactory, Services
 from otel_auth0.receivers.probe_guard import CredentialGuard
 from otel_auth0.receivers.probe_telemetry import SCOPE, blocked_telemetry, probe_telemetry, record_metrics
@@ -125,11 +127,14 @@ class ProbeRunner:
         self.settings = settings
         self.probe = LoginProbe(settings, sleep=sleep)
         self.recent: deque[RecentRun] = deque(maxlen=RECENT_RUNS)  # for the status page
+        # Without a state_dir (tests wiring services by hand) the key lives as long as the process.
+        key = fingerprint_key(services.state_dir) if services.state_dir else secrets.token_bytes(32)
         self.guard = CredentialGuard(
             services.intake,
-            settings.fingerprint(),
+            settings.fingerprint(key),
             config.max_credential_failures,
             config.credential_failure_cooldown,
+            legacy_fingerprint=settings.legacy_fingerprint(),
         )
 
     async def run_once(self) -> ProbeResult | str:

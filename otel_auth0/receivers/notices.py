@@ -41,6 +41,7 @@ from otel_auth0.receivers.security_bulletins import (
     SDK_ADVISORIES_URL,
     watch,
 )
+from otel_auth0.url_display import display_url
 
 log = logging.getLogger(__name__)
 
@@ -213,7 +214,7 @@ class NoticesReceiver:
         try:
             ranges = parse_ranges(content)
         except IpRangesError as exc:
-            raise FetchError(f"{self.ip_ranges_url}: {exc}", "bad_document") from None
+            raise FetchError(f"{display_url(self.ip_ranges_url)}: {exc}", "bad_document") from None
         previous = validators.extra.get("ranges")
         baseline = previous if isinstance(previous, dict) else load_snapshot()
         validators.extra["ranges"] = ranges

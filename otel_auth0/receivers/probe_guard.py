@@ -1,10 +1,12 @@
 """Keeps the login probe from locking out its test user.
 
 After ``max_credential_failures`` consecutive refused logins the probe stops and reports ``blocked:
-credential failure``. It tries again when the identity changes (a hash of domain, client, username,
-password and realm) or, once per ``cooldown``, as long as the consecutive failures stay below Auth0's
-default brute-force threshold of 10; at 9 it waits for a configuration change. The count survives
-restarts (a checkpoint in the queue database).
+credential failure``. It tries again when the identity changes (an HMAC-SHA-256 of domain, client,
+username, password and realm under ``state_dir``'s secret key, ``fingerprint.key``) or, once per
+``cooldown``, as long as the consecutive failures stay below Auth0's default brute-force threshold of
+10; at 9 it waits for a configuration change. The count survives restarts (a checkpoint in the queue
+database); a count stored by an earlier version under the unkeyed SHA-256 is carried over and stored
+keyed.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ class CredentialGuard:
         max_failures: int,
         cooldown: float,
         clock: Callable[[], float] = time.time,
+        legacy_fingerprint: str | None = None,
     ) -> None:
         self._store = store
         self._fingerprint = fingerprint
@@ -44,9 +47,13 @@ class CredentialGuard:
         if stored is not None:
             try:
                 state = json.loads(stored.value)
-                if state.get("fingerprint") == fingerprint:
+                same = state.get("fingerprint") == fingerprint
+                migrated = legacy_fingerprint is not None and state.get("fingerprint") == legacy_fingerprint
+                if same or migrated:
                     self.failures = int(state.get("failures", 0))
                     self.last_failure = float(state.get("last_failure", 0.0))
+                if migrated:  # an unkeyed fingerprint of an earlier version: stored keyed from now on
+                    self._store_state()
             except (ValueError, TypeError, AttributeError):
                 pass
 
@@ -76,6 +83,9 @@ class CredentialGuard:
             self.failures = 0
         else:
             return
+        self._store_state()
+
+    def _store_state(self) -> None:
         value = {
             "fingerprint": self._fingerprint,
             "failures": self.failures,

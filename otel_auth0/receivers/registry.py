@@ -5,6 +5,7 @@ allowed keys and their types from this registry (:mod:`otel_auth0.config.receive
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from otel_auth0.config import Auth0Config, ReceiversConfig
@@ -43,6 +44,7 @@ def build_receivers(
     intake: ReceiverIntake,
     instruments: Instruments,
     registry: Registry = RECEIVERS,
+    state_dir: Path | None = None,
 ) -> list[tuple[Receiver, Services]]:
     """A receiver (with the services it was given) for every section present under ``receivers:``.
     ``receivers`` must have been validated against ``registry``: a section without a factory of its
@@ -60,6 +62,8 @@ def build_receivers(
         settings = receivers.get(name)
         if settings is None:
             continue
-        services = Services(name, intake, instruments, auth0=auth0, stream_progress=progress)
+        services = Services(
+            name, intake, instruments, auth0=auth0, stream_progress=progress, state_dir=state_dir
+        )
         built.append((factory.create(settings, services), services))
     return built

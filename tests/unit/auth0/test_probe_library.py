@@ -215,7 +215,8 @@ def test_userinfo_is_paced_under_five_per_minute(sim: Sim) -> None:
 
 
 def test_fingerprint_changes_with_credentials() -> None:
-    a = ProbeSettings(BASE, "c", "u", "p")
-    assert a.fingerprint() == ProbeSettings(BASE, "c", "u", "p", scope="openid").fingerprint()
-    assert a.fingerprint() != ProbeSettings(BASE, "c", "u", "p2").fingerprint()
-    assert a.fingerprint() != ProbeSettings(BASE, "c2", "u", "p").fingerprint()
+    a, key = ProbeSettings(BASE, "c", "u", "p"), b"k" * 32
+    assert a.fingerprint(key) == ProbeSettings(BASE, "c", "u", "p", scope="openid").fingerprint(key)
+    assert a.fingerprint(key) != ProbeSettings(BASE, "c", "u", "p2").fingerprint(key)
+    assert a.fingerprint(key) != ProbeSettings(BASE, "c2", "u", "p").fingerprint(key)
+    assert a.fingerprint(key) != a.fingerprint(b"j" * 32)

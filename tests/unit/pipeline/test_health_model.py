@@ -79,3 +79,24 @@ def test_a_crashed_receiver_waiting_for_its_restart_is_not_ready() -> None:
     assert model.reasons(START + 1) == [
         "receiver log_stream failed (OSError: boom) and is waiting to be restarted (restarted 2 times so far)"
     ]
+
+
+def test_queue_fill_is_the_fuller_of_records_and_bytes() -> None:
+    by_bytes = QueueState(10, 100, None, stored_bytes=850, capacity_bytes=1000)
+    model = HealthModel(CONFIG, Facts(queue_state=by_bytes), START)
+    assert model.reasons(START) == [
+        "queue holds 10 of 100 records, 850 of 1000 bytes, above the high-water mark (80%)"
+    ]
+    below = QueueState(10, 100, None, stored_bytes=790, capacity_bytes=1000)
+    assert HealthModel(CONFIG, Facts(queue_state=below), START).reasons(START) == []
+
+
+def test_an_announced_wait_longer_than_the_threshold_is_a_reason() -> None:
+    waiting = ExporterState("otlp", START, announced_wait=(START + 300, 300.0))
+    model = HealthModel(CONFIG, Facts([waiting]), START)
+    assert model.reasons(START + 10) == [
+        "exporter otlp waits 300s before its next attempt as the backend asked "
+        "(290s left; longer than exporter_failing_for 60s)"
+    ]
+    short = ExporterState("otlp", START, announced_wait=(START + 30, 30.0))
+    assert HealthModel(CONFIG, Facts([short]), START).reasons(START + 10) == []
