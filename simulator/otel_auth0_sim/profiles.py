@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from otel_auth0_sim.profiles_audit import add_audit_reads
+from otel_auth0_sim.profiles_catalog import add_catalog_reads
 from otel_auth0_sim.profiles_large import grow
 from otel_auth0_sim.state import DEFAULT_CLIENT_ID
 
@@ -541,4 +542,5 @@ def tenant_config(profile: str, base_url: str) -> dict[str, Any]:
     config = _misconfigured(base_url) if profile == "misconfigured" else _good(base_url)
     if profile == "large":
         grow(config)
-    return add_audit_reads(config, profile, base_url.split("://", 1)[-1])
+    domain = base_url.split("://", 1)[-1]
+    return add_catalog_reads(add_audit_reads(config, profile, domain), profile, domain)
