@@ -81,6 +81,12 @@ def settings_routes(state: TenantState, current: Config) -> list[Route]:
             texts.get(request.path_params["prompt"], {}).get(request.path_params["language"], {})
         )
 
+    async def ssp_custom_text(request: Request) -> Response:
+        profiles = {p["id"] for p in current()["self_service_profiles"]}
+        if request.path_params["id"] not in profiles:
+            return api_error(404, "Self-service profile not found", "inexistent_self_service_profile")
+        return JSONResponse({})
+
     async def renderings(request: Request) -> Response:
         return offset_page(request, current().get("prompt_renderings", []), "configs")
 
@@ -105,6 +111,12 @@ def settings_routes(state: TenantState, current: Config) -> list[Route]:
         management_route(state, "/api/v2/prompts/{prompt}/partials", partials, scope="read:prompts"),
         management_route(
             state, "/api/v2/prompts/{prompt}/custom-text/{language}", custom_text, scope="read:prompts"
+        ),
+        management_route(
+            state,
+            "/api/v2/self-service-profiles/{id}/custom-text/{language}/{page}",
+            ssp_custom_text,
+            scope="read:self_service_profiles",
         ),
         management_route(state, "/api/v2/hooks/{id}/secrets", hook_secrets, scope="read:hooks"),
         management_route(state, "/api/v2/anomaly/captchas", captchas, scope="read:attack_protection"),

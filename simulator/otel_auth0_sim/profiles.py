@@ -480,7 +480,8 @@ def _misconfigured(base_url: str) -> dict[str, Any]:
             "  request.post({url: 'https://legacy.example-sim.test', auth: {bearer: apiKey}}, callback);\n}"
         },
     )
-    config["connections"][1]["options"] = {}  # Auth0 development keys
+    config["connections"][1]["options"] = {"email": True, "profile": True, "scope": ["email", "profile"]}
+    # no client_id / client_secret of its own: Auth0 development keys
     management, api, payments = config["resource_servers"]
     management["subject_type_authorization"]["user"]["policy"] = "allow_all"
     api.update(signing_alg="HS256", token_lifetime=2592000, enforce_policies=False)

@@ -94,8 +94,18 @@ def _credential_refs(value: Any) -> list[dict[str, Any]]:
 
 
 def _connection_clients(config: dict[str, Any]) -> dict[str, list[str]]:
-    """Which applications each connection is enabled for (interactive apps on every connection)."""
+    """Which applications each connection is enabled for (interactive apps on every connection);
+    connections still carry the deprecated ``enabled_clients`` Auth0 answers with, and database
+    connections the option defaults Auth0 fills in."""
     apps = [c["client_id"] for c in config["clients"] if c.get("app_type") not in (None, "non_interactive")]
+    for connection in config["connections"]:
+        connection.setdefault("enabled_clients", list(apps))
+        if connection["strategy"] == "auth0":
+            options = connection["options"]
+            options.setdefault("disable_self_service_change_password", False)
+            email = options.get("attributes", {}).get("email")
+            if isinstance(email, dict):
+                email.setdefault("unique", True)
     return {connection["id"]: list(apps) for connection in config["connections"]}
 
 
@@ -161,8 +171,20 @@ def _organizations(config: dict[str, Any]) -> dict[str, Any]:
         ],
         "org_0000000000000002": [],
     }
+    web = config["clients"][0]
+    members_app = {
+        "client_id": web["client_id"],
+        "use_for_member_access": False,
+        "client": {
+            "name": web["name"],
+            "app_type": web["app_type"],
+            "is_first_party": True,
+            "organization_usage": "allow",
+        },
+    }
     return {
         "organizations": organizations,
+        "organization_clients": {"org_0000000000000001": [members_app], "org_0000000000000002": []},
         "organization_connections": enabled,
         "organization_client_grants": {org["id"]: [] for org in organizations},
         "organization_discovery_domains": domains,
@@ -245,6 +267,17 @@ def _rules_script(config: dict[str, Any]) -> None:
             "  context.idToken['https://example-sim.test/tier'] = configuration.TIER;\n"
             "  return callback(null, user, context);\n}",
         )
+
+
+def _hooks_code(config: dict[str, Any]) -> None:
+    """``GET /hooks/{id}`` answers a hook with its ``script`` and ``dependencies``."""
+    for hook in config["hooks"]:
+        hook.setdefault(
+            "script",
+            "module.exports = function (user, context, cb) {\n"
+            "  cb(null, { user: { app_metadata: { plan: 'free' } } });\n};",
+        )
+        hook.setdefault("dependencies", {})
 
 
 def _guardian() -> dict[str, Any]:
@@ -378,7 +411,7 @@ def _profiles(config: dict[str, Any]) -> dict[str, Any]:
                 "resource": "oauth_authentication_api",
                 "consumer": "client",
                 "consumer_selector": config["clients"][0]["client_id"],
-                "configuration": {"action": "default"},
+                "configuration": {"action": "block", "limit": 100},
                 "created_at": CREATED,
                 "updated_at": UPDATED,
             }
@@ -450,20 +483,23 @@ def add_catalog_reads(config: dict[str, Any], profile: str, domain: str) -> dict
     config.update(_organizations(config))
     config.update(_forms_and_flows())
     _rules_script(config)
+    _hooks_code(config)
     config["rules_configs"] = [{"key": "TIER"}]
     config.update(_guardian())
     config.update(_phone(tenant))
     config.update(_profiles(config))
     config["directory_provisionings"] = _directory_provisionings(config)
     config["supplemental_signals"] = {"akamai_enabled": True}
+    # prompt -> screen -> insertion point -> template (GET /prompts/{prompt}/partials answers the inner part)
     config["prompt_partials"] = {
-        "login": {"form-content-end": '<div class="legal">By continuing you accept the terms.</div>'}
+        "login": {
+            "login": {"form-content-end": '<div class="legal">By continuing you accept the terms.</div>'}
+        }
     }
     config["risk_assessments"] = {"enabled": True}
     config["risk_new_device"] = {"remember_for": 30}
     config["universal_login_template"] = {
-        "body": "<!DOCTYPE html><html><head>{%- auth0:head -%}</head>"
-        "<body>{%- auth0:widget -%}</body></html>"
+        "body": "<!DOCTYPE html><html><head>{%- auth0:head -%}</head><body>{%- auth0:widget -%}</body></html>"
     }
     config["hook_secrets"] = {hook["id"]: {"API_KEY": "_VALUE_NOT_SHOWN_"} for hook in config["hooks"]}
     if profile == "misconfigured":
