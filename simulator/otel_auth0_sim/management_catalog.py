@@ -376,6 +376,7 @@ def catalog_routes(state: TenantState, current: Config) -> list[Route]:
         )
     )
     for spec in COLLECTIONS:
-        if spec.paging != "bare" or spec.data in ("log_streams", "custom_domains"):
+        by_id = spec.paging != "bare" or spec.data in ("log_streams", "custom_domains")
+        if by_id and spec.data != "directory_provisionings":  # read per connection on Auth0
             routes.append(management_route(state, f"/api/v2/{spec.path}/{{id}}", one(spec), scope=spec.scope))
     return routes
