@@ -544,4 +544,4 @@ def tenant_config(profile: str, base_url: str) -> dict[str, Any]:
     if profile == "large":
         grow(config)
     domain = base_url.split("://", 1)[-1]
-    return add_catalog_reads(add_audit_reads(config, profile, domain), profile, domain)
+    return add_catalog_reads(add_audit_reads(config, profile, domain), profile)

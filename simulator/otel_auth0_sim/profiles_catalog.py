@@ -109,7 +109,7 @@ def _connection_clients(config: dict[str, Any]) -> dict[str, list[str]]:
     return {connection["id"]: list(apps) for connection in config["connections"]}
 
 
-def _roles(domain: str) -> tuple[list[dict[str, Any]], dict[str, list[dict[str, Any]]]]:
+def _roles() -> tuple[list[dict[str, Any]], dict[str, list[dict[str, Any]]]]:
     roles = [
         {"id": "rol_0000000000000001", "name": "admin", "description": "Tenant administrators"},
         {"id": "rol_0000000000000002", "name": "support", "description": "Support agents (read-only)"},
@@ -468,7 +468,7 @@ def _misconfigure(config: dict[str, Any]) -> None:
     config["guardian_message_types"] = {"message_types": ["sms", "voice"]}
 
 
-def add_catalog_reads(config: dict[str, Any], profile: str, domain: str) -> dict[str, Any]:
+def add_catalog_reads(config: dict[str, Any], profile: str) -> dict[str, Any]:
     """``config`` completed with the catalog reads (in place; also returned)."""
     tenant = "example-sim"
     clients = config["clients"]
@@ -479,7 +479,7 @@ def add_catalog_reads(config: dict[str, Any], profile: str, domain: str) -> dict
         client.setdefault("tenant", tenant)
         client.setdefault("is_first_party", True)
     config["connection_clients"] = _connection_clients(config)
-    config["roles"], config["role_permissions"] = _roles(domain)
+    config["roles"], config["role_permissions"] = _roles()
     config.update(_organizations(config))
     config.update(_forms_and_flows())
     _rules_script(config)
