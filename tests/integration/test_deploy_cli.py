@@ -160,18 +160,13 @@ def _start(tmp_path: Path, profile: str) -> Any:
     )
 
 
-@pytest.mark.parametrize("profile", ["good", "misconfigured", "large"])
-def test_a0deploy_exports_the_whole_tenant_with_no_failed_read(
-    a0deploy: Path, tmp_path: Path, profile: str
-) -> None:
-    with _start(tmp_path, profile) as sim:
-        out = tmp_path / "export"
-        done = _run(
-            a0deploy, sim, "export", "-c", str(_config(tmp_path, sim)), "-f", "directory", "-o", str(out)
-        )
-        assert done.returncode == 0, f"a0deploy export failed:\n{done.stdout[-4000:]}\n{done.stderr[-2000:]}"
-        assert "Problem running command" not in done.stdout + done.stderr
-        unexpected = _unexpected(profile, _failed_reads(sim))
+def _export(a0deploy: Path, tmp_path: Path, sim: SimulatorHandle, profile: str) -> Path:
+    """``a0deploy export`` of the running tenant, checked for completeness; returns the directory."""
+    out = tmp_path / "export"
+    done = _run(a0deploy, sim, "export", "-c", str(_config(tmp_path, sim)), "-f", "directory", "-o", str(out))
+    assert done.returncode == 0, f"a0deploy export failed:\n{done.stdout[-4000:]}\n{done.stderr[-2000:]}"
+    assert "Problem running command" not in done.stdout + done.stderr
+    unexpected = _unexpected(profile, _failed_reads(sim))
     assert not unexpected, f"reads a real {profile} tenant answers: {unexpected}"
     empty = {"network-acls"} if profile == "misconfigured" else set()  # that tenant has no ACL
     missing = [name for name in EXPORTED if name not in empty and not (out / name).exists()]
@@ -180,15 +175,22 @@ def test_a0deploy_exports_the_whole_tenant_with_no_failed_read(
     assert len(clients) == (150 if profile == "large" else 3), sorted(clients)[:5]
     rules = list((out / "rules").glob("*.js"))
     assert rules and all(r.read_text().startswith("function") for r in rules)  # rules come with scripts
+    return out
 
 
-def test_a0deploy_dry_run_of_the_good_export_proposes_no_change(a0deploy: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("profile", ["misconfigured", "large"])
+def test_a0deploy_exports_the_whole_tenant_with_no_failed_read(
+    a0deploy: Path, tmp_path: Path, profile: str
+) -> None:
+    with _start(tmp_path, profile) as sim:
+        _export(a0deploy, tmp_path, sim, profile)
+
+
+def test_a0deploy_exports_good_and_its_dry_run_import_proposes_no_change(
+    a0deploy: Path, tmp_path: Path
+) -> None:
     with _start(tmp_path, "good") as sim:
-        out = tmp_path / "export"
-        exported = _run(
-            a0deploy, sim, "export", "-c", str(_config(tmp_path, sim)), "-f", "directory", "-o", str(out)
-        )
-        assert exported.returncode == 0, exported.stdout[-4000:]
+        out = _export(a0deploy, tmp_path, sim, "good")
         config = _config(tmp_path, sim, AUTH0_IGNORE_DRY_RUN_FIELDS=SECRET_PLACEHOLDERS)
         done = _run(a0deploy, sim, "import", "-c", str(config), "-i", str(out), "--dry-run")
         failed = _failed_reads(sim)

@@ -106,11 +106,19 @@ def test_restart_mid_stream_leaves_no_gap_and_no_duplicate(
     )
     with running_simulator(*args) as sim:
         config = collector_config(tmp_path, sim, otlp_receiver, take=50)
+
+        def polls() -> int:
+            return sum(sim_get(sim, "/_sim/stats")["requests"].get("/api/v2/logs", {}).values())
+
         for _ in range(3):
-            before = len(received_ids(otlp_receiver))
+            before, polled = len(received_ids(otlp_receiver)), polls()
             with running_collector(config) as collector:
+                # running (it polled: its stop signals are installed), and new events arrived unless all had
                 assert otlp_receiver.wait_for(
-                    lambda before=before: len(received_ids(otlp_receiver)) > before or before == 600, 30
+                    lambda before=before, polled=polled: (
+                        polls() > polled and (len(received_ids(otlp_receiver)) > before or before == 600)
+                    ),
+                    30,
                 )
                 time.sleep(0.5)
                 assert collector.terminate() == 0, collector.stderr_text()
