@@ -42,6 +42,7 @@ class Collection:
     filters: tuple[Filter, ...] = ()
     missing: str = "inexistent_resource"
     feature: str | None = None
+    summary: tuple[str, ...] = ()  # when set, the list answers only these fields (the by-id read all)
 
 
 COLLECTIONS: tuple[Collection, ...] = (
@@ -126,8 +127,22 @@ COLLECTIONS: tuple[Collection, ...] = (
         "organizations",
         missing="inexistent_organization",
     ),
-    Collection("forms", "forms", "read:forms", "offset", "forms"),
-    Collection("flows", "flows", "read:flows", "offset", "flows"),
+    Collection(
+        "forms",
+        "forms",
+        "read:forms",
+        "offset",
+        "forms",
+        summary=("id", "name", "created_at", "updated_at", "embedded_at", "submitted_at"),
+    ),
+    Collection(
+        "flows",
+        "flows",
+        "read:flows",
+        "offset",
+        "flows",
+        summary=("id", "name", "created_at", "updated_at", "executed_at"),
+    ),
     Collection(
         "flows/vault/connections",
         "flows_vault_connections",
@@ -324,6 +339,8 @@ def catalog_routes(state: TenantState, current: Config) -> list[Route]:
             if (plan := refused(spec)) is not None:
                 return plan
             rows = apply_filters(request, current()[spec.data], spec.filters)
+            if spec.summary:
+                rows = [{k: v for k, v in row.items() if k in spec.summary} for row in rows]
             shape = (lambda row: project(request, row)) if spec.data in PROJECTED else (lambda row: row)
             return _answer(request, rows, spec.paging, spec.key, spec.id_key, shape)
 

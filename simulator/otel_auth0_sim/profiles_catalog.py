@@ -48,7 +48,6 @@ def _global_client(tenant: str) -> dict[str, Any]:
         "sso_disabled": False,
         "cross_origin_authentication": False,
         "callbacks": [],
-        "callback_url_template": False,
         "is_token_endpoint_ip_header_trusted": False,
         "custom_login_page_on": True,
         "jwt_configuration": {"alg": "RS256", "lifetime_in_seconds": 36000, "secret_encoded": False},
