@@ -93,12 +93,11 @@ def _credential_refs(value: Any) -> list[dict[str, Any]]:
 
 
 def _connection_clients(config: dict[str, Any]) -> dict[str, list[str]]:
-    """Which applications each connection is enabled for (interactive apps on every connection);
-    connections still carry the deprecated ``enabled_clients`` Auth0 answers with, and database
-    connections the option defaults Auth0 fills in."""
+    """Which applications each connection is enabled for (interactive apps on every connection;
+    ``GET /connections/{id}/clients``, which replaced the connection's ``enabled_clients``), and
+    the option defaults Auth0 fills in on database connections."""
     apps = [c["client_id"] for c in config["clients"] if c.get("app_type") not in (None, "non_interactive")]
     for connection in config["connections"]:
-        connection.setdefault("enabled_clients", list(apps))
         if connection["strategy"] == "auth0":
             options = connection["options"]
             options.setdefault("disable_self_service_change_password", False)
