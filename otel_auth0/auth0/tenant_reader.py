@@ -73,7 +73,9 @@ def read_tenant(session: SdkSession, template_names: list[str]) -> TenantSnapsho
     api = session.api
     offset = {"page": 0, "per_page": PAGE_SIZE, "include_totals": True}
     snap.settings = r.model("/api/v2/tenants/settings", lambda: api.tenants.settings.get()) or {}
-    snap.clients = r.rows("/api/v2/clients", lambda: api.clients.list(**offset)) or []
+    # is_global=false: every tenant also has Auth0's "All Applications" client, not an application
+    applications = {**offset, "is_global": False}
+    snap.clients = r.rows("/api/v2/clients", lambda: api.clients.list(**applications)) or []
     snap.client_grants = r.rows("/api/v2/client-grants", lambda: api.client_grants.list(take=PAGE_SIZE)) or []
     snap.connections = r.rows("/api/v2/connections", lambda: api.connections.list(take=PAGE_SIZE)) or []
     snap.resource_servers = (

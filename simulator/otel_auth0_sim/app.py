@@ -10,7 +10,7 @@ from otel_auth0_sim.auth_state import AuthState
 from otel_auth0_sim.control import ControlError, control_error_handler, control_routes
 from otel_auth0_sim.event_streams import EventStreamsState, event_stream_routes
 from otel_auth0_sim.feeds import FeedsState, feed_routes
-from otel_auth0_sim.management_api import logs_routes
+from otel_auth0_sim.management_api import logs_routes, unknown_route
 from otel_auth0_sim.management_extra import extra_routes
 from otel_auth0_sim.middleware import CONTROLS_OFF, ControlAccess, ControlGate, FaultsAndCounters
 from otel_auth0_sim.oauth import DEFAULT_GRANTS, token_routes
@@ -44,5 +44,9 @@ def create_app(
     return Starlette(
         routes=routes,
         middleware=[Middleware(ControlGate, access=controls), Middleware(FaultsAndCounters, state=state)],
-        exception_handlers={ControlError: control_error_handler},
+        exception_handlers={
+            ControlError: control_error_handler,
+            404: unknown_route(state),
+            405: unknown_route(state),
+        },
     )

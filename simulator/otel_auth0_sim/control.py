@@ -28,6 +28,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from otel_auth0_sim.management_api import Auth0JSON
 from otel_auth0_sim.rate_limit import TokenBucket
 from otel_auth0_sim.state import PROFILES, Fault, TenantState
 from otel_auth0_sim.traffic import TrafficGenerator, emit
@@ -85,7 +86,7 @@ def control_routes(state: TenantState, generator: TrafficGenerator) -> list[Rout
 
     async def events(request: Request) -> JSONResponse:
         if request.method == "GET":
-            return JSONResponse(state.events)
+            return Auth0JSON(state.events)
         body = await _json_body(request)
         if isinstance(body, dict) and "generate" in body:
             stored = emit(state, generator, _positive_int(body, "generate"))

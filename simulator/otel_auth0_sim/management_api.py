@@ -7,6 +7,8 @@ Auth0: the token-bucket rate limit (429 with Auth0's body), bearer-token checkin
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlencode
@@ -26,10 +28,21 @@ _ERROR_NAMES = {
     401: "Unauthorized",
     403: "Forbidden",
     404: "Not Found",
+    405: "Method Not Allowed",
     429: "Too Many Requests",
 }
 
 Handler = Callable[[Request], Awaitable[Response]]
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class Auth0JSON(JSONResponse):
+    """JSON as Auth0 (Node's ``JSON.stringify``) writes it: UTF-8, and a lone surrogate in a stored
+    string escaped as ``\\udXXX`` instead of failing to encode."""
+
+    def render(self, content: Any) -> bytes:
+        text = json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text).encode("utf-8")
 
 
 class BadRequest(Exception):
@@ -45,7 +58,26 @@ def api_error(status: int, message: str, error_code: str | None = None) -> JSONR
     }
     if error_code:
         body["errorCode"] = error_code
-    return JSONResponse(body, status_code=status)
+    return Auth0JSON(body, status_code=status)
+
+
+def unknown_route(state: TenantState) -> Callable[[Request, Exception], Awaitable[Response]]:
+    """The answer to a path or method Auth0 does not serve: its JSON 404 (or 405), rate-limited and
+    with the ``x-ratelimit-*`` headers like any other Management API response."""
+
+    async def handler(request: Request, exc: Exception) -> Response:
+        decision = state.bucket.take()
+        if not decision.allowed:
+            return rate_limited_response(decision.reset, decision.limit)
+        status = getattr(exc, "status_code", 404)
+        if status == 405:
+            response = api_error(405, "Method Not Allowed", "method_not_allowed")
+        else:
+            response = api_error(404, "Not Found", "not_found")
+        response.headers.update(decision.headers())
+        return response
+
+    return handler
 
 
 def rate_limited_response(reset: int, limit: int) -> JSONResponse:
@@ -131,7 +163,7 @@ def logs_routes(state: TenantState) -> list[Route]:
         event = state.get_event(request.path_params["log_id"])
         if event is None:
             return api_error(404, "log not found", "inexistent_log")
-        return JSONResponse(_api_row(event))
+        return Auth0JSON(_api_row(event))
 
     return [
         management_route(state, "/api/v2/logs", list_logs, scope="read:logs"),
@@ -150,7 +182,7 @@ def _checkpoint_page(state: TenantState, request: Request) -> Response:
         next_url = str(request.url.replace(query=urlencode({"from": page[-1]["log_id"], "take": take})))
     else:
         next_url = str(request.url)  # caught up: poll the same URL again later
-    return JSONResponse([_api_row(e) for e in page], headers={"Link": f'<{next_url}>; rel="next"'})
+    return Auth0JSON([_api_row(e) for e in page], headers={"Link": f'<{next_url}>; rel="next"'})
 
 
 def _search(state: TenantState, request: Request) -> Response:
@@ -179,10 +211,10 @@ def _search(state: TenantState, request: Request) -> Response:
         for e in hits[start : start + per_page]
     ]
     if params.get("include_totals", "false").lower() == "true":
-        return JSONResponse(
+        return Auth0JSON(
             {"start": start, "limit": per_page, "length": len(rows), "total": len(hits), "logs": rows}
         )
-    return JSONResponse(rows)
+    return Auth0JSON(rows)
 
 
 def _sort(spec: str) -> tuple[str, bool]:

@@ -35,18 +35,31 @@ PLAN_MESSAGES = {
 }
 
 
+Shape = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def _same(row: dict[str, Any]) -> dict[str, Any]:
+    return row
+
+
 def _flag(request: Request, name: str) -> bool:
     return request.query_params.get(name, "false").lower() == "true"
 
 
 def offset_page(
-    request: Request, rows: list[dict[str, Any]], key: str, *, envelope: bool = False
+    request: Request,
+    rows: list[dict[str, Any]],
+    key: str,
+    *,
+    envelope: bool = False,
+    shape: Shape = _same,
 ) -> Response:
-    """``rows`` paged by ``page``/``per_page``; ``envelope`` answers ``{total, page, per_page, key}``."""
+    """``rows`` paged by ``page``/``per_page``; ``envelope`` answers ``{total, page, per_page, key}``;
+    ``shape`` turns each served row into its answer (field projection)."""
     page = int_param(request, "page", 0, 0, 10**6)
     per_page = int_param(request, "per_page", DEFAULT_PAGE, 1, MAX_PAGE)
     start = page * per_page
-    chunk = rows[start : start + per_page]
+    chunk = [shape(row) for row in rows[start : start + per_page]]
     if envelope:
         return JSONResponse({"total": len(rows), "page": page, "per_page": per_page, key: chunk})
     if _flag(request, "include_totals"):
@@ -54,7 +67,9 @@ def offset_page(
     return JSONResponse(chunk)
 
 
-def checkpoint_page(request: Request, rows: list[dict[str, Any]], key: str, id_key: str = "id") -> Response:
+def checkpoint_page(
+    request: Request, rows: list[dict[str, Any]], key: str, id_key: str = "id", shape: Shape = _same
+) -> Response:
     """``rows`` from the one whose id is ``from``, ``take`` of them, with ``next`` while more remain."""
     take = int_param(request, "take", DEFAULT_PAGE, 1, MAX_PAGE)
     start_id = request.query_params.get("from")
@@ -64,18 +79,11 @@ def checkpoint_page(request: Request, rows: list[dict[str, Any]], key: str, id_k
         if start_id not in ids:
             raise BadRequest(f"Query validation error: 'from' is not a valid checkpoint: {start_id!r}")
         start = ids.index(start_id)
-    chunk = rows[start : start + take]
+    chunk = [shape(row) for row in rows[start : start + take]]
     body: dict[str, Any] = {key: chunk}
     if start + take < len(rows):
         body["next"] = str(rows[start + take].get(id_key))
     return JSONResponse(body)
-
-
-def _either(request: Request, rows: list[dict[str, Any]], key: str) -> Response:
-    """Checkpoint pagination when ``from`` or ``take`` is given, offset pagination otherwise."""
-    if "from" in request.query_params or "take" in request.query_params:
-        return checkpoint_page(request, rows, key)
-    return offset_page(request, rows, key)
 
 
 def config_routes(state: TenantState, current: Config) -> list[Route]:
@@ -95,25 +103,10 @@ def config_routes(state: TenantState, current: Config) -> list[Route]:
 
         return handler
 
-    def offset(key: str, config_key: str | None = None) -> Callable[[Request], Any]:
-        async def handler(request: Request) -> Response:
-            return offset_page(request, current()[config_key or key], key)
-
-        return handler
-
-    async def connections(request: Request) -> Response:
-        return _either(request, current()["connections"], "connections")
-
-    async def client_grants(request: Request) -> Response:
-        return _either(request, current()["client_grants"], "client_grants")
-
     async def event_streams(request: Request) -> Response:
         return plan_lacks("event_streams") or checkpoint_page(
             request, current()["event_streams"], "eventStreams"
         )
-
-    async def network_acls(request: Request) -> Response:
-        return plan_lacks("network_acls") or offset_page(request, current()["network_acls"], "network_acls")
 
     async def attack_protection(request: Request) -> Response:
         part = request.path_params["part"]
@@ -125,9 +118,6 @@ def config_routes(state: TenantState, current: Config) -> list[Route]:
 
     async def captcha(request: Request) -> Response:
         return JSONResponse(current()["attack_protection"]["captcha"])
-
-    async def actions(request: Request) -> Response:
-        return offset_page(request, current()["actions"], "actions", envelope=True)
 
     async def triggers(request: Request) -> Response:
         return JSONResponse({"triggers": current()["action_triggers"]})
@@ -147,17 +137,9 @@ def config_routes(state: TenantState, current: Config) -> list[Route]:
 
     return [
         read("/api/v2/tenants/settings", obj("settings"), "read:tenant_settings"),
-        read("/api/v2/clients", offset("clients"), "read:clients"),
-        read("/api/v2/client-grants", client_grants, "read:client_grants"),
-        read("/api/v2/connections", connections, "read:connections"),
-        read("/api/v2/resource-servers", offset("resource_servers"), "read:resource_servers"),
         read("/api/v2/attack-protection/captcha", captcha, "read:attack_protection"),
         read("/api/v2/attack-protection/{part}", attack_protection, "read:attack_protection"),
-        read("/api/v2/anomaly/captchas", captcha, "read:attack_protection"),
-        listed("/api/v2/log-streams", "log_streams", "read:log_streams"),
         read("/api/v2/event-streams", event_streams, "read:event_streams"),
-        read("/api/v2/network-acls", network_acls, "read:network_acls"),
-        listed("/api/v2/custom-domains", "custom_domains", "read:custom_domains"),
         listed("/api/v2/guardian/factors", "guardian_factors", "read:guardian_factors"),
         listed("/api/v2/guardian/policies", "guardian_policies", "read:mfa_policies"),
         read(
@@ -165,9 +147,6 @@ def config_routes(state: TenantState, current: Config) -> list[Route]:
         ),
         read("/api/v2/prompts", obj("prompts"), "read:prompts"),
         read("/api/v2/branding", obj("branding"), "read:branding"),
-        read("/api/v2/actions/actions", actions, "read:actions"),
         read("/api/v2/actions/triggers", triggers, "read:actions"),
         read("/api/v2/actions/triggers/{trigger}/bindings", bindings, "read:actions"),
-        read("/api/v2/rules", offset("rules"), "read:rules"),
-        read("/api/v2/hooks", offset("hooks"), "read:hooks"),
     ]

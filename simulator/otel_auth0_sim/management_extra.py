@@ -28,7 +28,9 @@ from starlette.routing import Route
 from otel_auth0_sim.auth_state import TEST_USERS
 from otel_auth0_sim.control import ControlError
 from otel_auth0_sim.management_api import api_error, management_route
+from otel_auth0_sim.management_catalog import catalog_routes
 from otel_auth0_sim.management_config import config_routes
+from otel_auth0_sim.management_settings import settings_routes
 from otel_auth0_sim.profiles import (
     BUILT_IN_FROM,
     DEFAULT_VERIFY_BODY,
@@ -200,6 +202,8 @@ def extra_routes(state: TenantState, relay: EmailRelay | None = None) -> list[Ro
 
     return [
         *config_routes(state, lambda: _current(state, relay)),
+        *catalog_routes(state, lambda: _current(state, relay)),
+        *settings_routes(state, lambda: _current(state, relay)),
         management_route(state, "/api/v2/emails/provider", email_provider, scope="read:email_provider"),
         management_route(
             state, "/api/v2/email-templates/{name}", email_template, scope="read:email_templates"

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from otel_auth0_sim.profiles_audit import add_audit_reads
+from otel_auth0_sim.profiles_catalog import add_catalog_reads
 from otel_auth0_sim.profiles_large import grow
 from otel_auth0_sim.state import DEFAULT_CLIENT_ID
 
@@ -479,7 +480,8 @@ def _misconfigured(base_url: str) -> dict[str, Any]:
             "  request.post({url: 'https://legacy.example-sim.test', auth: {bearer: apiKey}}, callback);\n}"
         },
     )
-    config["connections"][1]["options"] = {}  # Auth0 development keys
+    config["connections"][1]["options"] = {"email": True, "profile": True, "scope": ["email", "profile"]}
+    # no client_id / client_secret of its own: Auth0 development keys
     management, api, payments = config["resource_servers"]
     management["subject_type_authorization"]["user"]["policy"] = "allow_all"
     api.update(signing_alg="HS256", token_lifetime=2592000, enforce_policies=False)
@@ -541,4 +543,5 @@ def tenant_config(profile: str, base_url: str) -> dict[str, Any]:
     config = _misconfigured(base_url) if profile == "misconfigured" else _good(base_url)
     if profile == "large":
         grow(config)
-    return add_audit_reads(config, profile, base_url.split("://", 1)[-1])
+    domain = base_url.split("://", 1)[-1]
+    return add_catalog_reads(add_audit_reads(config, profile, domain), profile)

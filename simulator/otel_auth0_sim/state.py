@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import bisect
 import random
-import secrets
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -13,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from otel_auth0_sim import access_tokens
 from otel_auth0_sim.log_ids import LogIdGenerator
 from otel_auth0_sim.rate_limit import TokenBucket
 
@@ -44,6 +44,28 @@ M2M_SCOPES = (
     "read:actions",
     "read:rules",
     "read:hooks",
+    "read:roles",
+    "read:users",
+    "read:organizations",
+    "read:organization_connections",
+    "read:organization_client_grants",
+    "read:organization_discovery_domains",
+    "read:forms",
+    "read:flows",
+    "read:flows_vault_connections",
+    "read:rules_configs",
+    "read:self_service_profiles",
+    "read:phone_providers",
+    "read:phone_templates",
+    "read:user_attribute_profiles",
+    "read:connection_profiles",
+    "read:token_exchange_profiles",
+    "read:rate_limit_policies",
+    "read:directory_provisionings",
+    "read:client_credentials",
+    "read:scim_config",
+    "read:connections_options",
+    "read:shields",
     "update:users",
 )
 LOGS_ONLY_CLIENT_ID = "otel-auth0-sim-logs-only"
@@ -185,8 +207,8 @@ class TenantState:
         return f"https://{self.domain}/api/v2/"
 
     def issue_token(self, client: M2MClient, audience: str, lifetime: int) -> str:
-        """Mint an opaque bearer token for ``client`` and remember it."""
-        token = secrets.token_urlsafe(32)
+        """Mint a bearer token (a JWT, as Auth0's) for ``client`` and remember it."""
+        token = access_tokens.mint(self.domain, client.client_id, audience, client.scopes, lifetime)
         self.tokens[token] = IssuedToken(client.client_id, audience, client.scopes, time.time() + lifetime)
         return token
 

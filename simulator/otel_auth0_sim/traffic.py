@@ -212,10 +212,13 @@ class TrafficGenerator:
         return [self._pending.popleft() for _ in range(count)]
 
     def scenario(self, now: datetime) -> list[Event]:
-        """The events of one randomly chosen interaction ending around ``now``."""
+        """The events of one randomly chosen interaction that ended before ``now``: Auth0 ingests
+        with a delay, so no event is dated after the ingestion time its log id carries."""
         funcs, weights = zip(*self._scenarios, strict=True)
-        start = now - timedelta(seconds=self.rng.uniform(1.0, 4.0))  # Auth0 ingests with a delay
-        return self.rng.choices(funcs, weights)[0](start)
+        deadline = now - timedelta(seconds=self.rng.uniform(1.0, 4.0))
+        events = self.rng.choices(funcs, weights)[0](deadline)
+        last = max(_parse_date(e["date"]) for e in events)
+        return _shifted(events, last - deadline) if last > deadline else events
 
     # -- random building blocks -------------------------------------------------------------
 
@@ -684,6 +687,32 @@ class TrafficGenerator:
                 self._event("limit_mu", "Blocked IP Address", start, app, client, details={"flow": "login"})
             ]
         return [self.deprecation_notice(start, app, client)]
+
+
+def _parse_date(value: Any) -> datetime:
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+
+
+def _shifted(events: list[Event], delta: timedelta) -> list[Event]:
+    """``events`` moved ``delta`` earlier: their ``date`` and the prompt timings in ``details``."""
+    millis = round(delta.total_seconds() * 1000)
+
+    def move(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {
+                k: v - millis if k in ("initiatedAt", "completedAt") and isinstance(v, int) else move(v)
+                for k, v in value.items()
+            }
+        if isinstance(value, list):
+            return [move(item) for item in value]
+        return value
+
+    moved = []
+    for event in events:
+        when = _parse_date(event["date"]) - timedelta(milliseconds=millis)
+        stamp = when.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        moved.append({**move(event), "date": stamp})
+    return moved
 
 
 def emit(state: TenantState, generator: TrafficGenerator, count: int) -> list[Event]:

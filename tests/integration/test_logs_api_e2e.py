@@ -112,15 +112,17 @@ def test_restart_mid_stream_leaves_no_gap_and_no_duplicate(
     with running_simulator(*args) as sim:
         config = collector_config(tmp_path, sim, otlp_receiver, take=50)
         for _ in range(3):
-            before = len(received_ids(otlp_receiver))
-            polls = logs_requests(sim)
+            before, polled = len(received_ids(otlp_receiver)), logs_requests(sim)
             with running_collector(config) as collector:
+                # Running (it polled, so past start-up, where SIGTERM would end the interpreter before the
+                # collector's handler exists), and new events arrived unless all had.
                 assert otlp_receiver.wait_for(
-                    lambda before=before: len(received_ids(otlp_receiver)) > before, 30
+                    lambda before=before, polled=polled: (
+                        logs_requests(sim) > polled
+                        and (len(received_ids(otlp_receiver)) > before or before == 600)
+                    ),
+                    60,
                 )
-                # Stopped only once it polls (past start-up, where SIGTERM would end the interpreter
-                # before the collector's handler exists), however fast the export above was.
-                otlp_receiver.wait_for(lambda polls=polls: logs_requests(sim) > polls, 60)
                 time.sleep(0.5)
                 assert collector.terminate() == 0, collector.stderr_text()
         with running_collector(config):

@@ -48,7 +48,6 @@ ENDPOINTS: list[tuple[str, dict[str, Any], Any]] = [
     ),
     ("attack-protection/bot-detection", {}, sdk.GetBotDetectionSettingsResponseContent),
     ("attack-protection/captcha", {}, sdk.GetAttackProtectionCaptchaResponseContent),
-    ("anomaly/captchas", {}, sdk.GetAttackProtectionCaptchaResponseContent),
     ("log-streams", {}, typing.List[sdk.LogStreamResponseSchema]),  # noqa: UP006 - the SDK's alias
     ("event-streams", {"take": 100}, sdk.ListEventStreamsResponseContent),
     ("network-acls", {"include_totals": "true"}, sdk.ListNetworkAclsOffsetPaginatedResponseContent),
@@ -203,7 +202,7 @@ def test_an_audit_tool_on_auth0s_sdk_reads_the_large_tenant_to_the_end(tmp_path:
         assert isinstance(sim.verify, str)
         with httpx.Client(verify=sim.verify, timeout=60) as http:
             client = ManagementClient(domain=sim.info["domain"], token=_token(sim), httpx_client=http)
-            applications = list(client.clients.list(per_page=100, include_totals=True))
+            applications = list(client.clients.list(per_page=100, include_totals=True, is_global=False))
             connections = list(client.connections.list(take=100))
             apis = list(client.resource_servers.list(per_page=100, include_totals=True))
             grants = list(client.client_grants.list(take=100))
@@ -261,8 +260,9 @@ def test_pagination_search_syntax_and_error_bodies_follow_auth0(tmp_path: Path) 
             envelope = http.get(
                 "/api/v2/clients", params={"page": 1, "per_page": 100, "include_totals": "true"}, headers=auth
             ).json()
-            assert (envelope["start"], envelope["limit"], envelope["total"]) == (100, 100, 150)
-            assert len(envelope["clients"]) == 50
+            # 150 applications and Auth0's global "All Applications" client
+            assert (envelope["start"], envelope["limit"], envelope["total"]) == (100, 100, 151)
+            assert len(envelope["clients"]) == 51
             _assert_auth0_error(http.get("/api/v2/clients", params={"per_page": 101}, headers=auth), 400)
             first = http.get("/api/v2/connections", params={"take": 50}, headers=auth).json()
             rest = http.get("/api/v2/connections", params={"take": 50, "from": first["next"]}, headers=auth)

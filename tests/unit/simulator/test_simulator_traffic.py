@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter, defaultdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jsonschema
 
-from otel_auth0_sim.log_ids import LogIdGenerator
-from otel_auth0_sim.traffic import EVENT_TYPES, TrafficGenerator
+from otel_auth0_sim.log_ids import LogIdGenerator, log_id_time
+from otel_auth0_sim.state import TenantState
+from otel_auth0_sim.traffic import EVENT_TYPES, TrafficGenerator, emit
 from tests.shared_data import require_shared_data
 
 SAMPLES_PER_TYPE = 40
@@ -85,3 +86,17 @@ def test_same_seed_same_events() -> None:
 def test_take_returns_exactly_the_requested_count_across_scenarios() -> None:
     generator = _generator(1)
     assert [len(generator.take(n)) for n in (1, 2, 3, 50)] == [1, 2, 3, 50]
+
+
+def test_no_generated_event_is_dated_after_the_ingestion_time_of_its_log_id() -> None:
+    state, generator = TenantState("sim.test:443", seed=5), _generator(5)
+    stored = emit(state, generator, 3000)
+    late = [
+        (e["log_id"], e["date"])
+        for e in stored
+        if datetime.fromisoformat(e["date"].replace("Z", "+00:00"))
+        > log_id_time(e["log_id"]) + timedelta(seconds=1)  # the log id keeps whole seconds
+    ]
+    assert not late, late[:5]
+    prompts = [p for e in stored for p in (e.get("details") or {}).get("prompts", [])]
+    assert prompts and all(p["completedAt"] >= p["initiatedAt"] for p in prompts)
