@@ -54,6 +54,14 @@ class Detection:
     first_time: float
     refs: tuple[Ref, ...]
     expected: float | None = None
+    escalation: str = ""  # why this is a re-report at the rule's escalate.severity
+
+    @property
+    def severity(self) -> str:
+        """The rule's severity, or its ``escalate.severity`` for an escalated re-report."""
+        if self.escalation and self.rule.escalate is not None:
+            return self.rule.escalate.severity
+        return self.rule.severity
 
     @property
     def window(self) -> float:
@@ -73,7 +81,7 @@ class Detection:
         return {
             "rule": self.rule.id,
             "title": self.rule.title,
-            "severity": self.rule.severity,
+            "severity": self.severity,
             "group": self.group,
             "count": self.count,
             "window_s": self.window,
@@ -81,6 +89,7 @@ class Detection:
             "first_time": self.first_time,
             "log_ids": self.log_ids,
             **({"expected": round(self.expected, 3)} if self.expected is not None else {}),
+            **({"escalation": self.escalation} if self.escalation else {}),
         }
 
 
@@ -103,15 +112,45 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
 
 
+ALTERNATIVES = "|"  # ``user_name|user_id|ip``: the first of these fields the event carries
+USED = "\x1f"  # separates the field used from its value in a group key of alternatives
+
+
+def _value(event: Mapping[str, Any], name: str, source: str) -> str | None:
+    value = field_value(event, name, source)
+    if value is MISSING or value is None or value == "":
+        return None
+    return value if isinstance(value, str) else _text(value)
+
+
 def _values(event: Mapping[str, Any], names: tuple[str, ...], source: str) -> tuple[str, ...] | None:
-    """The values of ``names`` as text, or ``None`` when one is missing or empty."""
+    """The values of ``names`` as text, or ``None`` when one is missing or empty. For alternatives
+    (``a|b``) the first field present, as ``field<USED>value``."""
     values = []
     for name in names:
-        value = field_value(event, name, source)
-        if value is MISSING or value is None or value == "":
+        if ALTERNATIVES in name:
+            found = None
+            for alternative in name.split(ALTERNATIVES):
+                value = _value(event, alternative, source)
+                if value is not None:
+                    found = f"{alternative}{USED}{value}"
+                    break
+        else:
+            found = _value(event, name, source)
+        if found is None:
             return None
-        values.append(value if isinstance(value, str) else _text(value))
+        values.append(found)
     return tuple(values)
+
+
+def group_fields(names: Sequence[str], values: Sequence[str]) -> dict[str, str]:
+    """The group as ``{field: value}``, naming for alternatives the field the events carried."""
+    group = {}
+    for name, value in zip(names, values, strict=True):
+        if ALTERNATIVES in name and USED in value:
+            name, value = value.split(USED, 1)
+        group[name] = value
+    return group
 
 
 class DetectionEngine:
@@ -119,11 +158,19 @@ class DetectionEngine:
     counted in :attr:`stats`)."""
 
     def __init__(
-        self, rules: Sequence[Rule], max_groups: int = DEFAULT_MAX_GROUPS, max_refs: int = 20
+        self,
+        rules: Sequence[Rule],
+        max_groups: int = DEFAULT_MAX_GROUPS,
+        max_refs: int = 20,
+        max_ahead: float | None = None,
     ) -> None:
         self.rules = {rule.id: rule for rule in rules}
         self.max_groups = max_groups
         self.max_refs = max_refs
+        # Live: an event counts at its date, but never later than its arrival (``now``) plus
+        # ``max_ahead``, so one future-dated event cannot move windows or the watermark ahead.
+        # ``None`` (a replay of archived logs): the event's date alone.
+        self.max_ahead = max_ahead
         self.groups: OrderedDict[GroupKey, GroupState] = OrderedDict()
         self.stats = EngineStats()
         self._by_type: dict[str, list[Rule]] = {}
@@ -138,6 +185,10 @@ class DetectionEngine:
             if rule.match.fields or rule.match.any_of or rule.match.source != AUTH0_LOGS
         }
         self.watermark = 0.0
+        self._escalating = [rule for rule in rules if rule.escalate is not None]
+        # (rule id, field, value) -> the group whose events carried it, for escalation (bounded).
+        self._seen: OrderedDict[tuple[str, str, str], GroupKey] = OrderedDict()
+        self._escalated: dict[GroupKey, float] = {}
 
     def _candidates(self, observed: Observed) -> list[Rule]:
         if observed.source != AUTH0_LOGS:
@@ -161,6 +212,8 @@ class DetectionEngine:
         detections: list[Detection] = []
         event, source = observed.event, observed.source
         time = observed.time_ns / 1e9 if observed.time_ns is not None else event_time(event, now)
+        if self.max_ahead is not None:
+            time = min(time, now + self.max_ahead)
         self.watermark = max(self.watermark, time)
         ref: Ref | None = None
         for rule in rules:
@@ -186,11 +239,77 @@ class DetectionEngine:
             state = self._state(rule, key)
             hit = state.add(time, distinct, ref)
             self.stats.dirty.add(key)
+            if rule.escalate is not None:
+                self._remember(rule, key, event, source)
             if hit is not None:
                 detection = self._fire(rule, group, state, hit, time)
                 if detection is not None:
                     detections.append(detection)
+        if self._escalating:
+            detections.extend(self._escalations(observed, time))
         return detections
+
+    def _remember(self, rule: Rule, key: GroupKey, event: Mapping[str, Any], source: str) -> None:
+        """Index the group by the ``escalate.same`` values of one of its events."""
+        assert rule.escalate is not None
+        for name in rule.escalate.same:
+            value = _value(event, name, source)
+            if value is not None:
+                entry = (rule.id, name, value)
+                self._seen[entry] = key
+                self._seen.move_to_end(entry)
+        while len(self._seen) > self.max_groups:
+            self._seen.popitem(last=False)
+
+    def _escalations(self, observed: Observed, time: float) -> list[Detection]:
+        """Re-reports, at the higher severity, of fired groups an escalating event (a success) shares
+        an IP or account with."""
+        detections = []
+        event, source = observed.event, observed.source
+        for rule in self._escalating:
+            escalate = rule.escalate
+            assert escalate is not None
+            if escalate.match.source != source or not type_matches(
+                escalate.match, str(event.get("type", ""))
+            ):
+                continue
+            if not fields_match(escalate.match, event, source):
+                continue
+            for name in escalate.same:
+                value = _value(event, name, source)
+                key = self._seen.get((rule.id, name, value)) if value is not None else None
+                state = self.groups.get(key) if key is not None else None
+                if key is None or state is None or state.last_fired is None:
+                    continue
+                if not 0 <= time - state.last_fired <= escalate.within or key in self._escalated:
+                    continue
+                self._escalated[key] = time
+                log_id = event.get("log_id")
+                ref: Ref = (
+                    log_id if isinstance(log_id, str) else "",
+                    observed.trace_id.hex(),
+                    observed.span_id.hex(),
+                )
+                refs = (*self._refs(state), ref)[-self.max_refs :]
+                detections.append(
+                    Detection(
+                        rule,
+                        group_fields(rule.groups, key[1]),
+                        time,
+                        len(refs) - 1,
+                        state.last_fired,
+                        refs,
+                        escalation=f"a login succeeded with {name}={value} after the failures",
+                    )
+                )
+                break
+        return detections
+
+    @staticmethod
+    def _refs(state: GroupState) -> tuple[Ref, ...]:
+        if isinstance(state, ThresholdState):
+            return tuple(entry[2] for entry in state.entries)
+        return tuple(state.refs) if isinstance(state, BaselineState | AbsenceState) else ()
 
     def tick(self, now: float) -> list[Detection]:
         """Check absence rules at ``now`` (wall clock in the live pipeline; silences that began within
@@ -221,9 +340,10 @@ class DetectionEngine:
         if state.last_fired is not None and time - state.last_fired < rule.dedupe:
             return None
         state.last_fired = time
+        self._escalated.pop((rule.id, group), None)
         return Detection(
             rule,
-            dict(zip(rule.groups, group, strict=True)),
+            group_fields(rule.groups, group),
             time,
             hit.count,
             hit.first_time,
@@ -240,6 +360,7 @@ class DetectionEngine:
         self.groups[key] = state
         while len(self.groups) > self.max_groups:
             oldest, _ = self.groups.popitem(last=False)
+            self._escalated.pop(oldest, None)
             self.stats.dirty.discard(oldest)
             self.stats.removed.add(oldest)
             self.stats.shed += 1
@@ -247,6 +368,7 @@ class DetectionEngine:
 
     def _remove(self, key: GroupKey) -> None:
         del self.groups[key]
+        self._escalated.pop(key, None)
         self.stats.dirty.discard(key)
         self.stats.removed.add(key)
 
@@ -262,8 +384,11 @@ class DetectionEngine:
         self.stats.removed.clear()
         return rows, removed
 
-    def restore(self, rows: Iterable[tuple[str, str, str]]) -> int:
-        """Load saved group states of rules that still exist with the same kind; returns how many."""
+    def restore(self, rows: Iterable[tuple[str, str, str]], now: float | None = None) -> int:
+        """Load saved group states of rules that still exist with the same kind; returns how many.
+
+        With ``now`` (and :attr:`max_ahead`), a state newer than ``now`` + ``max_ahead`` (saved by a
+        version that let a future-dated event advance it) is dropped, not resumed."""
         loaded = 0
         for rule_id, group, data in rows:
             rule = self.rules.get(rule_id)
@@ -276,6 +401,9 @@ class DetectionEngine:
             try:
                 state.load(saved)
             except (KeyError, TypeError, ValueError, IndexError):
+                continue
+            if now is not None and self.max_ahead is not None and state.newest > now + self.max_ahead:
+                self.stats.removed.add((rule_id, tuple(json.loads(group))))
                 continue
             self.groups[(rule_id, tuple(json.loads(group)))] = state
             self.watermark = max(self.watermark, state.newest)

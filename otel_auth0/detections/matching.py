@@ -22,10 +22,17 @@ def field_value(event: Mapping[str, Any], path: str, source: str = AUTH0_LOGS) -
         return log_type.category if path == "category" else log_type.outcome
     value: Any = event
     for part in path.split("."):
-        if isinstance(value, dict) and part in value:
-            value = value[part]
-        else:
+        if not isinstance(value, dict):
             return MISSING
+        if part in value:
+            value = value[part]
+            continue
+        # Keys differ in case between Auth0 endpoints (``Enabled`` / ``enabled``): fall back to the
+        # one key equal ignoring case.
+        folded = [key for key in value if isinstance(key, str) and key.lower() == part.lower()]
+        if len(folded) != 1:
+            return MISSING
+        value = value[folded[0]]
     return value
 
 
@@ -45,6 +52,8 @@ def condition_holds(condition: FieldCondition, value: Any) -> bool:
     if condition.empty is not None and _empty(value) != condition.empty:
         return False
     if condition.not_in is not None and value is not MISSING and value in condition.not_in:
+        return False
+    if condition.not_contains is not None and _contains(value, condition.not_contains):
         return False
     checks = (
         condition.equals,

@@ -38,6 +38,7 @@ class FieldCondition(_Strict):
     in_: list[Scalar] | None = Field(default=None, alias="in")
     not_in: list[Scalar] | None = None
     contains: str | None = None
+    not_contains: str | None = None
     prefix: str | None = None
     exists: bool | None = None
     empty: bool | None = None
@@ -93,6 +94,16 @@ class Absence(_Strict):
     group_by: list[str] = Field(default_factory=list)
 
 
+class Escalate(_Strict):
+    """After the rule fired for a group, an event matching ``match`` (a successful login) that shares
+    one of the ``same`` fields' values with the group's events re-reports it at ``severity``."""
+
+    severity: Severity
+    match: Match
+    same: list[str] = Field(min_length=1)
+    within: Duration = 3600.0
+
+
 class Rule(_Strict):
     """One detection rule."""
 
@@ -107,12 +118,15 @@ class Rule(_Strict):
     absence: Absence | None = None
     group_by: list[str] = Field(default_factory=list)
     dedupe: Duration = 3600.0
+    escalate: Escalate | None = None
 
     @model_validator(mode="after")
     def _one_kind(self) -> Rule:
         kinds = [kind for kind in (self.threshold, self.baseline, self.absence) if kind is not None]
         if len(kinds) > 1:
             raise ValueError("give at most one of threshold, baseline and absence")
+        if self.escalate is not None and self.threshold is None:
+            raise ValueError("escalate: only for threshold rules")
         return self
 
     @property

@@ -25,6 +25,8 @@ from otel_auth0.processors.redact import Redactor, build_redactor
 log = logging.getLogger(__name__)
 
 STATE_FILE = "detections.sqlite3"
+# How far an event's date may be ahead of its arrival before it counts at its arrival time instead.
+MAX_AHEAD_SECONDS = 5.0
 
 
 class DetectionProcessor:
@@ -49,7 +51,7 @@ class DetectionProcessor:
         self._last_save = time.monotonic()
         self._shed_reported = engine.stats.shed
         if store is not None:
-            loaded = engine.restore(store.load())
+            loaded = engine.restore(store.load(), time.time())
             if loaded:
                 log.info("detections: resumed %d window states", loaded)
 
@@ -77,7 +79,7 @@ class DetectionProcessor:
                 1,
                 {
                     "auth0.detection.rule.id": detection.rule.id,
-                    "auth0.detection.severity": detection.rule.severity,
+                    "auth0.detection.severity": detection.severity,
                 },
             )
         shed = self.engine.stats.shed - self._shed_reported
@@ -125,7 +127,7 @@ def build_processor(config: Config, instruments: Instruments) -> DetectionProces
     if not settings.enabled:
         return None
     rules = load_rules(settings.rules_files, settings.default_rules, settings.disabled_rules)
-    engine = DetectionEngine(rules, settings.max_groups, settings.max_log_ids)
+    engine = DetectionEngine(rules, settings.max_groups, settings.max_log_ids, MAX_AHEAD_SECONDS)
     store = StateStore(Path(config.state_dir) / STATE_FILE)
     return DetectionProcessor(
         engine,
