@@ -8,6 +8,7 @@ as the live stream did.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
@@ -55,6 +56,7 @@ class Detection:
     refs: tuple[Ref, ...]
     expected: float | None = None
     escalation: str = ""  # why this is a re-report at the rule's escalate.severity
+    report: tuple[tuple[str, str], ...] = ()  # the rule's ``report`` fields of the firing event
 
     @property
     def severity(self) -> str:
@@ -90,6 +92,7 @@ class Detection:
             "log_ids": self.log_ids,
             **({"expected": round(self.expected, 3)} if self.expected is not None else {}),
             **({"escalation": self.escalation} if self.escalation else {}),
+            **({"report": dict(self.report)} if self.report else {}),
         }
 
 
@@ -140,6 +143,19 @@ def _values(event: Mapping[str, Any], names: tuple[str, ...], source: str) -> tu
         if found is None:
             return None
         values.append(found)
+    return tuple(values)
+
+
+MAX_REPORTED = 1000  # characters of one reported field
+
+
+def reported(rule: Rule, event: Mapping[str, Any], source: str) -> tuple[tuple[str, str], ...]:
+    """The rule's ``report`` fields present in ``event`` (before/after of a change), as JSON text."""
+    values = []
+    for path in rule.report:
+        value = field_value(event, path, source)
+        if value is not MISSING:
+            values.append((path, json.dumps(value, sort_keys=True, default=str)[:MAX_REPORTED]))
     return tuple(values)
 
 
@@ -244,6 +260,8 @@ class DetectionEngine:
             if hit is not None:
                 detection = self._fire(rule, group, state, hit, time)
                 if detection is not None:
+                    if rule.report:
+                        detection = dataclasses.replace(detection, report=reported(rule, event, source))
                     detections.append(detection)
         if self._escalating:
             detections.extend(self._escalations(observed, time))

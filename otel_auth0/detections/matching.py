@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -60,6 +62,7 @@ def condition_holds(condition: FieldCondition, value: Any) -> bool:
         condition.in_,
         condition.contains,
         condition.prefix,
+        condition.matches,
         condition.gte,
         condition.lte,
     )
@@ -75,10 +78,19 @@ def condition_holds(condition: FieldCondition, value: Any) -> bool:
         return False
     if condition.prefix is not None and not (isinstance(value, str) and value.startswith(condition.prefix)):
         return False
+    if condition.matches is not None and not (
+        isinstance(value, str) and _pattern(condition.matches).fullmatch(value)
+    ):
+        return False
     number = _number(value)
     if condition.gte is not None and (number is None or number < condition.gte):
         return False
     return condition.lte is None or (number is not None and number <= condition.lte)
+
+
+@functools.cache
+def _pattern(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
 
 
 def _contains(value: Any, needle: str) -> bool:

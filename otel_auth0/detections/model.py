@@ -5,6 +5,7 @@ Every model forbids unknown keys, so a misspelt key in a user's rule file is ref
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
@@ -34,12 +35,22 @@ def _condition(value: object) -> object:
 class FieldCondition(_Strict):
     """Conditions on one event field (all given ones must hold)."""
 
+    @model_validator(mode="after")
+    def _pattern_compiles(self) -> FieldCondition:
+        if self.matches is not None:
+            try:
+                re.compile(self.matches)
+            except re.error as error:
+                raise ValueError(f"matches: not a regular expression: {error}") from None
+        return self
+
     equals: Scalar | None = None
     in_: list[Scalar] | None = Field(default=None, alias="in")
     not_in: list[Scalar] | None = None
     contains: str | None = None
     not_contains: str | None = None
     prefix: str | None = None
+    matches: str | None = None
     exists: bool | None = None
     empty: bool | None = None
     gte: float | None = None
@@ -119,6 +130,7 @@ class Rule(_Strict):
     group_by: list[str] = Field(default_factory=list)
     dedupe: Duration = 3600.0
     escalate: Escalate | None = None
+    report: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _one_kind(self) -> Rule:

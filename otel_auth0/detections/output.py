@@ -36,6 +36,8 @@ def attributes(detection: Detection) -> dict[str, AttributeValue]:
         out["auth0.detection.expected"] = round(detection.expected, 3)
     if detection.escalation:
         out["auth0.detection.escalation"] = detection.escalation
+    for path, value in detection.report:
+        out[f"auth0.detection.report.{path}"] = value
     return out
 
 
