@@ -16,11 +16,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from otel_auth0.convert.events import Event, parse_time_ns
-from otel_auth0.detections.matching import AUTH0_LOGS, MISSING, field_value, fields_match, type_matches
+from otel_auth0.detections.matching import (
+    AUTH0_LOGS,
+    MISSING,
+    condition_holds,
+    field_value,
+    fields_match,
+    type_matches,
+)
 from otel_auth0.detections.model import Rule
 from otel_auth0.detections.state import (
     AbsenceState,
     BaselineState,
+    BurnRateState,
     GroupState,
     Hit,
     Ref,
@@ -71,6 +79,8 @@ class Detection:
         spec = self.rule.threshold or self.rule.baseline
         if spec is not None:
             return spec.window
+        if self.rule.burn_rate is not None:
+            return max(window.long for window in self.rule.burn_rate.windows)
         return self.rule.absence.after if self.rule.absence is not None else 0.0
 
     @property
@@ -201,10 +211,12 @@ class DetectionEngine:
             if rule.match.fields or rule.match.any_of or rule.match.source != AUTH0_LOGS
         }
         self.watermark = 0.0
+        self.first_time: float | None = None  # the earliest event time seen (since start)
         self._escalating = [rule for rule in rules if rule.escalate is not None]
         # (rule id, field, value) -> the group whose events carried it, for escalation (bounded).
         self._seen: OrderedDict[tuple[str, str, str], GroupKey] = OrderedDict()
         self._escalated: dict[GroupKey, float] = {}
+        self._escalate_by_type: dict[tuple[str, str], list[Rule]] = {}
 
     def _candidates(self, observed: Observed) -> list[Rule]:
         if observed.source != AUTH0_LOGS:
@@ -231,6 +243,8 @@ class DetectionEngine:
         if self.max_ahead is not None:
             time = min(time, now + self.max_ahead)
         self.watermark = max(self.watermark, time)
+        if self.first_time is None or time < self.first_time:
+            self.first_time = time
         ref: Ref | None = None
         for rule in rules:
             if rule.id in self._field_rules and not fields_match(rule.match, event, source):
@@ -244,6 +258,12 @@ class DetectionEngine:
                 if found is None:
                     continue
                 distinct = found[0]
+            elif rule.burn_rate is not None:
+                bad = all(
+                    condition_holds(condition, field_value(event, path, source))
+                    for path, condition in rule.burn_rate.bad.items()
+                )
+                distinct = "1" if bad else "0"
             if ref is None:
                 log_id = event.get("log_id")
                 ref = (
@@ -253,6 +273,8 @@ class DetectionEngine:
                 )
             key = (rule.id, group)
             state = self._state(rule, key)
+            if isinstance(state, BaselineState) and state.first_seen is None:
+                state.first_seen = self.first_time  # the quiet time before a group's first event is history
             hit = state.add(time, distinct, ref)
             self.stats.dirty.add(key)
             if rule.escalate is not None:
@@ -327,29 +349,36 @@ class DetectionEngine:
     def _refs(state: GroupState) -> tuple[Ref, ...]:
         if isinstance(state, ThresholdState):
             return tuple(entry[2] for entry in state.entries)
-        return tuple(state.refs) if isinstance(state, BaselineState | AbsenceState) else ()
+        return tuple(state.refs) if isinstance(state, BaselineState | AbsenceState | BurnRateState) else ()
 
     def tick(self, now: float) -> list[Detection]:
         """Check absence rules at ``now`` (wall clock in the live pipeline; silences that began within
         the rule's ``after`` + ``history``) and forget idle groups."""
         detections: list[Detection] = []
-        for key, state in list(self.groups.items()):
-            rule = self.rules[key[0]]
-            if isinstance(state, AbsenceState):
-                hit = state.silent(now, recent_only=True)
-                if hit is not None:
-                    self.stats.dirty.add(key)
-                    detection = self._fire(rule, key[1], state, hit, now)
-                    if detection is not None:
-                        detections.append(detection)
-            elif state.newest < self.watermark - self._horizon(rule):
-                self._remove(key)
+        cutoffs = {rule_id: self.watermark - self._horizon(rule) for rule_id, rule in self.rules.items()}
+        expired = []
+        for key, state in self.groups.items():
+            if state.kind != "absence":
+                if state.newest < cutoffs[key[0]]:
+                    expired.append(key)
+                continue
+            assert isinstance(state, AbsenceState)
+            hit = state.silent(now, recent_only=True)
+            if hit is not None:
+                self.stats.dirty.add(key)
+                detection = self._fire(self.rules[key[0]], key[1], state, hit, now)
+                if detection is not None:
+                    detections.append(detection)
+        for key in expired:
+            self._remove(key)
         return detections
 
     @staticmethod
     def _horizon(rule: Rule) -> float:
         if rule.baseline is not None:
             return max(rule.baseline.period, rule.dedupe)
+        if rule.burn_rate is not None:
+            return max(max(window.long for window in rule.burn_rate.windows), rule.dedupe)
         return max(rule.threshold.window if rule.threshold is not None else 0.0, rule.dedupe)
 
     def _fire(
@@ -367,6 +396,7 @@ class DetectionEngine:
             hit.first_time,
             hit.refs[-self.max_refs :],
             hit.expected,
+            report=hit.report,
         )
 
     def _state(self, rule: Rule, key: GroupKey) -> GroupState:
@@ -440,6 +470,8 @@ def new_state(rule: Rule) -> GroupState:
         return BaselineState(rule.baseline)
     if rule.absence is not None:
         return AbsenceState(rule.absence)
+    if rule.burn_rate is not None:
+        return BurnRateState(rule.burn_rate)
     return SingleState()
 
 

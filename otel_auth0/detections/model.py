@@ -115,6 +115,26 @@ class Escalate(_Strict):
     within: Duration = 3600.0
 
 
+class BurnWindow(_Strict):
+    """One alerting window pair of a burn-rate rule: both error ratios above ``factor`` x budget."""
+
+    long: Duration
+    short: Duration
+    factor: float = Field(gt=0)
+
+
+class BurnRate(_Strict):
+    """Fire when, for one of ``windows``, the share of ``bad`` events over the long and the short
+    window both burn the error budget (1 - ``objective``) at least ``factor`` times as fast as
+    allowed (the SRE workbook's multi-window, multi-burn-rate alerts)."""
+
+    objective: float = Field(gt=0, lt=1)
+    bad: dict[str, Condition]
+    windows: list[BurnWindow] = Field(min_length=1)
+    min_events: int = Field(default=1, ge=1)
+    group_by: list[str] = Field(default_factory=list)
+
+
 class Rule(_Strict):
     """One detection rule."""
 
@@ -127,6 +147,7 @@ class Rule(_Strict):
     threshold: Threshold | None = None
     baseline: Baseline | None = None
     absence: Absence | None = None
+    burn_rate: BurnRate | None = None
     group_by: list[str] = Field(default_factory=list)
     dedupe: Duration = 3600.0
     escalate: Escalate | None = None
@@ -134,9 +155,11 @@ class Rule(_Strict):
 
     @model_validator(mode="after")
     def _one_kind(self) -> Rule:
-        kinds = [kind for kind in (self.threshold, self.baseline, self.absence) if kind is not None]
+        kinds = [
+            kind for kind in (self.threshold, self.baseline, self.absence, self.burn_rate) if kind is not None
+        ]
         if len(kinds) > 1:
-            raise ValueError("give at most one of threshold, baseline and absence")
+            raise ValueError("give at most one of threshold, baseline, absence and burn_rate")
         if self.escalate is not None and self.threshold is None:
             raise ValueError("escalate: only for threshold rules")
         return self
@@ -144,7 +167,7 @@ class Rule(_Strict):
     @property
     def groups(self) -> list[str]:
         """The fields detections are grouped (and deduplicated) by."""
-        kind = self.threshold or self.baseline or self.absence
+        kind = self.threshold or self.baseline or self.absence or self.burn_rate
         return kind.group_by if kind is not None else self.group_by
 
     @property

@@ -234,6 +234,33 @@ def integration_installed() -> Case:
     return _last([sapi(0, "Install an available integration", "post", path, {"integration_id": "abc"})])
 
 
+def login_slo_fast_burn() -> Case:
+    """Six hours of good runs a minute apart, then failures: 5 in the last hour (8.3%) burn the 0.5%
+    budget over 14.4 times as fast; 4 (6.7%) do not."""
+    good = [probe(i * 60, True, 0.4) for i in range(360)]
+    return _last(good + [probe((360 + i) * 60, False, 0.3) for i in range(5)])
+
+
+def login_slo_slow_burn() -> Case:
+    """Three days of a run every 10 minutes, then a failure every ~7 hours: the third makes 3 of 432
+    runs (0.69%) over 3 days, above the 0.5% allowed (the second: 0.46%); one in 36 over 6 hours
+    (2.8%) stays under the fast rule's 3%."""
+    runs = [probe(i * 600, True, 0.4) for i in range(432)]
+    for failure in range(3):
+        start = 432 + failure * 40
+        runs.append(probe(start * 600, False, 0.3))
+        if failure < 2:
+            runs.extend(probe((start + 1 + i) * 600, True, 0.4) for i in range(39))
+    return _last(runs)
+
+
+def login_latency_slo_fast_burn() -> Case:
+    """Six hours of fast runs, then slow ones (2.5 s or more): 9 in the last hour (15%) burn the 1%
+    budget over 14.4 times as fast; 8 (13.3%) do not."""
+    fast = [probe(i * 60, True, 0.4) for i in range(360)]
+    return _last(fast + [probe((360 + i) * 60, True, 3.0) for i in range(9)])
+
+
 CASES: dict[str, Callable[[], Case]] = {
     name: function
     for name, function in globals().items()
