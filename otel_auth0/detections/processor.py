@@ -74,7 +74,11 @@ class DetectionProcessor:
 
     def _emit(self, detections: list[Detection]) -> list[Converted]:
         for detection in detections:
-            log.warning("detection %s %s: %d events", detection.rule.id, detection.group, detection.count)
+            reason = detection.escalation
+            escalated = reason and f"; ESCALATED to {detection.severity}: {reason}"
+            log.warning(
+                "detection %s %s: %d events%s", detection.rule.id, detection.group, detection.count, escalated
+            )
             self._instruments.detections.add(
                 1,
                 {
