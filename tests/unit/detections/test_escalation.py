@@ -116,3 +116,23 @@ def _record(detection: Detection) -> LogRecord:
     """The detection's log record (framed as an entry of ScopeLogs.log_records)."""
     [record] = ScopeLogs.FromString(to_telemetry(detection, with_span=False).logs).log_records
     return record
+
+
+def test_a_settings_change_reports_what_was_asked_and_what_the_setting_is_now() -> None:
+    """Single-event configuration rules carry the change's before/after (request and response body)."""
+    from otel_auth0.detections.output import attributes
+    from tests.unit.detections.builders import sapi
+
+    path = "/api/v2/attack-protection/suspicious-ip-throttling"
+    asked = {"shields": ["admin_notification"]}
+    now = {"enabled": True, "shields": ["admin_notification"]}
+    [detection] = _engine().process(
+        sapi(0, "Update Suspicious IP Throttling settings", "patch", path, asked, now), 0
+    )
+    assert detection.rule.id == "attack_protection_disabled"
+    values = attributes(detection)
+    assert json.loads(str(values["auth0.detection.report.details.request.body"])) == asked
+    assert json.loads(str(values["auth0.detection.report.details.response.body"])) == now
+    assert values["auth0.detection.report.details.request.auth.user.email"] == '"admin@acme.test"'
+    still_blocking = {"enabled": True, "shields": ["block", "admin_notification"]}
+    assert _engine().process(sapi(0, "Update", "patch", path, still_blocking, still_blocking), 0) == []
