@@ -292,12 +292,14 @@ class DetectionEngine:
     def _remember(self, rule: Rule, key: GroupKey, event: Mapping[str, Any], source: str) -> None:
         """Index the group by the ``escalate.same`` values of one of its events."""
         assert rule.escalate is not None
+        seen = self._seen
         for name in rule.escalate.same:
             value = _value(event, name, source)
             if value is not None:
                 entry = (rule.id, name, value)
-                self._seen[entry] = key
-                self._seen.move_to_end(entry)
+                if seen.get(entry) != key:
+                    seen.pop(entry, None)
+                    seen[entry] = key
         while len(self._seen) > self.max_groups:
             self._seen.popitem(last=False)
 
@@ -306,13 +308,22 @@ class DetectionEngine:
         an IP or account with."""
         detections = []
         event, source = observed.event, observed.source
-        for rule in self._escalating:
+        event_type = str(event.get("type", ""))
+        rules = self._escalate_by_type.get((source, event_type))
+        if rules is None:  # which rules a (source, type) can escalate, computed once
+            if len(self._escalate_by_type) >= MAX_CACHED_TYPES:
+                self._escalate_by_type.clear()
+            rules = [
+                rule
+                for rule in self._escalating
+                if rule.escalate is not None
+                and rule.escalate.match.source == source
+                and (source != AUTH0_LOGS or type_matches(rule.escalate.match, event_type))
+            ]
+            self._escalate_by_type[(source, event_type)] = rules
+        for rule in rules:
             escalate = rule.escalate
             assert escalate is not None
-            if escalate.match.source != source or not type_matches(
-                escalate.match, str(event.get("type", ""))
-            ):
-                continue
             if not fields_match(escalate.match, event, source):
                 continue
             for name in escalate.same:
