@@ -277,11 +277,11 @@ class DetectionEngine:
                 state.first_seen = self.first_time  # the quiet time before a group's first event is history
             hit = state.add(time, distinct, ref)
             self.stats.dirty.add(key)
-            if rule.escalate is not None:
-                self._remember(rule, key, event, source)
             if hit is not None:
                 detection = self._fire(rule, group, state, hit, time)
                 if detection is not None:
+                    if rule.escalate is not None:
+                        self._remember(rule, key, event, source)
                     if rule.report:
                         detection = dataclasses.replace(detection, report=reported(rule, event, source))
                     detections.append(detection)
@@ -290,7 +290,8 @@ class DetectionEngine:
         return detections
 
     def _remember(self, rule: Rule, key: GroupKey, event: Mapping[str, Any], source: str) -> None:
-        """Index the group by the ``escalate.same`` values of one of its events."""
+        """Index a group that just fired by the ``escalate.same`` values of the event that fired it
+        (the group's own IP or account, which every event of the group shares)."""
         assert rule.escalate is not None
         seen = self._seen
         for name in rule.escalate.same:
