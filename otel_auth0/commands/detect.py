@@ -99,7 +99,7 @@ def print_table(console: Console, detections: list[Detection], events: int) -> N
         table.add_row(
             _when(detection.time),
             detection.rule.id,
-            detection.rule.severity,
+            detection.severity,
             ", ".join(f"{k}={v}" for k, v in detection.group.items()),
             str(detection.count),
             f"{detection.window:g}s" if detection.window else "",

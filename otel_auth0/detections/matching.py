@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -22,10 +24,17 @@ def field_value(event: Mapping[str, Any], path: str, source: str = AUTH0_LOGS) -
         return log_type.category if path == "category" else log_type.outcome
     value: Any = event
     for part in path.split("."):
-        if isinstance(value, dict) and part in value:
-            value = value[part]
-        else:
+        if not isinstance(value, dict):
             return MISSING
+        if part in value:
+            value = value[part]
+            continue
+        # Keys differ in case between Auth0 endpoints (``Enabled`` / ``enabled``): fall back to the
+        # one key equal ignoring case.
+        folded = [key for key in value if isinstance(key, str) and key.lower() == part.lower()]
+        if len(folded) != 1:
+            return MISSING
+        value = value[folded[0]]
     return value
 
 
@@ -46,11 +55,14 @@ def condition_holds(condition: FieldCondition, value: Any) -> bool:
         return False
     if condition.not_in is not None and value is not MISSING and value in condition.not_in:
         return False
+    if condition.not_contains is not None and _contains(value, condition.not_contains):
+        return False
     checks = (
         condition.equals,
         condition.in_,
         condition.contains,
         condition.prefix,
+        condition.matches,
         condition.gte,
         condition.lte,
     )
@@ -66,10 +78,19 @@ def condition_holds(condition: FieldCondition, value: Any) -> bool:
         return False
     if condition.prefix is not None and not (isinstance(value, str) and value.startswith(condition.prefix)):
         return False
+    if condition.matches is not None and not (
+        isinstance(value, str) and _pattern(condition.matches).fullmatch(value)
+    ):
+        return False
     number = _number(value)
     if condition.gte is not None and (number is None or number < condition.gte):
         return False
     return condition.lte is None or (number is not None and number <= condition.lte)
+
+
+@functools.cache
+def _pattern(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
 
 
 def _contains(value: Any, needle: str) -> bool:

@@ -5,6 +5,7 @@ Every model forbids unknown keys, so a misspelt key in a user's rule file is ref
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
@@ -34,11 +35,22 @@ def _condition(value: object) -> object:
 class FieldCondition(_Strict):
     """Conditions on one event field (all given ones must hold)."""
 
+    @model_validator(mode="after")
+    def _pattern_compiles(self) -> FieldCondition:
+        if self.matches is not None:
+            try:
+                re.compile(self.matches)
+            except re.error as error:
+                raise ValueError(f"matches: not a regular expression: {error}") from None
+        return self
+
     equals: Scalar | None = None
     in_: list[Scalar] | None = Field(default=None, alias="in")
     not_in: list[Scalar] | None = None
     contains: str | None = None
+    not_contains: str | None = None
     prefix: str | None = None
+    matches: str | None = None
     exists: bool | None = None
     empty: bool | None = None
     gte: float | None = None
@@ -93,6 +105,36 @@ class Absence(_Strict):
     group_by: list[str] = Field(default_factory=list)
 
 
+class Escalate(_Strict):
+    """After the rule fired for a group, an event matching ``match`` (a successful login) that shares
+    one of the ``same`` fields' values with the group's events re-reports it at ``severity``."""
+
+    severity: Severity
+    match: Match
+    same: list[str] = Field(min_length=1)
+    within: Duration = 3600.0
+
+
+class BurnWindow(_Strict):
+    """One alerting window pair of a burn-rate rule: both error ratios above ``factor`` x budget."""
+
+    long: Duration
+    short: Duration
+    factor: float = Field(gt=0)
+
+
+class BurnRate(_Strict):
+    """Fire when, for one of ``windows``, the share of ``bad`` events over the long and the short
+    window both burn the error budget (1 - ``objective``) at least ``factor`` times as fast as
+    allowed (the SRE workbook's multi-window, multi-burn-rate alerts)."""
+
+    objective: float = Field(gt=0, lt=1)
+    bad: dict[str, Condition]
+    windows: list[BurnWindow] = Field(min_length=1)
+    min_events: int = Field(default=1, ge=1)
+    group_by: list[str] = Field(default_factory=list)
+
+
 class Rule(_Strict):
     """One detection rule."""
 
@@ -105,20 +147,27 @@ class Rule(_Strict):
     threshold: Threshold | None = None
     baseline: Baseline | None = None
     absence: Absence | None = None
+    burn_rate: BurnRate | None = None
     group_by: list[str] = Field(default_factory=list)
     dedupe: Duration = 3600.0
+    escalate: Escalate | None = None
+    report: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _one_kind(self) -> Rule:
-        kinds = [kind for kind in (self.threshold, self.baseline, self.absence) if kind is not None]
+        kinds = [
+            kind for kind in (self.threshold, self.baseline, self.absence, self.burn_rate) if kind is not None
+        ]
         if len(kinds) > 1:
-            raise ValueError("give at most one of threshold, baseline and absence")
+            raise ValueError("give at most one of threshold, baseline, absence and burn_rate")
+        if self.escalate is not None and self.threshold is None:
+            raise ValueError("escalate: only for threshold rules")
         return self
 
     @property
     def groups(self) -> list[str]:
         """The fields detections are grouped (and deduplicated) by."""
-        kind = self.threshold or self.baseline or self.absence
+        kind = self.threshold or self.baseline or self.absence or self.burn_rate
         return kind.group_by if kind is not None else self.group_by
 
     @property

@@ -13,6 +13,7 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 from otel_auth0.convert.mapping import Converted
 from otel_auth0.convert.wire import AttributeValue, Signal, frame_record, key_values
 from otel_auth0.detections.engine import Detection
+from otel_auth0.detections.model import SEVERITY_NUMBERS
 
 SCOPE = "otel_auth0.detections"
 SEVERITY_TEXT = {9: "INFO", 13: "WARN", 17: "ERROR", 21: "FATAL"}
@@ -33,6 +34,10 @@ def attributes(detection: Detection) -> dict[str, AttributeValue]:
         out[f"auth0.detection.group.{name}"] = value
     if detection.expected is not None:
         out["auth0.detection.expected"] = round(detection.expected, 3)
+    if detection.escalation:
+        out["auth0.detection.escalation"] = detection.escalation
+    for path, value in detection.report:
+        out[f"auth0.detection.report.{path}"] = value
     return out
 
 
@@ -40,10 +45,11 @@ def body(detection: Detection) -> str:
     """Human-readable summary: title, group values, count and window."""
     group = ", ".join(f"{name}={value}" for name, value in detection.group.items())
     count = f"{detection.count} events" + (f" in {detection.window:g}s" if detection.window else "")
+    escalated = f" ESCALATED to {detection.severity}: {detection.escalation}." if detection.escalation else ""
     return (
         f"{detection.rule.title}"
         + (f" ({group})" if group else "")
-        + f": {count}. {detection.rule.description}"
+        + f": {count}.{escalated} {detection.rule.description}"
     )
 
 
@@ -58,14 +64,15 @@ def _links(detection: Detection) -> list[Span.Link]:
 def to_telemetry(detection: Detection, with_span: bool = True) -> Converted:
     """The framed log record and (when ``with_span``) the span with links to contributing spans."""
     rule = detection.rule
+    severity_number = SEVERITY_NUMBERS[detection.severity]
     time_ns = int(detection.time * 1e9)
     values = attributes(detection)
     trace_id, span_id = (os.urandom(16), os.urandom(8)) if with_span else (b"", b"")
     record = LogRecord(
         time_unix_nano=time_ns,
         observed_time_unix_nano=time.time_ns(),
-        severity_number=rule.severity_number,  # type: ignore[arg-type]
-        severity_text=SEVERITY_TEXT[rule.severity_number],
+        severity_number=severity_number,  # type: ignore[arg-type]
+        severity_text=SEVERITY_TEXT[severity_number],
         event_name=f"auth0.detection.{rule.id}",
         body=AnyValue(string_value=body(detection)),
         attributes=key_values(values),

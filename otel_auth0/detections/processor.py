@@ -26,6 +26,8 @@ from otel_auth0.processors.redact import Redactor, build_redactor
 log = logging.getLogger(__name__)
 
 STATE_FILE = "detections.sqlite3"
+# How far an event's date may be ahead of its arrival before it counts at its arrival time instead.
+MAX_AHEAD_SECONDS = 5.0
 
 RECENT_DETECTIONS = 20
 
@@ -54,7 +56,7 @@ class DetectionProcessor:
         #: the last detections for the status page: (time, rule id, title, severity, count), no group
         self.recent: deque[tuple[float, str, str, str, int]] = deque(maxlen=RECENT_DETECTIONS)
         if store is not None:
-            loaded = engine.restore(store.load())
+            loaded = engine.restore(store.load(), time.time())
             if loaded:
                 log.info("detections: resumed %d window states", loaded)
 
@@ -77,14 +79,18 @@ class DetectionProcessor:
 
     def _emit(self, detections: list[Detection]) -> list[Converted]:
         for detection in detections:
-            log.warning("detection %s %s: %d events", detection.rule.id, detection.group, detection.count)
+            reason = detection.escalation
+            escalated = reason and f"; ESCALATED to {detection.severity}: {reason}"
+            log.warning(
+                "detection %s %s: %d events%s", detection.rule.id, detection.group, detection.count, escalated
+            )
             rule = detection.rule
-            self.recent.append((detection.time, rule.id, rule.title, rule.severity, detection.count))
+            self.recent.append((detection.time, rule.id, rule.title, detection.severity, detection.count))
             self._instruments.detections.add(
                 1,
                 {
                     "auth0.detection.rule.id": detection.rule.id,
-                    "auth0.detection.severity": detection.rule.severity,
+                    "auth0.detection.severity": detection.severity,
                 },
             )
         shed = self.engine.stats.shed - self._shed_reported
@@ -132,7 +138,7 @@ def build_processor(config: Config, instruments: Instruments) -> DetectionProces
     if not settings.enabled:
         return None
     rules = load_rules(settings.rules_files, settings.default_rules, settings.disabled_rules)
-    engine = DetectionEngine(rules, settings.max_groups, settings.max_log_ids)
+    engine = DetectionEngine(rules, settings.max_groups, settings.max_log_ids, MAX_AHEAD_SECONDS)
     store, moved = StateStore.open_or_reset(Path(config.state_dir) / STATE_FILE)
     processor = DetectionProcessor(
         engine,

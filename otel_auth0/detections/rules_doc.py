@@ -58,6 +58,13 @@ def _threshold(rule: Rule) -> str:
             f"no event for {_seconds(a.after)} after at least {a.min_events} in the trailing "
             f"{_seconds(a.history)}, per {by}"
         )
+    elif rule.burn_rate is not None:
+        r = rule.burn_rate
+        pairs = " or ".join(
+            f"{w.factor:g}x over {_seconds(w.long)} and {_seconds(w.short)}" for w in r.windows
+        )
+        bad = ", ".join(_condition(path, condition) for path, condition in r.bad.items())
+        text = f"error budget of a {r.objective:.2%} objective (bad: {bad}) burning {pairs}, per {by}"
     else:
         text = f"every matching event, per {by}"
     return (

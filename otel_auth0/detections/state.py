@@ -12,7 +12,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
-from otel_auth0.detections.model import Absence, Baseline, Threshold
+from otel_auth0.detections.model import Absence, Baseline, BurnRate, Threshold
 
 Ref = tuple[str, str, str]  # (log_id, trace_id hex, span_id hex); empty strings when unknown
 
@@ -25,6 +25,7 @@ class Hit:
     first_time: float
     refs: tuple[Ref, ...]
     expected: float | None = None
+    report: tuple[tuple[str, str], ...] = ()
 
 
 class ThresholdState:
@@ -246,4 +247,76 @@ class SingleState:
         self.last_time = float(data.get("last_time") or 0.0)
 
 
-GroupState = ThresholdState | BaselineState | AbsenceState | SingleState
+BURN_BUCKETS = 5  # buckets per shortest window
+
+
+class BurnRateState:
+    """Events and bad events per bucket over the longest window of a burn-rate rule."""
+
+    kind = "burn_rate"
+
+    def __init__(self, spec: BurnRate) -> None:
+        self.spec = spec
+        self.width = min(window.short for window in spec.windows) / BURN_BUCKETS
+        self.longest = max(window.long for window in spec.windows)
+        self.buckets: dict[int, list[int]] = {}  # index -> [events, bad events]
+        self.refs: deque[Ref] = deque(maxlen=MAX_REFS)
+        self.last_fired: float | None = None
+
+    @property
+    def newest(self) -> float:
+        """End of the newest bucket."""
+        return (max(self.buckets) + 1) * self.width if self.buckets else 0.0
+
+    def _ratio(self, now: int, span: float) -> tuple[int, int]:
+        first = now - math.ceil(span / self.width) + 1
+        total = bad = 0
+        for index, (events, bads) in self.buckets.items():
+            if first <= index <= now:
+                total += events
+                bad += bads
+        return total, bad
+
+    def add(self, time: float, value: str, ref: Ref) -> Hit | None:
+        """Record one event (``value`` "1": bad); a :class:`Hit` when a window pair burns too fast."""
+        now = math.floor(time / self.width)
+        counts = self.buckets.setdefault(now, [0, 0])
+        counts[0] += 1
+        counts[1] += value == "1"
+        if value == "1":
+            self.refs.append(ref)
+        for old in [i for i in self.buckets if i <= now - math.ceil(self.longest / self.width)]:
+            del self.buckets[old]
+        budget = 1 - self.spec.objective
+        for window in self.spec.windows:
+            total, bad = self._ratio(now, window.long)
+            short_total, short_bad = self._ratio(now, window.short)
+            if total < self.spec.min_events or not short_total:
+                continue
+            burn, short_burn = bad / total / budget, short_bad / short_total / budget
+            if burn >= window.factor and short_burn >= window.factor:
+                report = (
+                    ("burn_rate", f"{burn:.3g}"),
+                    ("error_ratio", f"{bad / total:.4g}"),
+                    ("windows", f"{window.long:g}s/{window.short:g}s"),
+                    ("objective", f"{self.spec.objective:g}"),
+                )
+                return Hit(bad, time - window.long, tuple(self.refs), report=report)
+        return None
+
+    def dump(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "buckets": [[i, c[0], c[1]] for i, c in self.buckets.items()],
+            "refs": [list(r) for r in self.refs],
+            "last_fired": self.last_fired,
+        }
+
+    def load(self, data: dict[str, Any]) -> None:
+        """Restore :meth:`dump` output."""
+        self.buckets = {int(i): [int(t), int(b)] for i, t, b in data["buckets"]}
+        self.refs.extend((str(r[0]), str(r[1]), str(r[2])) for r in data["refs"])
+        self.last_fired = data.get("last_fired")
+
+
+GroupState = ThresholdState | BaselineState | AbsenceState | SingleState | BurnRateState

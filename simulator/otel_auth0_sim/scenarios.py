@@ -292,6 +292,190 @@ def deprecated_feature(gen: TrafficGenerator, now: datetime) -> list[Event]:
     return [gen.deprecation_notice(now, gen.apps[0], gen.browser())]
 
 
+SLOW_IPS = ("203.0.113.71", "203.0.113.72", "203.0.113.73")
+SLOW_STUFFING_IP = "203.0.113.81"
+COA_IP = "203.0.113.91"
+
+
+def slow_brute_force(gen: TrafficGenerator, now: datetime) -> list[Event]:
+    """Low and slow: 20 wrong passwords for one user over 10 minutes (two a minute), rotating over
+    three IPs (at most 7 each, below Brute-force Protection's block at 10), then a login from one of
+    them succeeds."""
+    user = next(user for user in gen.users if user.connection is gen.database)
+    app = gen.apps[0]
+    times = _spread(now - timedelta(seconds=30), 20, 600)
+    events = [
+        *(
+            _user_events(
+                gen,
+                user,
+                app,
+                _attacker(SLOW_IPS[index % 3]),
+                ("fp", "Wrong email or password."),
+                [when],
+                lambda: gen.wrong_password(_transaction(gen)),
+            )[0]
+            for index, when in enumerate(times)
+        )
+    ]
+    events.extend(_user_events(gen, user, app, _attacker(SLOW_IPS[1]), ("s", "Successful login"), [now]))
+    return events
+
+
+def slow_credential_stuffing(gen: TrafficGenerator, now: datetime) -> list[Event]:
+    """30 failed logins for 30 user names from one IP over 50 minutes (at most 3 in any 5 minutes)."""
+    app, client = gen.apps[0], _attacker(SLOW_STUFFING_IP)
+    return [
+        gen.unknown_user_failure(when, app, client, f"slow{index}@example.com", _transaction(gen))
+        for index, when in enumerate(_spread(now, 30, 3000))
+    ]
+
+
+def cross_origin_stuffing(gen: TrafficGenerator, now: datetime) -> list[Event]:
+    """Credential stuffing through cross-origin authentication (embedded login): 12 failed (fcoa) for
+    12 user names from one IP within 2 minutes, then one succeeds (scoa)."""
+    app, client = gen.apps[0], _attacker(COA_IP)
+    times = _spread(now - timedelta(seconds=10), 12, 120)
+    events = [
+        gen.event(
+            "fcoa",
+            "Wrong email or password.",
+            when,
+            app,
+            client,
+            details={"error": {"message": "Wrong email or password."}},
+            user_name=f"coa{index}@example.com",
+        )
+        for index, when in enumerate(times)
+    ]
+    user = gen.users[3]
+    events.append(gen.event("scoa", "", now, app, client, details={}, **gen.user_fields(user)))
+    return events
+
+
+def signup_attack(gen: TrafficGenerator, now: datetime) -> list[Event]:
+    """40 failed signups from rotating IPs within a minute (fake-account creation)."""
+    app = gen.apps[0]
+    return [
+        gen.event(
+            "fs",
+            "Password is too weak",
+            when,
+            app,
+            _attacker(f"203.0.113.{100 + index % 40}"),
+            details={"body": {"email": f"bot{index}@example.net"}},
+            user_name=f"bot{index}@example.net",
+            connection=gen.database.name,
+        )
+        for index, when in enumerate(_spread(now, 40, 60))
+    ]
+
+
+def attack_protection_blocks(gen: TrafficGenerator, now: datetime) -> list[Event]:
+    """Attack Protection blocking: 12 IPs blocked (limit_mu) within 3 minutes."""
+    app = gen.apps[0]
+    return [
+        gen.event(
+            "limit_mu", "Blocked IP Address", when, app, _attacker(f"203.0.113.{150 + index}"), details={}
+        )
+        for index, when in enumerate(_spread(now, 12, 180))
+    ]
+
+
+def attack_protection_weakened(gen: TrafficGenerator, now: datetime) -> list[Event]:
+    """Attack protection weakened without switching it off: Suspicious IP Throttling only notifies,
+    Bot Detection's policies off, Adaptive MFA's risk assessment off."""
+    app, client = gen.m2m_apps[1], _attacker("198.51.100.251")
+    changes = [
+        (
+            "Update Suspicious IP Throttling settings",
+            "patch",
+            "/api/v2/attack-protection/suspicious-ip-throttling",
+            {"shields": ["admin_notification"]},
+            {"enabled": True, "shields": ["admin_notification"]},
+        ),
+        (
+            "Create or update the anomaly detection captcha",
+            "patch",
+            "/api/v2/attack-protection/bot-detection",
+            {"policy": "off"},
+            {"policy": "off", "passwordless_policy": "off", "password_reset_policy": "off"},
+        ),
+        (
+            "Updates risk assessment configs",
+            "patch",
+            "/api/v2/risk-assessment/config",
+            {"AfterAuthentication": False},
+            {"AfterAuthentication": False},
+        ),
+    ]
+    return _admin_changes(gen, app, client, now, changes)
+
+
+def tenant_access_change(gen: TrafficGenerator, now: datetime) -> list[Event]:
+    """Who can do what changed: a role created, an organization invitation, an invitation accepted,
+    a member removed, an integration installed, the MFA policy and a factor set, risk assessment on."""
+    app, client = gen.m2m_apps[1], _attacker("198.51.100.252")
+    changes = [
+        ("Create a role", "post", "/api/v2/roles", {"name": "support-admin"}, {"id": "rol_1"}),
+        (
+            "Create invitations to organization",
+            "post",
+            "/api/v2/organizations/org_acme/invitations",
+            {"invitee": {"email": "new.member@example.net"}},
+            {},
+        ),
+        ("Update an invitation", "patch", "/api/v2/tenants/invitations/inv_1", {"state": "accepted"}, {}),
+        ("Delete tenant member", "delete", "/api/v2/tenants/members/mem_1", {}, {}),
+        (
+            "Install an available integration",
+            "post",
+            "/api/v2/integrations/installed",
+            {"integration_id": "i1"},
+            {},
+        ),
+        (
+            "Set the Multi-factor Authentication policies",
+            "put",
+            "/api/v2/guardian/policies",
+            ["all-applications"],
+            ["all-applications"],
+        ),
+        (
+            "Update a Multi-factor Authentication Factor",
+            "put",
+            "/api/v2/guardian/factors/otp",
+            {"enabled": True},
+            {"enabled": True},
+        ),
+        (
+            "Updates risk assessment configs",
+            "patch",
+            "/api/v2/risk-assessment/config",
+            {"AfterAuthentication": True},
+            {"AfterAuthentication": True},
+        ),
+    ]
+    return _admin_changes(gen, app, client, now, changes)
+
+
+def _admin_changes(
+    gen: TrafficGenerator,
+    app: App,
+    client: Client,
+    now: datetime,
+    changes: list[tuple[str, str, str, Any, Any]],
+) -> list[Event]:
+    return [
+        gen.event(
+            "sapi", description, when, app, client, details=_admin_request(gen, method, path, body, response)
+        )
+        for when, (description, method, path, body, response) in zip(
+            _spread(now, len(changes), 30), changes, strict=True
+        )
+    ]
+
+
 EVENT_SCENARIOS: dict[str, Callable[[TrafficGenerator, datetime], list[Event]]] = {
     "credential_stuffing": credential_stuffing,
     "brute_force": brute_force,
@@ -304,6 +488,13 @@ EVENT_SCENARIOS: dict[str, Callable[[TrafficGenerator, datetime], list[Event]]] 
     "shared_mfa_phone": shared_mfa_phone,
     "dynamic_clients": dynamic_clients,
     "deprecated_feature": deprecated_feature,
+    "slow_brute_force": slow_brute_force,
+    "slow_credential_stuffing": slow_credential_stuffing,
+    "cross_origin_stuffing": cross_origin_stuffing,
+    "signup_attack": signup_attack,
+    "attack_protection_blocks": attack_protection_blocks,
+    "attack_protection_weakened": attack_protection_weakened,
+    "tenant_access_change": tenant_access_change,
 }
 ACTION_SCENARIOS = ("stream_pause", "login_outage", "login_slow")
 NAMES = (*EVENT_SCENARIOS, *ACTION_SCENARIOS)

@@ -171,6 +171,9 @@ class TrafficGenerator:
         # Deprecation notices (depnote) come from legacy features (Rules and Hooks), which the ``good``
         # profile has switched off; :func:`emit` follows the tenant's profile.
         self.legacy_features = True
+        # Rate-limit events and Attack Protection blocks (api_limit, limit_wc, limit_mu): each one is
+        # a detection (limit_event), so the ``good`` profile, a healthy tenant, has none.
+        self.limit_events = True
         # Loop time until which :func:`generate_forever` generates nothing (the ``stream_pause`` scenario).
         self.quiet_until = 0.0
         self._pending: deque[Event] = deque()
@@ -645,7 +648,11 @@ class TrafficGenerator:
         return [self._event("sapi", description, start, app, client, details=details)]
 
     def _notice(self, start: datetime) -> list[Event]:
-        kinds = ("api_limit", "api_limit_warning", "limit_wc", "limit_mu")
+        kinds = (
+            ("api_limit", "api_limit_warning", "limit_wc", "limit_mu")
+            if self.limit_events
+            else ("api_limit_warning",)
+        )
         kind = self.rng.choice((*kinds, "depnote") if self.legacy_features else kinds)
         app = self.rng.choice(self.m2m_apps + self.apps)
         if kind in ("api_limit", "api_limit_warning"):
@@ -718,6 +725,7 @@ def _shifted(events: list[Event], delta: timedelta) -> list[Event]:
 def emit(state: TenantState, generator: TrafficGenerator, count: int) -> list[Event]:
     """Generate ``count`` events now and store them in ``state`` (each gets its log id there)."""
     generator.legacy_features = state.profile != "good"
+    generator.limit_events = state.profile != "good"
     stored = [state.add_event(event) for event in generator.take(count)]
     state.counters.generated += len(stored)
     return stored

@@ -59,7 +59,14 @@ def test_demo_with_an_attack_scenario_shows_and_links_the_detection(tmp_path: Pa
     assert "credential_stuffing" in result.stdout and "203.0.113.201" in result.stdout
 
     records, spans, event_spans = telemetry(workdir / "otel-auth0-telemetry.jsonl")
-    stuffing = [r for r in records if r["eventName"] == "auth0.detection.credential_stuffing"]
+    # A normal login that happens to come from an attacking IP (the simulator's traffic shares the
+    # documentation ranges) re-reports that IP's detection as escalated: not compared here.
+    stuffing = [
+        r
+        for r in records
+        if r["eventName"] == "auth0.detection.credential_stuffing"
+        and "auth0.detection.escalation" not in _values(r["attributes"])
+    ]
     by_ip = {_values(r["attributes"])["auth0.detection.group.ip"]: r for r in stuffing}
     assert sorted(by_ip) == sorted(STUFFING_IPS)
     spans_by_id = {span["spanId"]: span for span in spans}
@@ -74,7 +81,7 @@ def test_demo_with_an_attack_scenario_shows_and_links_the_detection(tmp_path: Pa
     replayed = {
         d["group"]["ip"]: (d["count"], set(d["log_ids"]))
         for d in json.loads(replay.stdout)
-        if d["rule"] == "credential_stuffing"
+        if d["rule"] == "credential_stuffing" and "escalation" not in d
     }
     live = {
         ip: (int(values["auth0.detection.count"]), set(values["auth0.detection.log_ids"]))

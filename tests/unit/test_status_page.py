@@ -182,7 +182,7 @@ def test_last_detections_show_rule_and_count_never_the_group(tmp_path: Path) -> 
     collector = cast(Any, SimpleNamespace(pipeline=SimpleNamespace(intake=intake)))
     section = detections(StatusContext(collector, time.time(), MetricHistory(CollectorRegistry())))
     assert section is not None
-    (row,) = section.rows
-    assert (row["rule"], row["severity"], row["count"]) == ("brute_force", "error", 20)
+    row = next(row for row in section.rows if row["rule"] == "brute_force")  # brute_force_slow fires too
+    assert (row["severity"], row["count"]) == ("error", 20)
     shown = json.dumps(section.as_json())
     assert failures[0]["user_name"] not in shown and failures[0]["ip"] not in shown

@@ -43,7 +43,7 @@ def shared_mfa_phone() -> Case:
     return _last(
         [
             event("gd_enrollment_complete", i * 600, user_id=f"auth0|u{i}", details=authenticator)
-            for i in range(3)
+            for i in range(2)
         ]
     )
 
@@ -130,6 +130,137 @@ def changelog_deprecation() -> Case:
 
 def mass_user_deletion() -> Case:
     return _last([cloud_event("user.deleted", i * 25) for i in range(20)])
+def credential_stuffing_slow() -> Case:
+    """Thirty user names from one IP, two minutes apart (never ten within five minutes)."""
+    return _last([event("fu", i * 120, ip="198.51.100.23", user_name=f"c{i}@acme.test") for i in range(30)])
+
+
+def brute_force_slow() -> Case:
+    """Three minutes apart, one IP, one account: the fifth failure within 15 minutes fires."""
+    return _last([event("fp", i * 180, ip="198.51.100.20", user_name="victim@acme.test") for i in range(5)])
+
+
+def cross_origin_auth_failure() -> Case:
+    return _last([event("fcoa", 0, ip="198.51.100.21", user_name="u@acme.test")])
+
+
+def fraud_risk_volume() -> Case:
+    """One failed signup a minute for 55 minutes, then 20 within 40 seconds (min_count 20, over three
+    times the 5 the trailing hour predicts)."""
+    history = [event("fs", i * 60, ip=f"198.51.100.{i % 50}", user_name=f"h{i}@acme.test") for i in range(55)]
+    spike = [
+        event("fs", 3600 + i * 2, ip=f"198.51.100.{100 + i}", user_name=f"s{i}@acme.test") for i in range(20)
+    ]
+    return _last(history + spike)
+
+
+def limit_event() -> Case:
+    return _last([event("limit_wc", 0, ip="198.51.100.22", user_name="u@acme.test")])
+
+
+def attack_protection_blocks() -> Case:
+    return _last([event("limit_mu", i * 600, ip=f"198.51.100.{30 + i}") for i in range(5)])
+
+
+def attack_protection_events_spike() -> Case:
+    """One block a minute for 55 minutes, then 15 within half a minute: three times the 5 the
+    trailing hour predicts for 5 minutes."""
+    history = [event("limit_mu", i * 60, ip=f"198.51.100.{i % 50}") for i in range(55)]
+    spike = [event("limit_mu", 3600 + i * 2, ip=f"198.51.100.{100 + i}") for i in range(15)]
+    return _last(history + spike)
+
+
+def bot_detection_disabled() -> Case:
+    path = "/api/v2/attack-protection/bot-detection"
+    body = {"policy": "off", "passwordless_policy": "off"}
+    return _last([sapi(0, "Create or update the anomaly detection captcha", "patch", path, body, body)])
+
+
+def mfa_policy_enabled() -> Case:
+    policy = ["all-applications"]
+    description = "Set the Multi-factor Authentication policies"
+    return _last([sapi(0, description, "put", "/api/v2/guardian/policies", policy, policy)])
+
+
+def mfa_factor_enabled() -> Case:
+    path = "/api/v2/guardian/factors/sms"
+    return _last(
+        [
+            sapi(
+                0,
+                "Update a Multi-factor Authentication Factor",
+                "put",
+                path,
+                {"enabled": True},
+                {"enabled": True},
+            )
+        ]
+    )
+
+
+def mfa_risk_assessment_disabled() -> Case:
+    body = {"AfterAuthentication": False}
+    return _last(
+        [sapi(0, "Updates risk assessment configs", "patch", "/api/v2/risk-assessment/config", body, body)]
+    )
+
+
+def mfa_risk_assessment_enabled() -> Case:
+    body = {"AfterAuthentication": True}
+    return _last(
+        [sapi(0, "Updates risk assessment configs", "patch", "/api/v2/risk-assessment/config", body, body)]
+    )
+
+
+def user_invitation_created() -> Case:
+    body = {"invitee": {"email": "new@acme.test"}, "inviter": {"name": "Admin"}, "client_id": "portal"}
+    path = "/api/v2/organizations/org_abc/invitations"
+    return _last([sapi(0, "Create invitations to organization", "post", path, body)])
+
+
+def user_joined_tenant() -> Case:
+    path = "/api/v2/tenants/invitations/inv_abc"
+    return _last([sapi(0, "Update an invitation", "patch", path, {"state": "accepted"})])
+
+
+def tenant_member_deleted() -> Case:
+    return _last([sapi(0, "Delete tenant member", "delete", "/api/v2/tenants/members/mem_abc", None)])
+
+
+def role_changed() -> Case:
+    return _last([sapi(0, "Create a role", "post", "/api/v2/roles", {"name": "support", "description": "s"})])
+
+
+def integration_installed() -> Case:
+    path = "/api/v2/integrations/installed"
+    return _last([sapi(0, "Install an available integration", "post", path, {"integration_id": "abc"})])
+
+
+def login_slo_fast_burn() -> Case:
+    """Six hours of good runs a minute apart, then failures: 5 in the last hour (8.3%) burn the 0.5%
+    budget over 14.4 times as fast; 4 (6.7%) do not."""
+    good = [probe(i * 60, True, 0.4) for i in range(360)]
+    return _last(good + [probe((360 + i) * 60, False, 0.3) for i in range(5)])
+
+
+def login_slo_slow_burn() -> Case:
+    """Three days of a run every 10 minutes, then a failure every ~7 hours: the third makes 3 of 432
+    runs (0.69%) over 3 days, above the 0.5% allowed (the second: 0.46%); one in 36 over 6 hours
+    (2.8%) stays under the fast rule's 3%."""
+    runs = [probe(i * 600, True, 0.4) for i in range(432)]
+    for failure in range(3):
+        start = 432 + failure * 40
+        runs.append(probe(start * 600, False, 0.3))
+        if failure < 2:
+            runs.extend(probe((start + 1 + i) * 600, True, 0.4) for i in range(39))
+    return _last(runs)
+
+
+def login_latency_slo_fast_burn() -> Case:
+    """Six hours of fast runs, then slow ones (2.5 s or more): 9 in the last hour (15%) burn the 1%
+    budget over 14.4 times as fast; 8 (13.3%) do not."""
+    fast = [probe(i * 60, True, 0.4) for i in range(360)]
+    return _last(fast + [probe((360 + i) * 60, True, 3.0) for i in range(9)])
 
 
 CASES: dict[str, Callable[[], Case]] = {
