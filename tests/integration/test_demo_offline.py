@@ -7,11 +7,12 @@ network namespace."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+
+from tests.support.netns import namespace_problem
 
 pytestmark = pytest.mark.integration
 
@@ -49,22 +50,11 @@ sys.addaudithook(_hook)
 '''
 
 
-def _namespace_problem() -> str | None:
-    if shutil.which("unshare") is None or shutil.which("ip") is None:
-        return "needs unshare (util-linux) and ip (iproute2) to make a network namespace"
-    done = subprocess.run(
-        ["unshare", "--net", "--", "ip", "link", "set", "lo", "up"], capture_output=True, text=True
-    )
-    if done.returncode != 0:
-        return f"this machine cannot make a network namespace: {done.stderr.strip()}"
-    return None
-
-
 REPO = Path(__file__).resolve().parents[2]
 
 
 def test_make_demo_runs_with_only_loopback(tmp_path: Path) -> None:
-    if problem := _namespace_problem():
+    if problem := namespace_problem():
         pytest.skip(problem)
     if not (REPO / ".venv" / ".installed").is_file():
         pytest.skip("make demo runs the project's .venv, which `make venv` (or make test) creates")

@@ -30,6 +30,7 @@ import yaml
 
 from otel_auth0.local_ports import free_port
 from tests.integration.test_demo_offline import AUDIT_HOOK
+from tests.support.netns import namespace_problem
 
 pytestmark = pytest.mark.integration
 
@@ -219,23 +220,9 @@ def _quote(text: str) -> str:
     return "'" + text.replace("'", "'\"'\"'") + "'"
 
 
-_NAMESPACE: list[bool] = []
-
-
 def _can_make_namespace() -> bool:
-    """Whether this machine lets us make a network namespace (and enter it again with nsenter)."""
-    if not _NAMESPACE:
-        tools = all(shutil.which(tool) for tool in ("unshare", "nsenter", "ip"))
-        _NAMESPACE.append(
-            tools
-            and subprocess.run(
-                ["unshare", "--net", "--", "ip", "link", "set", "lo", "up"], capture_output=True
-            ).returncode
-            == 0
-        )
-        if not _NAMESPACE[0]:
-            print("no network namespace on this machine: recipes run on the host's loopback")
-    return _NAMESPACE[0]
+    """Whether the recipes can run in a network namespace (and enter it again with nsenter)."""
+    return namespace_problem() is None and shutil.which("nsenter") is not None
 
 
 def _attestations(recipe: Recipe) -> None:

@@ -6,7 +6,6 @@ DNS case runs in a network namespace of its own with only loopback, so no query 
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ import pytest
 from otel_auth0.local_ports import free_port
 from otel_auth0_sim.process import running_simulator
 from tests.collector_process import REPO_ROOT, running_collector, write_config
+from tests.support.netns import namespace_problem
 
 pytestmark = pytest.mark.integration
 
@@ -122,19 +122,8 @@ print(json.dumps(found))
 """
 
 
-def _namespace_problem() -> str | None:
-    if shutil.which("unshare") is None or shutil.which("ip") is None:
-        return "needs unshare (util-linux) and ip (iproute2) to make a network namespace"
-    done = subprocess.run(
-        ["unshare", "--net", "--", "ip", "link", "set", "lo", "up"], capture_output=True, text=True
-    )
-    if done.returncode != 0:
-        return f"cannot make a network namespace here: {done.stderr.strip()}"
-    return None
-
-
 def test_an_unresolvable_domain_is_named_dns(tmp_path: Path) -> None:
-    problem = _namespace_problem()
+    problem = namespace_problem()
     if problem is not None:
         pytest.skip(problem)
     port = free_port()
