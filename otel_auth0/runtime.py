@@ -37,6 +37,7 @@ from otel_auth0.receivers.login_probe import LoginProbeConfig
 from otel_auth0.receivers.logs_api_config import LogsApiConfig
 from otel_auth0.receivers.probe_guard import BLOCKED_ERROR_TYPE
 from otel_auth0.receivers.registry import RECEIVERS, Registry, build_receivers
+from otel_auth0.receivers.shared_listener import SharedStreamListener
 from otel_auth0.receivers.supervision import ReceiverStatus, supervise
 from otel_auth0.runtime_health import CollectorHealth
 from otel_auth0.state.backend import StateBackend, open_state
@@ -106,17 +107,26 @@ class Pipeline:
     meter_provider: MeterProvider
     instruments: Instruments
     intake: Intake
+    owns_exporters: bool = True
 
     @classmethod
     def create(
-        cls, config: Config, metric_readers: Sequence[MetricReader] = (), export: bool = True
+        cls,
+        config: Config,
+        metric_readers: Sequence[MetricReader] = (),
+        export: bool = True,
+        attributes: dict[str, AttributeValue] | None = None,
+        exporters: Sequence[SignalExporter] | None = None,
     ) -> Pipeline:
         """Open the queue under ``state_dir`` and build exporters, metrics (with ``metric_readers``
         besides one per exporter) and workers; with ``export`` off, no exporter, exporter metric
-        reader or worker (the queue then only keeps checkpoints)."""
-        exporters = build_exporters(config) if export else []
+        reader or worker (the queue then only keeps checkpoints). ``attributes`` (the resource) and
+        ``exporters`` (shared with other pipelines, which then leave their shutdown to the caller)
+        are built from ``config`` when not given."""
+        owns_exporters = exporters is None
+        exporters = list(exporters) if exporters is not None else build_exporters(config) if export else []
         queue = open_state(config, exporter_mask(config))
-        attributes = resource_attributes(config)
+        attributes = resource_attributes(config) if attributes is None else attributes
         readers = [
             PeriodicExportingMetricReader(
                 exporter.metric_exporter(), export_interval_millis=config.telemetry.metrics_interval * 1000
@@ -147,7 +157,7 @@ class Pipeline:
             on_enqueued=lambda: _notify(workers),
             detector=build_processor(config, instruments) if export else None,
         )
-        return cls(config, queue, exporters, workers, meter_provider, instruments, intake)
+        return cls(config, queue, exporters, workers, meter_provider, instruments, intake, owns_exporters)
 
     def start(self) -> None:
         """Start the export workers."""
@@ -186,7 +196,7 @@ class Pipeline:
             self.meter_provider.shutdown(timeout_millis=max(1000, (deadline - time.monotonic()) * 1000))
         except Exception as error:  # a reader missing the deadline must not lose the queue's close
             log.warning("metrics not flushed on shutdown: %s", error)
-        for exporter in self.exporters:
+        for exporter in self.exporters if self.owns_exporters else ():
             exporter.shutdown()
         self.queue.close()
         if not drained:
@@ -207,18 +217,35 @@ class Collector:
     """``otel-auth0 run``: supervised receivers until stopped, then drain and flush; health and
     metrics on ``telemetry.listen``."""
 
-    def __init__(self, config: Config, registry: Registry = RECEIVERS) -> None:
+    def __init__(
+        self,
+        config: Config,
+        registry: Registry = RECEIVERS,
+        *,
+        metric_readers: Sequence[MetricReader] = (),
+        attributes: dict[str, AttributeValue] | None = None,
+        exporters: Sequence[SignalExporter] | None = None,
+        stream_listener: SharedStreamListener | None = None,
+    ) -> None:
+        """One tenant's collector; a tenant of a ``tenants:`` list passes its ``metric_readers``,
+        resource ``attributes``, the shared ``exporters`` and Log Stream listener
+        (:mod:`otel_auth0.tenants`)."""
         self.config = config
-        readers: list[MetricReader] = []
+        readers: list[MetricReader] = list(metric_readers)
         self.telemetry_server: TelemetryServer | None = None
         self.health = HealthModel(config.telemetry.health, CollectorHealth(self))
         if config.telemetry.listen is not None:
             reader, prometheus_registry = prometheus_reader()
             readers.append(reader)
             self.telemetry_server = TelemetryServer(config.telemetry.listen, self.health, prometheus_registry)
-        self.pipeline = Pipeline.create(config, readers)
+        self.pipeline = Pipeline.create(config, readers, attributes=attributes, exporters=exporters)
         built = build_receivers(
-            config.receivers, config.auth0, self.pipeline.intake, self.pipeline.instruments, registry
+            config.receivers,
+            config.auth0,
+            self.pipeline.intake,
+            self.pipeline.instruments,
+            registry,
+            listener=stream_listener,
         )
         self.receivers = [receiver for receiver, _ in built]
         self._statuses = {services.name: services.status for _, services in built}

@@ -9,8 +9,9 @@ import sys
 
 from otel_auth0.auth0.tenant_identity import settle_tenant_name
 from otel_auth0.commands.common import config_error, install_stop_signals, load_or_exit, setup_logging
-from otel_auth0.config import ConfigError
+from otel_auth0.config import Config, ConfigError
 from otel_auth0.runtime import Collector
+from otel_auth0.tenants import TenantsCollector
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -28,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(func=main)
 
 
-async def _run(collector: Collector) -> bool:
+async def _run(collector: Collector | TenantsCollector) -> bool:
     stop = asyncio.Event()
     install_stop_signals(stop)
     return await collector.run(stop)
@@ -40,6 +41,8 @@ def main(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
     setup_logging(args.verbose)
     config = load_or_exit(args.config)
+    if config.tenants:
+        return _run_tenants(config, args.config)
     if not config.receivers:
         raise config_error("receivers: no receiver is configured", args.config)
     if config.auth0 is not None:
@@ -48,5 +51,20 @@ def main(args: argparse.Namespace) -> int:
         collector = Collector(config)
     except (ConfigError, ValueError) as error:
         raise config_error(error, args.config) from None
+    asyncio.run(_run(collector))
+    return 0
+
+
+def _run_tenants(config: Config, path: str) -> int:
+    """``run`` for a ``tenants:`` list (each tenant's ``auth0.tenant`` defaults to its entry's name,
+    so no tenant is asked for its name at start and an unreachable one delays nobody)."""
+    assert config.tenants is not None
+    for index, tenant in enumerate(config.tenants):
+        if not tenant.receivers:
+            raise config_error(f"tenants[{index}].receivers: no receiver is configured", path)
+    try:
+        collector = TenantsCollector(config)
+    except (ConfigError, ValueError) as error:
+        raise config_error(error, path) from None
     asyncio.run(_run(collector))
     return 0

@@ -4,6 +4,7 @@ anything. One line per problem, ``FILE:LINE: key: message``; exit 0 when valid, 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
@@ -26,7 +27,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def _line(lines: dict[tuple[str, ...], int], key: str) -> int | None:
     """The line of ``key`` or of its nearest ancestor present in the file."""
-    path = tuple(key.split(".")) if key else ()
+    path = tuple(re.sub(r"\[(\d+)\]", r".\1", key).split(".")) if key else ()
     while path:
         if path in lines:
             return lines[path]
@@ -50,6 +51,12 @@ def format_problems(path: Path, text: str, problems: list[Problem]) -> list[str]
 def run_problems(config: Config) -> list[Problem]:
     """What ``run`` would refuse beyond validation (a file for the readiness gates alone needs no
     receiver)."""
+    if config.tenants:
+        return [
+            Problem(f"tenants[{index}].receivers", "no receiver is configured (`run` would refuse to start)")
+            for index, tenant in enumerate(config.tenants)
+            if not tenant.receivers
+        ]
     if config.readiness is not None or config.receivers:
         return []
     return [Problem("receivers", "no receiver is configured (`run` would refuse to start)")]

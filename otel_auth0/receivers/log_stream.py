@@ -212,9 +212,14 @@ class LogStreamReceiver:
         saved = services.intake.get_checkpoint(CHECKPOINT)
         if saved is not None and self._progress.highest_log_id is None and is_cursor_log_id(saved.value):
             self._progress.highest_log_id = saved.value
-        self._max_connections = raise_open_files_limit(config.max_connections)
-        self._socket = bind(config.listen, "receivers.log_stream.listen")
-        self.address = bound_address(self._socket)
+        self._shared = services.listener
+        if self._shared is not None:  # one of several tenants on a shared listener
+            self._shared.mount(config.path, self._receive)
+            self.address = self._shared.address
+        else:
+            self._max_connections = raise_open_files_limit(config.max_connections)
+            self._socket = bind(config.listen, "receivers.log_stream.listen")
+            self.address = bound_address(self._socket)
         if not config.token:
             log.warning("log_stream: no token configured; any client reaching %s can post logs", self.address)
 
@@ -235,6 +240,15 @@ class LogStreamReceiver:
     async def run(self, stop: asyncio.Event) -> None:
         """Serve until ``stop``; then answer 503 to new requests and return once none is in flight."""
         self._closing = False
+        if self._shared is not None:  # the shared listener serves; this tenant only takes requests
+            try:
+                await stop.wait()
+            finally:
+                self._closing = True
+                if self._in_flight:
+                    self._idle.clear()
+                    await self._idle.wait()
+            return
         if self._socket.fileno() == -1:  # restarted after the server failed and closed it
             self._socket = bind(self._config.listen, "receivers.log_stream.listen")
         config = uvicorn.Config(
@@ -262,7 +276,8 @@ class LogStreamReceiver:
             await self._serving  # the server failed: surface its error
 
     async def shutdown(self) -> None:
-        """Close the listener (after the runtime drained the queue; until then it answers 503)."""
+        """Close the listener (after the runtime drained the queue; until then it answers 503); a shared
+        listener is closed by its owner."""
         if self._server is not None and self._serving is not None and not self._serving.done():
             self._server.should_exit = True
             await self._serving

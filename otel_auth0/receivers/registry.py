@@ -11,6 +11,7 @@ from otel_auth0.config import Auth0Config, ReceiversConfig
 from otel_auth0.instruments import Instruments
 from otel_auth0.receivers import endpoint_check, log_stream, login_probe, logs_api, notices, status
 from otel_auth0.receivers.base import Receiver, ReceiverFactory, ReceiverIntake, Services
+from otel_auth0.receivers.shared_listener import SharedStreamListener
 from otel_auth0.receivers.stream_progress import StreamProgress
 
 Registry = Mapping[str, ReceiverFactory[Any]]
@@ -34,8 +35,10 @@ def build_receivers(
     intake: ReceiverIntake,
     instruments: Instruments,
     registry: Registry = RECEIVERS,
+    listener: SharedStreamListener | None = None,
 ) -> list[tuple[Receiver, Services]]:
-    """A receiver (with the services it was given) for every section present under ``receivers:``.
+    """A receiver (with the services it was given) for every section present under ``receivers:``
+    (a Log Stream on ``listener`` when given: a listener shared by several tenants).
     ``receivers`` must have been validated against ``registry``: a section without a factory of its
     type is a ValueError."""
     strays = [
@@ -51,6 +54,8 @@ def build_receivers(
         settings = receivers.get(name)
         if settings is None:
             continue
-        services = Services(name, intake, instruments, auth0=auth0, stream_progress=progress)
+        services = Services(
+            name, intake, instruments, auth0=auth0, stream_progress=progress, listener=listener
+        )
         built.append((factory.create(settings, services), services))
     return built

@@ -1,0 +1,170 @@
+"""``otel-auth0 run`` with a ``tenants:`` list: one :class:`~otel_auth0.runtime.Collector` per tenant
+(its receivers, intake, converter with the tenant's resource, queue and checkpoints under
+``state_dir/tenants/<name>``, export workers) in one process, sharing the exporters, one Log Stream
+listener per address (each tenant on its own path) and the telemetry server: ``/readyz`` gathers
+every tenant's reasons, each prefixed with the tenant; ``/metrics`` labels every series with
+``auth0_tenant``. Each tenant's receivers are supervised on their own, so one failing tenant never
+holds up another."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import logging
+from collections.abc import Iterable, Sequence
+
+from prometheus_client import CollectorRegistry
+from prometheus_client.metrics_core import Metric
+from prometheus_client.registry import Collector as PrometheusCollector
+
+from otel_auth0.config import Config, HealthConfig
+from otel_auth0.config.collector import TenantConfig
+from otel_auth0.config.tenants import LOG_STREAM, tenant_view
+from otel_auth0.convert.wire import AttributeValue
+from otel_auth0.health import ExporterState, HealthModel, QueueState, ReceiverState
+from otel_auth0.receivers.log_stream_config import LogStreamConfig
+from otel_auth0.receivers.registry import RECEIVERS, Registry
+from otel_auth0.receivers.shared_listener import SharedStreamListener
+from otel_auth0.runtime import Collector, build_exporters, resource_attributes
+from otel_auth0.telemetry_server import TelemetryServer, prometheus_reader
+
+log = logging.getLogger(__name__)
+
+TENANT_LABEL = "auth0_tenant"
+
+
+def tenant_attributes(view: Config, tenant: TenantConfig) -> dict[str, AttributeValue]:
+    """The resource of one tenant: the file's (``OTEL_RESOURCE_ATTRIBUTES``, service name), the entry's
+    ``resource_attributes``, then ``auth0.tenant.name`` (``auth0.tenant``, else the entry's name) and
+    ``auth0.domain``, which nothing overrides."""
+    attributes = resource_attributes(view)
+    attributes.update(tenant.resource_attributes)
+    attributes["auth0.tenant.name"] = (view.auth0.tenant_name if view.auth0 else None) or tenant.name
+    if view.auth0 is not None:
+        attributes["auth0.domain"] = view.auth0.domain
+    return attributes
+
+
+class TenantLabelledMetrics(PrometheusCollector):
+    """Every tenant's self-metrics in one exposition, each sample labelled with its tenant."""
+
+    def __init__(self) -> None:
+        self._tenants: list[tuple[str, CollectorRegistry]] = []
+
+    def add(self, tenant: str, registry: CollectorRegistry) -> None:
+        """Include ``registry``'s families as ``tenant``'s."""
+        self._tenants.append((tenant, registry))
+
+    def collect(self) -> Iterable[Metric]:
+        """Families merged by name across tenants."""
+        merged: dict[str, Metric] = {}
+        for tenant, registry in self._tenants:
+            for family in registry.collect():
+                into = merged.get(family.name)
+                if into is None:
+                    into = merged[family.name] = copy.copy(family)
+                    into.samples = []
+                label = {TENANT_LABEL: tenant}
+                into.samples.extend(
+                    sample._replace(labels={**sample.labels, **label}) for sample in family.samples
+                )
+        return list(merged.values())
+
+
+class _NoFacts:
+    """The tenants' facts are in their own health models; the whole has none of its own."""
+
+    def exporters(self) -> Sequence[ExporterState]:
+        return []
+
+    def receivers(self) -> Sequence[ReceiverState]:
+        return []
+
+    def queue(self) -> QueueState:
+        return QueueState(0, 1)
+
+
+class TenantsHealthModel(HealthModel):
+    """``/readyz`` of a tenants list: every tenant's reasons, each naming its tenant."""
+
+    def __init__(self, config: HealthConfig, tenants: Sequence[tuple[str, HealthModel]]) -> None:
+        super().__init__(config, _NoFacts())
+        self._tenants = tenants
+
+    def reasons(self, now: float | None = None) -> list[str]:
+        """The process's reasons, then each tenant's as ``tenant NAME: reason``."""
+        reasons = super().reasons(now)
+        for name, health in self._tenants:
+            reasons.extend(f"tenant {name}: {reason}" for reason in health.reasons(now))
+        return reasons
+
+
+class TenantsCollector:
+    """Every tenant of ``config.tenants`` in one process (see the module's documentation)."""
+
+    def __init__(self, config: Config, registry: Registry = RECEIVERS) -> None:
+        if not config.tenants:
+            raise ValueError("tenants: lists no tenant")
+        self.config = config
+        self.telemetry_server: TelemetryServer | None = None
+        labelled = TenantLabelledMetrics()
+        exposed = CollectorRegistry(auto_describe=False)
+        exposed.register(labelled)
+        self.listeners: dict[str, SharedStreamListener] = {}
+        self.tenants: dict[str, Collector] = {}
+        self.exporters = build_exporters(config)
+        healths: list[tuple[str, HealthModel]] = []
+        self.health = TenantsHealthModel(config.telemetry.health, healths)
+        if config.telemetry.listen is not None:
+            self.telemetry_server = TelemetryServer(config.telemetry.listen, self.health, exposed)
+        for tenant in config.tenants:
+            view = tenant_view(config, tenant)
+            readers = []
+            if self.telemetry_server is not None:
+                reader, tenant_registry = prometheus_reader()
+                readers.append(reader)
+                labelled.add(tenant.name, tenant_registry)
+            collector = Collector(
+                view,
+                registry,
+                metric_readers=readers,
+                attributes=tenant_attributes(view, tenant),
+                exporters=self.exporters,
+                stream_listener=self._listener(view),
+            )
+            self.tenants[tenant.name] = collector
+            healths.append((tenant.name, collector.health))
+
+    def _listener(self, view: Config) -> SharedStreamListener | None:
+        """The listener on the address of ``view``'s Log Stream (created by its first tenant)."""
+        stream = view.receivers.get(LOG_STREAM)
+        if not isinstance(stream, LogStreamConfig):
+            return None
+        if stream.listen not in self.listeners:
+            self.listeners[stream.listen] = SharedStreamListener(
+                stream.listen, stream.max_connections, stream.header_timeout
+            )
+        return self.listeners[stream.listen]
+
+    async def run(self, stop: asyncio.Event) -> bool:
+        """Run every tenant until ``stop``; True when every tenant's queue was fully flushed."""
+        for listener in self.listeners.values():
+            await listener.start()
+        if self.telemetry_server is not None:
+            await self.telemetry_server.start()
+        try:
+            results = await asyncio.gather(
+                *(collector.run(stop) for collector in self.tenants.values()), return_exceptions=True
+            )
+        finally:
+            self.health.stopping = True
+            for listener in self.listeners.values():
+                await listener.aclose()
+            for exporter in self.exporters:
+                exporter.shutdown()
+            if self.telemetry_server is not None:
+                await self.telemetry_server.aclose()
+        for name, result in zip(self.tenants, results, strict=True):
+            if isinstance(result, BaseException):
+                log.error("tenant %s ended with %r", name, result)
+        return all(result is True for result in results)
