@@ -166,12 +166,17 @@ def test_three_tenants_on_one_listener_each_log_once_under_its_own_resource(
 def test_a_tenant_with_a_wrong_secret_does_not_stop_the_others(
     tmp_path: Path, otlp_receiver: OtlpReceiver
 ) -> None:
+    """globex's secret is wrong and a fourth tenant's domain is a closed loopback port: acme and
+    initech deliver everything, /readyz names both failing tenants."""
     telemetry_port = free_port()
     with simulators(tmp_path, 0, stream=False) as sims:
         entries = [
             tenant_entry(tenant, sim, None, secret="not-the-secret" if tenant == "globex" else None)
             for tenant, sim in sims.items()
         ]
+        unreachable = tenant_entry("unreachable", sims["acme"], None)
+        unreachable["auth0"]["domain"] = f"127.0.0.1:{free_port()}"
+        entries.append(unreachable)
         config = {
             "state_dir": str(tmp_path / "state"),
             "tenants": entries,
@@ -190,15 +195,20 @@ def test_a_tenant_with_a_wrong_secret_does_not_stop_the_others(
                 collector.stderr_text()
             )
 
-            def failing_named() -> list[str]:
+            def failing_named() -> bool:
                 response = httpx.get(f"http://127.0.0.1:{telemetry_port}/readyz", timeout=10)
                 reasons: list[str] = response.json().get("reasons", [])
-                return [reason for reason in reasons if reason.startswith("tenant globex: receiver logs_api")]
+                return all(
+                    any(reason.startswith(f"tenant {tenant}: receiver logs_api") for reason in reasons)
+                    for tenant in ("globex", "unreachable")
+                )
 
             assert otlp_receiver.wait_for(failing_named, timeout=60), collector.stderr_text()
             assert httpx.get(f"http://127.0.0.1:{telemetry_port}/readyz", timeout=10).status_code == 503
             assert collector.terminate() == 0, collector.stderr_text()
         counts = ids_by_tenant(otlp_receiver)
         assert {key: counts[key] for key in expected if counts[key] != 1} == {}
-        assert not [key for key in counts if key[0] == "globex"], "nothing can come from a tenant refused"
+        assert not [key for key in counts if key[0] in ("globex", "unreachable")], (
+            "nothing can come from them"
+        )
         assert "not-the-secret" not in (tmp_path / "collector.log").read_text(encoding="utf-8")
