@@ -3,12 +3,13 @@
 ``state_dir/tenants/<name>``, export workers) in one process, sharing the exporters, one Log Stream
 listener per address (each tenant on its own path) and the telemetry server: ``/readyz`` gathers
 every tenant's reasons, each prefixed with the tenant; ``/metrics`` labels every series with
-``auth0_tenant``. Each tenant's receivers are supervised on their own, so one failing tenant never
-holds up another."""
+``auth0_tenant``; the process's log lines written while serving a tenant start with ``tenant <name>:``.
+Each tenant's receivers are supervised on their own, so one failing tenant never holds up another."""
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import copy
 import logging
 from collections.abc import Iterable, Sequence
@@ -31,6 +32,20 @@ from otel_auth0.telemetry_server import TelemetryServer, prometheus_reader
 log = logging.getLogger(__name__)
 
 TENANT_LABEL = "auth0_tenant"
+# The tenant whose work the current task (or the thread it started) does, for log lines.
+CURRENT_TENANT: contextvars.ContextVar[str | None] = contextvars.ContextVar("otel_auth0_tenant", default=None)
+
+
+class TenantLogFilter(logging.Filter):
+    """Starts each log line written in a tenant's context with ``tenant <name>: ``."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Prefix the message once (a record may pass several handlers)."""
+        tenant = CURRENT_TENANT.get()
+        if tenant is not None and not getattr(record, "otel_auth0_tenant", None):
+            record.otel_auth0_tenant = tenant
+            record.msg = f"tenant {tenant}: {record.msg}"
+        return True
 
 
 def tenant_attributes(view: Config, tenant: TenantConfig) -> dict[str, AttributeValue]:
@@ -152,11 +167,18 @@ class TenantsCollector:
             await listener.start()
         if self.telemetry_server is not None:
             await self.telemetry_server.start()
+        log_filter = TenantLogFilter()
+        handlers = list(logging.getLogger().handlers)
+        for handler in handlers:
+            handler.addFilter(log_filter)
         try:
             results = await asyncio.gather(
-                *(collector.run(stop) for collector in self.tenants.values()), return_exceptions=True
+                *(self._in_context(name, collector, stop) for name, collector in self.tenants.items()),
+                return_exceptions=True,
             )
         finally:
+            for handler in handlers:
+                handler.removeFilter(log_filter)
             self.health.stopping = True
             for listener in self.listeners.values():
                 await listener.aclose()
@@ -168,3 +190,11 @@ class TenantsCollector:
             if isinstance(result, BaseException):
                 log.error("tenant %s ended with %r", name, result)
         return all(result is True for result in results)
+
+    @staticmethod
+    def _in_context(name: str, collector: Collector, stop: asyncio.Event) -> asyncio.Task[bool]:
+        """``collector.run(stop)`` as a task whose context (inherited by every task and worker thread
+        it starts through asyncio) names the tenant."""
+        context = contextvars.copy_context()
+        context.run(CURRENT_TENANT.set, name)
+        return asyncio.create_task(collector.run(stop), name=f"tenant-{name}", context=context)

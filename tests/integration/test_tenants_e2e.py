@@ -211,4 +211,8 @@ def test_a_tenant_with_a_wrong_secret_does_not_stop_the_others(
         assert not [key for key in counts if key[0] in ("globex", "unreachable")], (
             "nothing can come from them"
         )
-        assert "not-the-secret" not in (tmp_path / "collector.log").read_text(encoding="utf-8")
+        log_text = (tmp_path / "collector.log").read_text(encoding="utf-8")
+        assert "not-the-secret" not in log_text
+        # Log lines name the tenant they are about.
+        assert "tenant globex: logs_api: token request answered 401" in log_text
+        assert "tenant unreachable: logs_api: token request failed" in log_text
