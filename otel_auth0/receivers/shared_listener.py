@@ -1,7 +1,8 @@
 """One Log Stream listener for several tenants (``tenants:``): each tenant's Log Stream receiver mounts
 its own path, and every request is handled by the receiver of the path it names (with that tenant's
-token, queue and checkpoint), so a delivery can never land in another tenant's stream. A path no
-tenant mounted answers 404. Binds at construction, like a single receiver's listener."""
+token, queue and checkpoint), so a delivery can never land in another tenant's stream. A POST to a
+path no tenant mounted answers 404 and is logged (once a minute with counts): a stream configured
+with a wrong URL shows here. Binds at construction, like a single receiver's listener."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from otel_auth0.http_listen import EmbeddedServer, bind, bound_address
+from otel_auth0.incidents import Incidents
 from otel_auth0.receivers.listener import bounded_protocol, raise_open_files_limit
 
 log = logging.getLogger(__name__)
@@ -35,6 +37,7 @@ class SharedStreamListener:
         self._server: EmbeddedServer | None = None
         self._serving: asyncio.Task[None] | None = None
         self.closing = False
+        self._incidents = Incidents(log)
 
     @property
     def paths(self) -> list[str]:
@@ -50,7 +53,15 @@ class SharedStreamListener:
     def app(self) -> Starlette:
         """Every mounted path and ``GET /healthz``."""
         routes = [Route(path, handler, methods=["POST"]) for path, handler in self._routes.items()]
-        return Starlette(routes=[*routes, Route("/healthz", self._health, methods=["GET"])])
+        return Starlette(
+            routes=[
+                *routes,
+                Route("/healthz", self._health, methods=["GET"]),
+                Route(
+                    "/{path:path}", self._unknown, methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
+                ),
+            ]
+        )
 
     async def start(self) -> None:
         """Start serving in the running loop."""
@@ -73,6 +84,19 @@ class SharedStreamListener:
         if self._server is not None and self._serving is not None and not self._serving.done():
             self._server.should_exit = True
             await self._serving
+
+    async def _unknown(self, request: Request) -> JSONResponse:
+        if request.method != "POST":
+            return JSONResponse({"error": "not_found", "reason": "not found"}, 404)
+        self._incidents.report(
+            "unknown_path",
+            logging.WARNING,
+            "log_stream: POST to %s on %s, which no tenant serves (404); tenants' paths: %s",
+            request.url.path[:200],
+            self.address,
+            ", ".join(self._routes),
+        )
+        return JSONResponse({"error": "not_found", "reason": "no tenant's Log Stream at this path"}, 404)
 
     async def _health(self, request: Request) -> JSONResponse:
         if self.closing:
