@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,15 @@ def token_of(tenant: str) -> str:
 def sim_stats(sim: SimulatorHandle) -> dict[str, Any]:
     stats: dict[str, Any] = httpx.get(f"{sim.base_url}/_sim/stats", timeout=10).json()
     return stats
+
+
+def generated_all(sim: SimulatorHandle) -> bool:
+    return int(sim_stats(sim)["generated"]) >= EVENTS
+
+
+def streamed_all(sim: SimulatorHandle) -> bool:
+    """Every generated event was answered 200 by the collector on the tenant's stream path."""
+    return int(sim_stats(sim)["stream"]["delivered"]) >= EVENTS
 
 
 def sim_log_ids(sim: SimulatorHandle) -> set[str]:
@@ -113,14 +123,16 @@ def test_three_tenants_on_one_listener_each_log_once_under_its_own_resource(
         with running_collector(path, tmp_path / "collector.log", port) as collector:
             expected: Counter[tuple[str, str, str]] = Counter()
             for tenant, sim in sims.items():
-                otlp_receiver.wait_for(lambda sim=sim: sim_stats(sim)["generated"] >= EVENTS, timeout=60)
+                otlp_receiver.wait_for(partial(generated_all, sim), timeout=60)
                 expected.update((tenant, sim.info["domain"], log_id) for log_id in sim_log_ids(sim))
             assert len(expected) == EVENTS * len(TENANTS)
             # Every tenant's stream was accepted on its own path with its own token.
             for tenant, sim in sims.items():
-                assert otlp_receiver.wait_for(
-                    lambda sim=sim: sim_stats(sim)["stream"]["delivered"] >= EVENTS, timeout=60
-                ), (tenant, sim_stats(sim)["stream"], collector.stderr_text())
+                assert otlp_receiver.wait_for(partial(streamed_all, sim), timeout=60), (
+                    tenant,
+                    sim_stats(sim)["stream"],
+                    collector.stderr_text(),
+                )
             assert otlp_receiver.wait_for(lambda: set(expected) <= set(ids_by_tenant(otlp_receiver)), 60), (
                 collector.stderr_text()
             )
@@ -188,7 +200,7 @@ def test_a_tenant_with_a_wrong_secret_does_not_stop_the_others(
             healthy = {tenant: sim for tenant, sim in sims.items() if tenant != "globex"}
             expected: set[tuple[str, str, str]] = set()
             for tenant, sim in healthy.items():
-                otlp_receiver.wait_for(lambda sim=sim: sim_stats(sim)["generated"] >= EVENTS, timeout=60)
+                otlp_receiver.wait_for(partial(generated_all, sim), timeout=60)
                 expected |= {(tenant, sim.info["domain"], log_id) for log_id in sim_log_ids(sim)}
             assert len(expected) == EVENTS * 2
             assert otlp_receiver.wait_for(lambda: expected <= set(ids_by_tenant(otlp_receiver)), 60), (
