@@ -170,6 +170,10 @@ def test_three_tenants_on_one_listener_each_log_once_under_its_own_resource(
     stray = {key: n for key, n in counts.items() if key not in expected}
     assert stray == {}, "a record arrived under another tenant's resource (or was never generated)"
     assert {key: counts[key] for key in expected if counts[key] != 1} == {}
+    print(
+        f"{len(TENANTS)} tenants on one listener: {len(expected)} log ids generated, "
+        f"{sum(counts[key] for key in expected)} received under their tenant's resource, {len(stray)} stray"
+    )
     assert sorted(tmp_path.joinpath("state", "tenants").iterdir()) == [
         tmp_path / "state" / "tenants" / tenant for tenant in sorted(TENANTS)
     ]
