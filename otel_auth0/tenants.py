@@ -1,6 +1,7 @@
 """``otel-auth0 run`` with a ``tenants:`` list: one :class:`~otel_auth0.runtime.Collector` per tenant
 (its receivers, intake, converter with the tenant's resource, queue and checkpoints under
-``state_dir/tenants/<name>``, export workers) in one process, sharing the exporters, one Log Stream
+``state_dir/tenants/<name>``, export workers and OTLP connections) in one process, sharing the
+exporter settings and the file exporter's writer, one Log Stream
 listener per address (each tenant on its own path) and the telemetry server: ``/readyz`` gathers
 every tenant's reasons, each prefixed with the tenant; ``/metrics`` labels every series with
 ``auth0_tenant``; the process's log lines written while serving a tenant start with ``tenant <name>:``.
@@ -22,11 +23,14 @@ from otel_auth0.config import Config, HealthConfig
 from otel_auth0.config.collector import TenantConfig
 from otel_auth0.config.tenants import LOG_STREAM, tenant_view
 from otel_auth0.convert.wire import AttributeValue
+from otel_auth0.exporters.base import SignalExporter
+from otel_auth0.exporters.file import FileExporter
+from otel_auth0.exporters.otlp import OtlpExporter
 from otel_auth0.health import ExporterState, HealthModel, QueueState, ReceiverState
 from otel_auth0.receivers.log_stream_config import LogStreamConfig
 from otel_auth0.receivers.registry import RECEIVERS, Registry
 from otel_auth0.receivers.shared_listener import SharedStreamListener
-from otel_auth0.runtime import Collector, build_exporters, resource_attributes
+from otel_auth0.runtime import Collector, resource_attributes
 from otel_auth0.telemetry_server import TelemetryServer, prometheus_reader
 
 log = logging.getLogger(__name__)
@@ -127,13 +131,22 @@ class TenantsCollector:
         exposed.register(labelled)
         self.listeners: dict[str, SharedStreamListener] = {}
         self.tenants: dict[str, Collector] = {}
-        self.exporters = build_exporters(config)
+        # One file writer for every tenant; OTLP connections per tenant, so one tenant's reconnect
+        # after an outage never cancels another's export in flight.
+        shared: list[SignalExporter] = []
+        if config.exporters.file is not None:
+            shared.append(FileExporter(config.exporters.file.path))
+        self.exporters: list[SignalExporter] = list(shared)
         healths: list[tuple[str, HealthModel]] = []
         self.health = TenantsHealthModel(config.telemetry.health, healths)
         if config.telemetry.listen is not None:
             self.telemetry_server = TelemetryServer(config.telemetry.listen, self.health, exposed)
         for tenant in config.tenants:
             view = tenant_view(config, tenant)
+            own: list[SignalExporter] = []
+            if config.exporters.otlp is not None:
+                own.append(OtlpExporter(config.exporters.otlp))
+            self.exporters.extend(own)
             readers = []
             if self.telemetry_server is not None:
                 reader, tenant_registry = prometheus_reader()
@@ -144,7 +157,7 @@ class TenantsCollector:
                 registry,
                 metric_readers=readers,
                 attributes=tenant_attributes(view, tenant),
-                exporters=self.exporters,
+                exporters=[*own, *shared],
                 stream_listener=self._listener(view),
             )
             self.tenants[tenant.name] = collector
