@@ -3,6 +3,8 @@ with their line), the single-tenant view of each entry, and the single-tenant fo
 
 from __future__ import annotations
 
+import contextvars
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +16,13 @@ from otel_auth0.config import ConfigError, load_config, parse_config
 from otel_auth0.config.tenants import tenant_view
 from otel_auth0.health import HealthModel, QueueState
 from otel_auth0.receivers.log_stream_config import LogStreamConfig
-from otel_auth0.tenants import TenantLabelledMetrics, TenantsHealthModel, tenant_attributes
+from otel_auth0.tenants import (
+    CURRENT_TENANT,
+    TenantLabelledMetrics,
+    TenantLogFilter,
+    TenantsHealthModel,
+    tenant_attributes,
+)
 
 
 def entry(name: str, **extra: Any) -> dict[str, Any]:
@@ -217,3 +225,17 @@ def test_readiness_reasons_name_the_tenant() -> None:
     tenants = [("acme", HealthModel(config, _Facts(0))), ("globex", HealthModel(config, _Facts(9)))]
     reasons = TenantsHealthModel(config, tenants).reasons()
     assert reasons == ["tenant globex: queue holds 9 of 10 records, above the high-water mark (80%)"]
+
+
+def test_log_lines_in_a_tenants_context_name_it() -> None:
+    def record() -> logging.LogRecord:
+        return logging.LogRecord("x", logging.WARNING, __file__, 1, "token request answered %d", (401,), None)
+
+    log_filter = TenantLogFilter()
+    outside = record()
+    assert log_filter.filter(outside) and outside.getMessage() == "token request answered 401"
+    context = contextvars.copy_context()
+    context.run(CURRENT_TENANT.set, "globex")
+    inside = record()
+    assert context.run(log_filter.filter, inside) and context.run(log_filter.filter, inside)
+    assert inside.getMessage() == "tenant globex: token request answered 401"  # once, whatever the handlers
