@@ -38,6 +38,7 @@ from otel_auth0.receivers.login_probe import LoginProbeConfig
 from otel_auth0.receivers.logs_api_config import LogsApiConfig
 from otel_auth0.receivers.probe_guard import BLOCKED_ERROR_TYPE
 from otel_auth0.receivers.registry import RECEIVERS, Registry, build_receivers
+from otel_auth0.receivers.shared_listener import SharedStreamListener
 from otel_auth0.receivers.supervision import ReceiverStatus, supervise
 from otel_auth0.runtime_health import CollectorHealth
 from otel_auth0.state.backend import StateBackend, open_state
@@ -115,15 +116,24 @@ class Pipeline:
     instruments: Instruments
     intake: Intake
     state_lock: StateDirLock | None = None
+    owns_exporters: bool = True
 
     @classmethod
     def create(
-        cls, config: Config, metric_readers: Sequence[MetricReader] = (), export: bool = True
+        cls,
+        config: Config,
+        metric_readers: Sequence[MetricReader] = (),
+        export: bool = True,
+        attributes: dict[str, AttributeValue] | None = None,
+        exporters: Sequence[SignalExporter] | None = None,
     ) -> Pipeline:
         """Open the queue under ``state_dir`` and build exporters, metrics (with ``metric_readers``
         besides one per exporter) and workers; with ``export`` off, no exporter, exporter metric
-        reader or worker (the queue then only keeps checkpoints)."""
-        exporters = build_exporters(config) if export else []
+        reader or worker (the queue then only keeps checkpoints). ``attributes`` (the resource) and
+        ``exporters`` (shared with other pipelines, which then leave their shutdown to the caller)
+        are built from ``config`` when not given."""
+        owns_exporters = exporters is None
+        exporters = list(exporters) if exporters is not None else build_exporters(config) if export else []
         state_lock = StateDirLock(config.state_dir)
         state_lock.acquire()  # one process per state_dir: StateError naming the holder otherwise
         try:
@@ -131,7 +141,7 @@ class Pipeline:
         except BaseException:
             state_lock.release()
             raise
-        attributes = resource_attributes(config)
+        attributes = resource_attributes(config) if attributes is None else attributes
         readers = [
             PeriodicExportingMetricReader(
                 exporter.metric_exporter(), export_interval_millis=config.telemetry.metrics_interval * 1000
@@ -165,7 +175,9 @@ class Pipeline:
         )
         # 0 unless SQLite lost committed records with its write-ahead log (PostgreSQL keeps its own).
         instruments.queue_lost.add(queue.sequence.lost if isinstance(queue, PersistentQueue) else 0)
-        return cls(config, queue, exporters, workers, meter_provider, instruments, intake, state_lock)
+        return cls(
+            config, queue, exporters, workers, meter_provider, instruments, intake, state_lock, owns_exporters
+        )
 
     def start(self) -> None:
         """Start the export workers."""
@@ -209,7 +221,7 @@ class Pipeline:
             self.meter_provider.shutdown(timeout_millis=max(1000, (deadline - time.monotonic()) * 1000))
         except Exception as error:  # a reader missing the deadline must not lose the queue's close
             log.warning("metrics not flushed on shutdown: %s", error)
-        for exporter in self.exporters:
+        for exporter in self.exporters if self.owns_exporters else ():
             exporter.shutdown()
         self.queue.close()
         if self.state_lock is not None:
@@ -232,9 +244,21 @@ class Collector:
     """``otel-auth0 run``: supervised receivers until stopped, then drain and flush; health and
     metrics on ``telemetry.listen``."""
 
-    def __init__(self, config: Config, registry: Registry = RECEIVERS) -> None:
+    def __init__(
+        self,
+        config: Config,
+        registry: Registry = RECEIVERS,
+        *,
+        metric_readers: Sequence[MetricReader] = (),
+        attributes: dict[str, AttributeValue] | None = None,
+        exporters: Sequence[SignalExporter] | None = None,
+        stream_listener: SharedStreamListener | None = None,
+    ) -> None:
+        """One tenant's collector; a tenant of a ``tenants:`` list passes its ``metric_readers``,
+        resource ``attributes``, the shared ``exporters`` and Log Stream listener
+        (:mod:`otel_auth0.tenants`)."""
         self.config = config
-        readers: list[MetricReader] = []
+        readers: list[MetricReader] = list(metric_readers)
         self.telemetry_server: TelemetryServer | None = None
         self.health = HealthModel(config.telemetry.health, CollectorHealth(self))
         if config.telemetry.listen is not None:
@@ -242,7 +266,7 @@ class Collector:
             readers.append(reader)
             limits = (prometheus_registry, config.telemetry.max_connections, config.telemetry.header_timeout)
             self.telemetry_server = TelemetryServer(config.telemetry.listen, self.health, *limits)
-        self.pipeline = Pipeline.create(config, readers)
+        self.pipeline = Pipeline.create(config, readers, attributes=attributes, exporters=exporters)
         built = build_receivers(
             config.receivers,
             config.auth0,
@@ -250,6 +274,7 @@ class Collector:
             self.pipeline.instruments,
             registry,
             state_dir=config.state_dir,
+            listener=stream_listener,
         )
         self.receivers = [receiver for receiver, _ in built]
         self._statuses = {services.name: services.status for _, services in built}

@@ -31,6 +31,13 @@ STATE_FILES = (QUEUE_FILE, f"{QUEUE_FILE}-wal", f"{QUEUE_FILE}-shm", "detections
 
 def preflight(config: Config) -> list[Problem]:
     """Everything ``run`` would refuse at start that validation of the file does not see."""
+    if config.tenants:
+        empty = [
+            Problem(f"tenants[{index}].receivers", "no receiver is configured (`run` would refuse to start)")
+            for index, tenant in enumerate(config.tenants)
+            if not tenant.receivers
+        ]
+        return empty or [*exporter_problems(config), *path_problems(config)]
     if not config.receivers:
         # A file for the readiness gates alone: `run` is not what reads it, so nothing to write.
         if config.readiness is not None:

@@ -17,8 +17,9 @@ from otel_auth0.commands.common import (
 )
 from otel_auth0.commands.preflight import preflight
 from otel_auth0.commands.validate import print_problems
-from otel_auth0.config import ConfigError, load_config
+from otel_auth0.config import Config, ConfigError, load_config
 from otel_auth0.runtime import Collector
+from otel_auth0.tenants import TenantsCollector
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -36,7 +37,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(func=main)
 
 
-async def _run(collector: Collector) -> bool:
+async def _run(collector: Collector | TenantsCollector) -> bool:
     stop = asyncio.Event()
     install_stop_signals(stop)
     return await collector.run(stop)
@@ -54,17 +55,31 @@ def main(args: argparse.Namespace) -> int:
             raise config_error(error, args.config) from None
         print_problems(Path(args.config), error.problems)  # as `validate` prints them
         return EXIT_CONFIG_ERROR
-    if not config.receivers:
-        raise config_error("receivers: no receiver is configured", args.config)
     problems = preflight(config)  # the same checks as `validate`, the same lines
     if problems:
         print_problems(Path(args.config), problems)
         return EXIT_CONFIG_ERROR
+    if config.tenants:
+        return _run_tenants(config, args.config)
+    if not config.receivers:
+        raise config_error("receivers: no receiver is configured", args.config)
     if config.auth0 is not None:
         asyncio.run(settle_tenant_name(config.auth0))
     try:
         collector = Collector(config)
     except (ConfigError, ValueError) as error:
         raise config_error(error, args.config) from None
+    asyncio.run(_run(collector))
+    return 0
+
+
+def _run_tenants(config: Config, path: str) -> int:
+    """``run`` for a ``tenants:`` list (each tenant's ``auth0.tenant`` defaults to its entry's name,
+    so no tenant is asked for its name at start and an unreachable one delays nobody)."""
+    assert config.tenants is not None
+    try:
+        collector = TenantsCollector(config)
+    except (ConfigError, ValueError) as error:
+        raise config_error(error, path) from None
     asyncio.run(_run(collector))
     return 0

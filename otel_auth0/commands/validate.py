@@ -6,6 +6,7 @@ before starting (``OTEL_EXPORTER_OTLP_*``, writable paths), so it never passes w
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
@@ -29,7 +30,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def _line(lines: dict[tuple[str, ...], int], key: str) -> int | None:
     """The line of ``key`` or of its nearest ancestor present in the file."""
-    path = tuple(key.split(".")) if key else ()
+    path = tuple(re.sub(r"\[(\d+)\]", r".\1", key).split(".")) if key else ()
     while path:
         if path in lines:
             return lines[path]

@@ -155,6 +155,21 @@ class TelemetryConfig(_Section):
     health: HealthConfig = Field(default_factory=HealthConfig)
 
 
+TENANT_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$"
+
+
+class TenantConfig(_Section):
+    """One entry of ``tenants:``: a tenant with its own ``auth0:`` section and receivers, sharing the
+    file's state, exporters, queue and telemetry (:mod:`otel_auth0.config.tenants`)."""
+
+    name: str = Field(pattern=TENANT_NAME_PATTERN)
+    auth0: Auth0Config | None = None
+    receivers: ReceiversConfig = Field(default_factory=ReceiversConfig)
+    service_name: str | None = None
+    resource_attributes: dict[str, str] = Field(default_factory=dict)
+    detections: DetectionsConfig | None = None
+
+
 class Config(_Section):
     """The whole configuration file."""
 
@@ -168,6 +183,7 @@ class Config(_Section):
     queue: QueueConfig = Field(default_factory=QueueConfig)
     telemetry: TelemetryConfig = Field(default_factory=TelemetryConfig)
     readiness: ReadinessConfig | None = None
+    tenants: list[TenantConfig] | None = None
 
     @model_validator(mode="after")
     def _default_exporter(self) -> Config:

@@ -28,6 +28,7 @@ from otel_auth0.config.receivers import (
     default_registry,
     section_types,
 )
+from otel_auth0.config.tenants import tenant_problems
 
 _ENV_PATTERN = re.compile(r"\$\{(?:env:)?([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 # Anything that looks like a reference, valid or not: what is not valid is reported, never kept.
@@ -144,8 +145,8 @@ def fill_auth0_from_env(
     ``_CLIENT_SECRET`` (a section is created only when ``AUTH0_DOMAIN`` is set)."""
     env = os.environ if environ is None else environ
     section = data.get("auth0")
-    if section is not None and not isinstance(section, dict):
-        return data  # validation reports the wrong type
+    if (section is not None and not isinstance(section, dict)) or "tenants" in data:
+        return data  # validation reports the wrong type; each tenant has its own auth0 section
     filled = dict(section or {})
     for key, variable in AUTH0_ENVIRONMENT.items():
         if filled.get(key) in (None, "") and env.get(variable):
@@ -202,11 +203,21 @@ def _did_you_mean(path: tuple[str | int, ...], registry: SectionKinds) -> str:
     return f"; did you mean {close[0]}?" if close else ""
 
 
+def _key(path: tuple[str | int, ...]) -> str:
+    """``receivers.logs_api.take``; under ``tenants`` list items are indexed: ``tenants[1].auth0.domain``."""
+    if not path or path[0] != "tenants":
+        return ".".join(str(part) for part in path)
+    key = ""
+    for part in path:
+        key += f"[{part}]" if isinstance(part, int) else (f".{part}" if key else part)
+    return key
+
+
 def _problems(error: ValidationError, registry: SectionKinds) -> list[Problem]:
     problems = []
     for item in error.errors():
         path = tuple(item["loc"])
-        key = ".".join(str(part) for part in path)
+        key = _key(path)
         message = item["msg"].removeprefix("Value error, ")
         if item["type"] == "extra_forbidden":
             message = "unknown key" + (
@@ -226,12 +237,15 @@ def parse_config(data: object, receivers: SectionKinds | None = None) -> Config:
         raise ConfigError(f"(top level): {message}", [Problem("", message)])
     registry = default_registry() if receivers is None else receivers
     try:
-        return Config.model_validate(data, context={REGISTRY_CONTEXT: registry})
+        config = Config.model_validate(data, context={REGISTRY_CONTEXT: registry})
+        problems = tenant_problems(config)
     except ValidationError as exc:
         problems = _problems(exc, registry)
-        # Model-level checks already start their message with the key they are about.
-        text = "; ".join(f"{p.key}: {p.message}" if p.key else p.message for p in problems)
-        raise ConfigError(text, problems) from None
+    if not problems:
+        return config
+    # Model-level checks already start their message with the key they are about.
+    text = "; ".join(f"{p.key}: {p.message}" if p.key else p.message for p in problems)
+    raise ConfigError(text, problems) from None
 
 
 def _yaml_problem(error: yaml.YAMLError) -> str:

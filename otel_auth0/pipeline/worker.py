@@ -9,6 +9,7 @@ and writes the kept acknowledgements as soon as the queue file can be written ag
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 import logging
 import math
@@ -82,7 +83,10 @@ class ExportWorker:
         return self._exporter.name
 
     def start(self) -> None:
-        """Start the thread."""
+        """Start the thread (in the caller's context, so log lines keep naming a tenant)."""
+        context = contextvars.copy_context()
+        name = self._thread.name
+        self._thread = threading.Thread(target=context.run, args=(self._run,), name=name, daemon=True)
         self._thread.start()
 
     def notify(self) -> None:

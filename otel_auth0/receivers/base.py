@@ -18,6 +18,7 @@ from otel_auth0.detections.engine import Observed
 from otel_auth0.instruments import Instruments
 from otel_auth0.pipeline.checkpoints import Checkpoint
 from otel_auth0.pipeline.queue import EnqueueResult, ParkedEvent
+from otel_auth0.receivers.shared_listener import SharedStreamListener
 from otel_auth0.receivers.stream_progress import StreamProgress
 from otel_auth0.receivers.supervision import ReceiverStatus
 
@@ -65,7 +66,8 @@ class Services:
     """What the runtime hands one receiver besides its own settings.
 
     ``auth0`` is the tenant section (``None`` when absent); ``stream_progress`` is shared between the
-    log_stream and logs_api receivers and is ``None`` unless log_stream is configured."""
+    log_stream and logs_api receivers and is ``None`` unless log_stream is configured; ``listener`` is
+    the Log Stream listener tenants share (``None``: the Log Stream binds its own)."""
 
     name: str
     intake: ReceiverIntake
@@ -74,6 +76,7 @@ class Services:
     stream_progress: StreamProgress | None = None
     status: ReceiverStatus = field(default_factory=ReceiverStatus)
     state_dir: Path | None = None  # for the secret key of credential fingerprints
+    listener: SharedStreamListener | None = None
 
     @property
     def source(self) -> dict[str, str]:

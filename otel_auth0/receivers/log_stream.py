@@ -185,17 +185,23 @@ class LogStreamReceiver:
         self._serving: asyncio.Task[None] | None = None
         self._attributes = services.source
         self._restore_position()
-        self._limits = ListenerLimits(
-            self.name,
-            f"receivers.{self.name}",
-            config.max_connections,
-            config.header_timeout,
-            config.max_header_bytes,
-            config.max_headers,
-        )
-        reserve_open_files(self._limits)
-        self._socket = bind(config.listen, f"receivers.{self.name}.listen")
-        self.address = bound_address(self._socket)
+        # One of several tenants on a shared Log Stream listener (``tenants:``), or a listener of its own.
+        self._shared = services.listener if self.name == RECEIVER else None
+        if self._shared is not None:
+            self._shared.mount(config.path, self._receive)
+            self.address = self._shared.address
+        else:
+            self._limits = ListenerLimits(
+                self.name,
+                f"receivers.{self.name}",
+                config.max_connections,
+                config.header_timeout,
+                config.max_header_bytes,
+                config.max_headers,
+            )
+            reserve_open_files(self._limits)
+            self._socket = bind(config.listen, f"receivers.{self.name}.listen")
+            self.address = bound_address(self._socket)
         if config.auth == "none":
             log.warning("%s: auth: none; any client reaching %s can post", self.name, self.address)
 
@@ -238,6 +244,15 @@ class LogStreamReceiver:
     async def run(self, stop: asyncio.Event) -> None:
         """Serve until ``stop``; then answer 503 to new requests and return once none is in flight."""
         self._closing = False
+        if self._shared is not None:  # the shared listener serves; this tenant only takes requests
+            try:
+                await stop.wait()
+            finally:
+                self._closing = True
+                if self._in_flight:
+                    self._idle.clear()
+                    await self._idle.wait()
+            return
         if self._socket.fileno() == -1:  # restarted after the server failed and closed it
             self._socket = bind(self._config.listen, f"receivers.{self.name}.listen")
         config = uvicorn.Config(
@@ -266,7 +281,8 @@ class LogStreamReceiver:
             await self._serving  # the server failed: surface its error
 
     async def shutdown(self) -> None:
-        """Close the listener (after the runtime drained the queue; until then it answers 503)."""
+        """Close the listener (after the runtime drained the queue; until then it answers 503); a shared
+        listener is closed by its owner."""
         if self._server is not None and self._serving is not None and not self._serving.done():
             self._server.should_exit = True
             await self._serving

@@ -20,6 +20,7 @@ from otel_auth0.receivers import (
     status,
 )
 from otel_auth0.receivers.base import Receiver, ReceiverFactory, ReceiverIntake, Services
+from otel_auth0.receivers.shared_listener import SharedStreamListener
 from otel_auth0.receivers.stream_progress import StreamProgress
 
 Registry = Mapping[str, ReceiverFactory[Any]]
@@ -45,8 +46,10 @@ def build_receivers(
     instruments: Instruments,
     registry: Registry = RECEIVERS,
     state_dir: Path | None = None,
+    listener: SharedStreamListener | None = None,
 ) -> list[tuple[Receiver, Services]]:
-    """A receiver (with the services it was given) for every section present under ``receivers:``.
+    """A receiver (with the services it was given) for every section present under ``receivers:``
+    (a Log Stream on ``listener`` when given: a listener shared by several tenants).
     ``receivers`` must have been validated against ``registry``: a section without a factory of its
     type is a ValueError."""
     strays = [
@@ -63,7 +66,13 @@ def build_receivers(
         if settings is None:
             continue
         services = Services(
-            name, intake, instruments, auth0=auth0, stream_progress=progress, state_dir=state_dir
+            name,
+            intake,
+            instruments,
+            auth0=auth0,
+            stream_progress=progress,
+            state_dir=state_dir,
+            listener=listener,
         )
         built.append((factory.create(settings, services), services))
     return built
