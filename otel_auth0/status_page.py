@@ -51,10 +51,11 @@ class Section:
     rows: list[dict[str, Value]] = field(default_factory=list)
     summary: str = ""
     empty: str = "nothing to show yet"
+    tenant: str | None = None  # the tenant of a ``tenants:`` list this section is about
 
     def as_json(self) -> dict[str, Any]:
-        """The section in ``/status.json``."""
-        return {
+        """The section in ``/status.json`` (``tenant`` only on a tenant's section)."""
+        shown: dict[str, Any] = {
             "id": self.id,
             "title": self.title,
             "summary": self.summary,
@@ -62,6 +63,9 @@ class Section:
             "rows": self.rows,
             "empty": self.empty,
         }
+        if self.tenant is not None:
+            shown["tenant"] = self.tenant
+        return shown
 
 
 class MetricHistory:
@@ -419,9 +423,17 @@ def leases(context: StatusContext) -> Section | None:
 class StatusPage:
     """Builds the page's sections from the providers; samples the self-metrics in the background."""
 
-    def __init__(self, collector: Collector, registry: CollectorRegistry) -> None:
+    def __init__(self, collector: Collector, registry: CollectorRegistry, tenant: str | None = None) -> None:
+        """``tenant``: the tenant of a ``tenants:`` list whose pipeline ``collector`` is (its sections
+        carry the name)."""
         self._collector = collector
         self.metrics = MetricHistory(registry)
+        self.tenant = tenant
+
+    @property
+    def collector(self) -> Collector:
+        """The collector (one tenant's pipeline) the page shows."""
+        return self._collector
 
     def sample(self) -> None:
         """One sample of the self-metrics (called every few seconds)."""
@@ -443,12 +455,13 @@ class StatusPage:
                     "this section failed",
                 )
             if section is not None:
+                section.tenant = self.tenant
                 out.append(section)
         return out
 
     def as_json(self) -> dict[str, Any]:
         """``/status.json``."""
-        self.metrics.sample()
+        self.sample()
         return {
             "schema_version": SCHEMA_VERSION,
             "generated_at": iso(time.time()),
@@ -463,7 +476,8 @@ class StatusPage:
 
 STYLE = """
 body{font-family:system-ui,sans-serif;margin:1.5rem;color:#1f2328;line-height:1.4}
-h1{font-size:1.4rem}h2{font-size:1.15rem;margin:1.6rem 0 .3rem}
+h1{font-size:1.4rem}h2{font-size:1.15rem;margin:1.6rem 0 .3rem}h3{font-size:1.05rem;margin:1.2rem 0 .3rem}
+section.tenant{border-top:3px solid #d0d7de;margin-top:1.6rem}
 table{border-collapse:collapse;width:100%;margin:.3rem 0}
 caption{text-align:left;color:#57606a;padding:.2rem 0}
 th,td{border:1px solid #d0d7de;padding:3px 7px;text-align:left;vertical-align:top;font-size:.92rem}
@@ -495,8 +509,21 @@ def _cell(key: str, value: Value) -> str:
 def render_html(status: dict[str, Any]) -> str:
     """The HTML page of a ``/status.json`` document."""
     parts = []
+    open_tenant: str | None = None
     for section in status["sections"]:
-        sid = html.escape(section["id"])
+        tenant = section.get("tenant")
+        if tenant != open_tenant:  # a tenant's sections go in one block of their own
+            if open_tenant is not None:
+                parts.append("</section>")
+            if tenant is not None:
+                block = html.escape(f"tenant-{tenant}")
+                parts.append(
+                    f'<section class="tenant" id="{block}" aria-labelledby="{block}-h">'
+                    f'<h2 id="{block}-h">Tenant {html.escape(tenant)}</h2>'
+                )
+            open_tenant = tenant
+        sid = html.escape(section["id"] if tenant is None else f"{tenant}-{section['id']}")
+        level = "h2" if tenant is None else "h3"
         keys = [c["key"] for c in section["columns"]]
         head = "".join(f'<th scope="col">{html.escape(c["label"])}</th>' for c in section["columns"])
         if section["rows"]:
@@ -513,20 +540,24 @@ def render_html(status: dict[str, Any]) -> str:
             body = f'<tr><td colspan="{len(keys)}">{empty}</td></tr>'
         parts.append(
             f'<section id="{sid}" aria-labelledby="{sid}-h">'
-            f'<h2 id="{sid}-h">{html.escape(section["title"])}</h2>'
+            f'<{level} id="{sid}-h">{html.escape(section["title"])}</{level}>'
             f"<table><caption>{html.escape(section['summary'])}</caption><thead><tr>{head}</tr></thead>"
             f"<tbody>{body}</tbody></table></section>"
         )
+    if open_tenant is not None:
+        parts.append("</section>")
     problems = [
         (
-            section["title"],
+            section["title"]
+            if "tenant" not in section
+            else f"tenant {section['tenant']}, {section['title']}",
             str(row.get(section["columns"][0]["key"])),
             str(row["state"]),
             row.get("failing_since"),
         )
         for section in status["sections"]
         for row in section["rows"]
-        if row.get("state") in ("failing", "restarting") and section["columns"]
+        if row.get("state") in ("failing", "restarting") and section["columns"] and section["id"] != "tenants"
     ]
     if problems:
         items = "".join(
@@ -573,6 +604,7 @@ STATUS_SCHEMA: dict[str, Any] = {
                     "title": {"type": "string"},
                     "summary": {"type": "string"},
                     "empty": {"type": "string"},
+                    "tenant": {"type": "string"},
                     "columns": {
                         "type": "array",
                         "items": {
