@@ -476,8 +476,7 @@ class StatusPage:
 
 STYLE = """
 body{font-family:system-ui,sans-serif;margin:1.5rem;color:#1f2328;line-height:1.4}
-h1{font-size:1.4rem}h2{font-size:1.15rem;margin:1.6rem 0 .3rem}h3{font-size:1.05rem;margin:1.2rem 0 .3rem}
-section.tenant{border-top:3px solid #d0d7de;margin-top:1.6rem}
+h1{font-size:1.4rem}h2{font-size:1.15rem;margin:1.6rem 0 .3rem}
 table{border-collapse:collapse;width:100%;margin:.3rem 0}
 caption{text-align:left;color:#57606a;padding:.2rem 0}
 th,td{border:1px solid #d0d7de;padding:3px 7px;text-align:left;vertical-align:top;font-size:.92rem}
@@ -489,6 +488,10 @@ th{background:#f6f8fa}
 .state-ok{color:#116329}.state-failing,.state-restarting{color:#a40e26}.state-idle,.state-stopped{color:#7d4e00}
 tr.bad{background:#fff1f0}
 """
+TENANTS_STYLE = (
+    "h3{font-size:1.05rem;margin:1.2rem 0 .3rem}\n"
+    "section.tenant{border-top:3px solid #d0d7de;margin-top:1.6rem}\n"
+)
 ISO_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00")
 MARKS = {"ok": "\u2714", "failing": "\u2718", "restarting": "\u21bb", "idle": "\u2013", "stopped": "\u25a0"}
 
@@ -504,6 +507,12 @@ def _cell(key: str, value: Value) -> str:
     if isinstance(value, str) and len(value) > 24:  # long text (errors, positions) may break anywhere
         return f'<td class="long">{html.escape(value)}</td>'
     return f"<td>{html.escape(str(value))}</td>"
+
+
+def _tenant_link(tenant: Value) -> str:
+    """A tenant's name in the tenants summary, linked to its block of sections."""
+    name = html.escape(str(tenant))
+    return f'<td><a href="#tenant-{name}">{name}</a></td>'
 
 
 def render_html(status: dict[str, Any]) -> str:
@@ -531,7 +540,12 @@ def render_html(status: dict[str, Any]) -> str:
                 f'<tr data-id="{html.escape(str(row.get(keys[0])))}"'
                 + (' class="bad"' if row.get("state") in ("failing", "restarting") else "")
                 + ">"
-                + "".join(_cell(key, row.get(key)) for key in keys)
+                + "".join(
+                    _tenant_link(row.get(key))
+                    if section["id"] == "tenants" and key == "tenant"
+                    else _cell(key, row.get(key))
+                    for key in keys
+                )
                 + "</tr>"
                 for row in section["rows"]
             )
@@ -571,9 +585,10 @@ def render_html(status: dict[str, Any]) -> str:
     else:
         banner = '<div id="problems" class="none"><strong>\u2714 No problems</strong></div>'
     title = f"otel-auth0 status: {len(problems)} problems" if problems else "otel-auth0 status: ok"
+    style = STYLE + TENANTS_STYLE if any("tenant" in section for section in status["sections"]) else STYLE
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<meta http-equiv="refresh" content="{REFRESH}"><title>{title}</title><style>{STYLE}</style></head>
+<meta http-equiv="refresh" content="{REFRESH}"><title>{title}</title><style>{style}</style></head>
 <body><header><h1>otel-auth0 status</h1>
 <p>Generated <time id="generated">{html.escape(status["generated_at"])}</time>; reloads every {REFRESH} s.
 Also as <a href="status.json">status.json</a> and <a href="metrics">metrics</a>.</p>{banner}</header>

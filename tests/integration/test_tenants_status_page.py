@@ -109,7 +109,8 @@ def test_the_status_page_shows_the_tenant_with_a_wrong_secret_failing_and_the_ot
             rows = logs_api_rows(status)
             globex, acme = rows["globex"], rows["acme"]
             print(
-                f"globex logs_api: {globex['state']} since {globex['failing_since']}: {globex['last_error']}; "
+                f"globex logs_api: {globex['state']} since {globex['failing_since']}: "
+                f"{globex['last_error']}; "
                 f"acme logs_api: {acme['state']}, {acme['events_last_hour']} events in the last hour"
             )
             assert globex["last_success"] is None and globex["failing_since"]

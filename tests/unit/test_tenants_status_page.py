@@ -83,6 +83,7 @@ def test_each_tenant_has_its_own_sections_under_a_summary_and_its_problems_name_
     problems = html.split('id="problems"', 1)[1].split("</div>", 1)[0]
     assert "tenant globex, Receivers: <strong>heartbeat</strong> FAILING" in problems
     assert "acme" not in problems and "Tenants:" not in problems
+    assert '<td><a href="#tenant-globex">globex</a></td>' in html
     assert '<section class="tenant" id="tenant-globex"' in html and ">Tenant acme</h2>" in html
     assert 'id="globex-receivers"' in html and 'id="acme-receivers"' in html
     ids = re.findall(r' id="([^"]+)"', html)
