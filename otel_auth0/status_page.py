@@ -139,6 +139,7 @@ class StatusContext:
     collector: Collector
     now: float
     metrics: MetricHistory
+    tenant: str | None = None  # the tenant of a ``tenants:`` list whose pipeline ``collector`` is
 
 
 SectionProvider = Callable[[StatusContext], Section | None]
@@ -394,8 +395,12 @@ def probe_runs(context: StatusContext) -> Section | None:
 
 @register_section
 def leases(context: StatusContext) -> Section | None:
-    """On a fleet (PostgreSQL state): every lease, the replica holding it, its epoch and time left."""
+    """On a fleet (PostgreSQL state): every lease, the replica holding it, its epoch and time left (a
+    tenant's page of a ``tenants:`` list: the tenant's leases only)."""
     report = context.collector.lease_report()
+    if context.tenant is not None and context.collector.leases is not None:  # the tenant's own leases
+        own = set(context.collector.leases.names)
+        report = [entry for entry in report if entry["lease"] in own]
     if not report:
         return None
     rows: list[dict[str, Value]] = [
@@ -441,7 +446,7 @@ class StatusPage:
 
     def sections(self) -> list[Section]:
         """Every registered provider's section (one that fails shows its error instead)."""
-        context = StatusContext(self._collector, time.time(), self.metrics)
+        context = StatusContext(self._collector, time.time(), self.metrics, self.tenant)
         out = []
         for provider in PROVIDERS:
             try:

@@ -5,14 +5,24 @@ the single-tenant page without any of it."""
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 import jsonschema
+from prometheus_client import CollectorRegistry
 
 from otel_auth0.config.loader import parse_config
 from otel_auth0.runtime import Collector
-from otel_auth0.status_page import STATUS_SCHEMA, StatusPage, render_html
+from otel_auth0.status_page import (
+    STATUS_SCHEMA,
+    MetricHistory,
+    StatusContext,
+    StatusPage,
+    leases,
+    render_html,
+)
 from otel_auth0.tenants import TenantsCollector
 from otel_auth0.tenants_status import TenantsStatusPage
 from tests.unit.test_status_page import REGISTRY, config
@@ -114,3 +124,19 @@ def test_the_single_tenant_page_has_no_tenant_keys_or_summary(tmp_path: Path) ->
     assert [s for s in document["sections"] if "tenant" in s or s["id"] == "tenants"] == []
     html = render_html(document)
     assert 'class="tenant"' not in html and "<h3" not in html and 'id="receivers"' in html
+
+
+def test_a_tenants_leases_section_shows_only_its_own_leases() -> None:
+    """Every lease is in one table on a fleet; a tenant's block shows its own, the single-tenant page all."""
+    report = [
+        {"lease": f"{tenant}/logs_api", "holder": "replica-1", "mine": True, "epoch": 3, "seconds_left": 9.5}
+        for tenant in ("acme", "globex")
+    ]
+    collector = cast(
+        Any, SimpleNamespace(lease_report=lambda: report, leases=SimpleNamespace(names=("globex/logs_api",)))
+    )
+    history = MetricHistory(CollectorRegistry())
+    own = leases(StatusContext(collector, time.time(), history, "globex"))
+    assert own is not None and [row["lease"] for row in own.rows] == ["globex/logs_api"]
+    every = leases(StatusContext(collector, time.time(), history))
+    assert every is not None and [row["lease"] for row in every.rows] == ["acme/logs_api", "globex/logs_api"]
