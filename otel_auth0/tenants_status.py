@@ -63,7 +63,9 @@ class TenantsStatusPage(StatusPage):
                     "tenant": page.tenant,
                     "domain": auth0.domain if auth0 is not None else None,
                     "state": "failing" if reasons or failing else "ok",
-                    "ready": "ready" if not reasons else f"not ready ({len(reasons)} reasons)",
+                    "ready": "ready"
+                    if not reasons
+                    else f"not ready: {len(reasons)} reason{'s' * (len(reasons) > 1)}",
                     "failing": text(", ".join(failing)) if failing else None,
                     "queue_records": collector.pipeline.queue.size,
                 }
