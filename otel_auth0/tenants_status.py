@@ -39,7 +39,8 @@ class TenantsStatusPage(StatusPage):
         return [summary, *(section for page in self.pages for section in page.sections())]
 
     def summary(self, now: float) -> Section:
-        """``tenants``: per tenant its domain, readiness, failing receivers and exporters, queue depth."""
+        """``tenants``: per tenant its domain, readiness, failing receivers and exporters (and queue, when
+        its storage fails), queue depth."""
         rows: list[dict[str, Value]] = []
         for page in self.pages:
             collector = page.collector
@@ -57,6 +58,8 @@ class TenantsStatusPage(StatusPage):
                 for w in collector.pipeline.workers
                 if w.failing_since is not None
             ]
+            if collector.pipeline.queue.storage_error:
+                failing.append("queue")
             auth0 = collector.config.auth0
             rows.append(
                 {

@@ -107,6 +107,10 @@ def test_a_tenant_that_recovers_is_ok_again(tmp_path: Path) -> None:
     status.record_error("connection refused")
     assert page.summary(0.0).rows[0]["state"] == "failing"
     assert status.last_error_at is not None
+    collector.tenants["globex"].pipeline.queue.storage_error = "disk I/O error"
+    globex = page.summary(0.0).rows[1]
+    assert (globex["state"], globex["failing"]) == ("failing", "queue")
+    collector.tenants["globex"].pipeline.queue.storage_error = None
     status.last_success = status.last_error_at + 1
     rows = page.summary(status.last_success).rows
     assert [(row["tenant"], row["state"], row["failing"]) for row in rows] == [
