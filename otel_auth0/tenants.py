@@ -32,7 +32,9 @@ from otel_auth0.receivers.log_stream_config import LogStreamConfig
 from otel_auth0.receivers.registry import RECEIVERS, Registry
 from otel_auth0.receivers.shared_listener import SharedStreamListener
 from otel_auth0.runtime import Collector, resource_attributes
+from otel_auth0.status_page import StatusPage
 from otel_auth0.telemetry_server import TelemetryServer, prometheus_reader
+from otel_auth0.tenants_status import TenantsStatusPage
 
 log = logging.getLogger(__name__)
 
@@ -139,6 +141,7 @@ class TenantsCollector:
             shared.append(FileExporter(config.exporters.file.path))
         self.exporters: list[SignalExporter] = list(shared)
         healths: list[tuple[str, HealthModel]] = []
+        pages: list[StatusPage] = []
         self.health = TenantsHealthModel(config.telemetry.health, healths)
         if config.telemetry.listen is not None:
             self.telemetry_server = TelemetryServer(
@@ -155,6 +158,7 @@ class TenantsCollector:
                 own.append(OtlpExporter(config.exporters.otlp))
             self.exporters.extend(own)
             readers = []
+            tenant_registry = None
             if self.telemetry_server is not None:
                 reader, tenant_registry = prometheus_reader()
                 readers.append(reader)
@@ -169,6 +173,10 @@ class TenantsCollector:
             )
             self.tenants[tenant.name] = collector
             healths.append((tenant.name, collector.health))
+            if tenant_registry is not None:
+                pages.append(StatusPage(collector, tenant_registry, tenant=tenant.name))
+        if self.telemetry_server is not None:
+            self.telemetry_server.status = TenantsStatusPage(pages)
 
     def _listener(self, view: Config) -> SharedStreamListener | None:
         """The listener on the address of ``view``'s Log Stream (created by its first tenant)."""

@@ -142,8 +142,11 @@ def test_docs_carry_the_schema_and_every_section_and_column() -> None:
     part = doc.split("## The status page", 1)[1].split("\n## ", 1)[0]
     block = re.search(r"```json\n(.*?)\n```", part, re.S)
     assert block is not None and json.loads(block.group(1)) == STATUS_SCHEMA
-    source = (REPO / "otel_auth0" / "status_page.py").read_text(encoding="utf-8")
-    for section_id in ("overview", "receivers", "queue", "exporters", "detections", "login_probe"):
+    source = "".join(
+        (REPO / "otel_auth0" / name).read_text(encoding="utf-8")
+        for name in ("status_page.py", "tenants_status.py")
+    )
+    for section_id in ("overview", "receivers", "queue", "exporters", "detections", "login_probe", "tenants"):
         assert f"(`{section_id}`)" in part, section_id
     keys = set(re.findall(r'\("([a-z_]+)", "[A-Z][^"]*"\)', source)) - {"error"}
     assert keys and not [key for key in keys if f"`{key}`" not in part]
