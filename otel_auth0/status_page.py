@@ -362,6 +362,43 @@ def detections(context: StatusContext) -> Section | None:
 
 
 @register_section
+def login_slo(context: StatusContext) -> Section | None:
+    """The login SLO from the probe's own results (the burn-rate rules): objective, error ratio and burn
+    rate per window, error budget left, firing or not (never the group)."""
+    detector = context.collector.pipeline.intake.detector
+    status = detector.slo() if detector is not None else []
+    if not status:
+        return None
+    rows: list[dict[str, Value]] = []
+    for entry in status:
+        windows = entry["windows"]
+        rows.append(
+            {
+                "rule": text(entry["rule"]),
+                "title": text(entry["title"]),
+                "state": "failing" if entry["firing"] else "ok",
+                "objective": f"{entry['objective'] * 100:g}%",
+                "burn_rates": "; ".join(
+                    f"{w['window_s'] / 3600:g}h {w['burn_rate']:.2f}x ({w['bad']}/{w['events']})"
+                    for w in windows
+                ),
+                "error_budget_remaining": f"{entry['error_budget_remaining'] * 100:.1f}%",
+            }
+        )
+    columns = [
+        ("rule", "Rule"),
+        ("title", "Objective"),
+        ("state", "Burning"),
+        ("objective", "Target"),
+        ("burn_rates", "Burn rate by window (bad/runs)"),
+        ("error_budget_remaining", "Error budget left"),
+    ]
+    burning = [str(r["rule"]) for r in rows if r["state"] == "failing"]
+    summary = f"burning: {', '.join(burning)}" if burning else "within the error budget"
+    return Section("login_slo", "Login SLO (probe)", columns, rows, summary, "no probe result yet")
+
+
+@register_section
 def probe_runs(context: StatusContext) -> Section | None:
     """The login probe's recent runs with their phase timings."""
     runners = [r.runner for r in context.collector.receivers if hasattr(r, "runner")]
