@@ -2,7 +2,8 @@
 simulated tenant: ``a0deploy export`` reads every resource type of the ``good``, ``misconfigured``,
 ``large`` and ``essentials`` tenants to the end, with no failed read beyond the 404s (and, on
 ``essentials``, the plan's 403s) a real tenant of that configuration answers (each allowed below with
-the reason from Auth0's documentation), and writes a complete tenant directory; ``a0deploy import --dry-run`` of the ``good`` export proposes no change.
+the reason from Auth0's documentation), and writes a complete tenant directory;
+``a0deploy import --dry-run`` of the ``good`` export proposes no change.
 
 The CLI talks to ``https://<AUTH0_DOMAIN>`` only; the simulator serves TLS with its own CA, which
 node trusts through ``NODE_EXTRA_CA_CERTS``.
