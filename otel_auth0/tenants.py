@@ -32,6 +32,7 @@ from otel_auth0.receivers.log_stream_config import LogStreamConfig
 from otel_auth0.receivers.registry import RECEIVERS, Registry
 from otel_auth0.receivers.shared_listener import SharedStreamListener
 from otel_auth0.runtime import Collector, resource_attributes
+from otel_auth0.state.lease_runner import LeaseShare
 from otel_auth0.telemetry_server import TelemetryServer, prometheus_reader
 
 log = logging.getLogger(__name__)
@@ -140,6 +141,16 @@ class TenantsCollector:
         self.exporters: list[SignalExporter] = list(shared)
         healths: list[tuple[str, HealthModel]] = []
         self.health = TenantsHealthModel(config.telemetry.health, healths)
+        # On PostgreSQL: one replica name for every tenant's leases and claims, and one lease share,
+        # so a replica's fair share counts every tenant's leases together.
+        lease_share: LeaseShare | None = None
+        state = config.state
+        if state.backend == "postgres":
+            from otel_auth0.state.postgres_queue import replica_name  # psycopg only when chosen
+
+            lease_share = LeaseShare()
+            state = state.model_copy(update={"replica_id": replica_name(state.replica_id)})
+            self.health.leases = self.lease_report
         if config.telemetry.listen is not None:
             self.telemetry_server = TelemetryServer(
                 config.telemetry.listen,
@@ -149,7 +160,7 @@ class TenantsCollector:
                 config.telemetry.header_timeout,
             )
         for tenant in config.tenants:
-            view = tenant_view(config, tenant)
+            view = tenant_view(config.model_copy(update={"state": state}), tenant)
             own: list[SignalExporter] = []
             if config.exporters.otlp is not None:
                 own.append(OtlpExporter(config.exporters.otlp))
@@ -166,9 +177,14 @@ class TenantsCollector:
                 attributes=tenant_attributes(view, tenant),
                 exporters=[*own, *shared],
                 stream_listener=self._listener(view),
+                lease_share=lease_share,
             )
             self.tenants[tenant.name] = collector
             healths.append((tenant.name, collector.health))
+
+    def lease_report(self) -> list[dict[str, object]]:
+        """Every tenant's leases, their holders and epochs (``/readyz``)."""
+        return [entry for collector in self.tenants.values() for entry in collector.lease_report()]
 
     def _listener(self, view: Config) -> SharedStreamListener | None:
         """The listener on the address of ``view``'s Log Stream (created by its first tenant)."""
