@@ -416,6 +416,25 @@ def leases(context: StatusContext) -> Section | None:
     return Section("leases", "Fleet leases", columns, rows, summary, "no lease")
 
 
+def sections_of(context: StatusContext) -> list[Section]:
+    """Every registered provider's section of ``context`` (one that fails shows its error instead)."""
+    out = []
+    for provider in PROVIDERS:
+        try:
+            section = provider(context)
+        except Exception as error:  # one broken section must not take the page down
+            section = Section(
+                provider.__name__,
+                provider.__name__,
+                [("error", "Error")],
+                [{"error": text(f"{type(error).__name__}: {error}"), "state": "failing"}],
+                "this section failed",
+            )
+        if section is not None:
+            out.append(section)
+    return out
+
+
 class StatusPage:
     """Builds the page's sections from the providers; samples the self-metrics in the background."""
 
@@ -429,26 +448,11 @@ class StatusPage:
 
     def sections(self) -> list[Section]:
         """Every registered provider's section (one that fails shows its error instead)."""
-        context = StatusContext(self._collector, time.time(), self.metrics)
-        out = []
-        for provider in PROVIDERS:
-            try:
-                section = provider(context)
-            except Exception as error:  # one broken section must not take the page down
-                section = Section(
-                    provider.__name__,
-                    provider.__name__,
-                    [("error", "Error")],
-                    [{"error": text(f"{type(error).__name__}: {error}"), "state": "failing"}],
-                    "this section failed",
-                )
-            if section is not None:
-                out.append(section)
-        return out
+        return sections_of(StatusContext(self._collector, time.time(), self.metrics))
 
     def as_json(self) -> dict[str, Any]:
         """``/status.json``."""
-        self.metrics.sample()
+        self.sample()
         return {
             "schema_version": SCHEMA_VERSION,
             "generated_at": iso(time.time()),

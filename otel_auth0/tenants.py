@@ -1,11 +1,13 @@
 """``otel-auth0 run`` with a ``tenants:`` list: one :class:`~otel_auth0.runtime.Collector` per tenant
 (its receivers, intake, converter with the tenant's resource, queue and checkpoints under
-``state_dir/tenants/<name>``, export workers and OTLP connections) in one process, sharing the
-exporter settings and the file exporter's writer, one Log Stream
-listener per address (each tenant on its own path) and the telemetry server: ``/readyz`` gathers
-every tenant's reasons, each prefixed with the tenant; ``/metrics`` labels every series with
-``auth0_tenant``; the process's log lines written while serving a tenant start with ``tenant <name>:``.
-Each tenant's receivers are supervised on their own, so one failing tenant never holds up another."""
+``state_dir/tenants/<name>`` or, on PostgreSQL, in the tenant's own schema, export workers and OTLP
+connections) in one process, sharing the exporter settings and the file exporter's writer, one Log
+Stream listener per address (each tenant on its own path), on PostgreSQL one lease share and replica
+name, and the telemetry server: ``/readyz`` gathers every tenant's reasons, each prefixed with the
+tenant (and every tenant's leases); ``/metrics`` labels every series with ``auth0_tenant``;
+``/status`` shows every tenant's sections; the process's log lines written while serving a tenant
+start with ``tenant <name>:``. Each tenant's receivers are supervised on their own, so one failing
+tenant never holds up another."""
 
 from __future__ import annotations
 
@@ -34,6 +36,7 @@ from otel_auth0.receivers.shared_listener import SharedStreamListener
 from otel_auth0.runtime import Collector, resource_attributes
 from otel_auth0.state.lease_runner import LeaseShare
 from otel_auth0.telemetry_server import TelemetryServer, prometheus_reader
+from otel_auth0.tenants_status import TenantsStatusPage
 
 log = logging.getLogger(__name__)
 
@@ -159,6 +162,7 @@ class TenantsCollector:
                 config.telemetry.max_connections,
                 config.telemetry.header_timeout,
             )
+        pages: list[tuple[str, Collector, CollectorRegistry]] = []
         for tenant in config.tenants:
             view = tenant_view(config.model_copy(update={"state": state}), tenant)
             own: list[SignalExporter] = []
@@ -181,6 +185,10 @@ class TenantsCollector:
             )
             self.tenants[tenant.name] = collector
             healths.append((tenant.name, collector.health))
+            if self.telemetry_server is not None:
+                pages.append((tenant.name, collector, tenant_registry))
+        if self.telemetry_server is not None:
+            self.telemetry_server.status = TenantsStatusPage(pages)
 
     def lease_report(self) -> list[dict[str, object]]:
         """Every tenant's leases, their holders and epochs (``/readyz``)."""

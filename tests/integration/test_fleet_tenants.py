@@ -11,6 +11,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import psycopg
 import pytest
 from psycopg import sql
@@ -110,6 +111,13 @@ def replica_config(
     return write_config(tmp_path / f"{name}.yaml", body)
 
 
+def status_holder(replica: Replica, tenant: str, lease: str) -> str | None:
+    """The holder of ``lease`` on ``replica``'s status page (``/status.json``, the tenant's leases)."""
+    page = httpx.get(f"http://127.0.0.1:{replica.telemetry_port}/status.json", timeout=5).json()
+    section = next((s for s in page["sections"] if s["id"] == f"{tenant}_leases"), {"rows": []})
+    return next((row["holder"] for row in section["rows"] if row["lease"] == lease), None)
+
+
 @contextmanager
 def tenant_fleet(
     tmp_path: Path, dsn: str, receiver: OtlpReceiver, count: int
@@ -160,6 +168,8 @@ def test_three_tenants_on_three_replicas_lose_nothing_when_a_poller_lease_holder
         assert wait_until(taken_over, 60), leases(survivors)
         new_holder, new_epoch = leases(survivors)[lease]
         assert new_epoch > epoch
+        # The status page of a survivor shows the new holder in the tenant's lease section.
+        assert wait_until(lambda: status_holder(survivors[0], "acme", lease) == new_holder, 60)
         # After the kill, the three leases are held by the two survivors.
         assert wait_until(
             lambda: (
