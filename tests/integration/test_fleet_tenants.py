@@ -69,27 +69,25 @@ def replica_config(
     dsn: str,
     sims: dict[str, SimulatorHandle],
     receiver: OtlpReceiver,
-    stream_port: int,
+    stream_port: int | None,
     telemetry_port: int,
 ) -> Path:
-    """Every replica runs the same tenants (its own state_dir, listen ports and name)."""
-    tenants = [
-        {
-            "name": tenant,
-            "auth0": {
-                "domain": sim.info["domain"],
-                "scheme": "http",
-                "client_id": sim.info["client_id"],
-                "client_secret": sim.info["client_secret"],
-            },
-            "receivers": {
-                # Poll beside the stream all the time: both paths carry every log id.
-                "logs_api": {"interval": "200ms", "start_from": "oldest", "take": 50, "gap_fill_after": "0s"},
-                "log_stream": {"listen": f"127.0.0.1:{stream_port}", "token": token_of(tenant)},
-            },
+    """Every replica runs the same tenants (its own state_dir, listen ports and name); each polls,
+    and with ``stream_port`` also serves its Log Stream there."""
+    tenants = []
+    for tenant, sim in sims.items():
+        receivers: dict[str, Any] = {"logs_api": {"interval": "200ms", "start_from": "oldest", "take": 50}}
+        if stream_port is not None:
+            # Poll beside the stream all the time: both paths carry every log id.
+            receivers["logs_api"]["gap_fill_after"] = "0s"
+            receivers["log_stream"] = {"listen": f"127.0.0.1:{stream_port}", "token": token_of(tenant)}
+        auth0 = {
+            "domain": sim.info["domain"],
+            "scheme": "http",
+            "client_id": sim.info["client_id"],
+            "client_secret": sim.info["client_secret"],
         }
-        for tenant, sim in sims.items()
-    ]
+        tenants.append({"name": tenant, "auth0": auth0, "receivers": receivers})
     body: dict[str, Any] = {
         "state_dir": str(tmp_path / name),
         "state": {
@@ -299,3 +297,68 @@ def test_acceptance_kill_one_then_another_then_bring_them_back(
     )
     assert lost == [] and stray == []
     assert duplicated <= 2 * len(TENANTS) * BATCH_SIZE
+
+
+def test_five_tenants_on_three_replicas_never_get_a_429_in_steady_state_nor_after_a_takeover(
+    tmp_path: Path, postgres_dsn: str, otlp_receiver: OtlpReceiver
+) -> None:
+    """Each tenant's Management API allows 5 requests/s (burst 5); every tenant's poller asks every
+    200 ms, paced by the rate-limit headers (and, after a takeover, by the stored rate-limit state)."""
+    tenants = [f"t{n}" for n in range(5)]
+    events = 300
+    with ExitStack() as stack:
+        sims = {
+            tenant: stack.enter_context(
+                running_simulator(
+                    "--no-tls",
+                    "--state-dir",
+                    str(tmp_path / f"sim-{tenant}"),
+                    "--events-per-second",
+                    "20",
+                    "--max-events",
+                    str(events),
+                    "--mgmt-rate-limit",
+                    "5",
+                )
+            )
+            for tenant in tenants
+        }
+
+        def rate_limited() -> dict[str, int]:
+            return {tenant: int(sim_stats(sim)["rate_limited"]) for tenant, sim in sims.items()}
+
+        def pages() -> int:
+            return sum(
+                int(sum(by_status.values()))
+                for sim in sims.values()
+                for path, by_status in sim_stats(sim)["requests"].items()
+                if path.startswith("/api/v2/logs")
+            )
+
+        replicas = []
+        for index in range(3):
+            name, telemetry_port = f"r{index}", free_port()
+            path = replica_config(tmp_path, name, postgres_dsn, sims, otlp_receiver, None, telemetry_port)
+            process = stack.enter_context(running_collector(path, tmp_path / f"{name}.log", on_exit="kill"))
+            replicas.append(Replica(name, process, telemetry_port, None))
+        lease = "t0/logs_api"
+        assert wait_until(lambda: len(leases(replicas)) == len(tenants), 60), leases(replicas)
+        assert wait_until(lambda: pages() >= 100, 60)
+        steady = rate_limited()
+        first, epoch = leases(replicas)[lease]
+        victim = next(r for r in replicas if r.name == first)
+        survivors = [r for r in replicas if r is not victim]
+        victim.process.kill()
+        assert wait_until(lambda: (leases(survivors).get(lease) or ("", 0))[0] not in ("", first), 60)
+        new_holder, new_epoch = leases(survivors)[lease]
+        expected = expected_ids(sims, events)
+        assert wait_until(lambda: set(expected) <= set(ids_by_tenant(otlp_receiver)), 120)
+        after = rate_limited()
+        requests = pages()
+    print(
+        f"\n5 tenants x 3 replicas, 5 requests/s per tenant: {requests} logs API requests; 429s in steady "
+        f"state {steady}, after kill -9 of {first} ({lease} epoch {epoch} -> {new_holder} epoch {new_epoch}) "
+        f"{after}; {len(expected)} log ids delivered"
+    )
+    assert sum(steady.values()) == 0
+    assert sum(after.values()) == 0
