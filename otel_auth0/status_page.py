@@ -51,10 +51,11 @@ class Section:
     rows: list[dict[str, Value]] = field(default_factory=list)
     summary: str = ""
     empty: str = "nothing to show yet"
+    tenant: str | None = None  # the tenant of a ``tenants:`` list this section is about
 
     def as_json(self) -> dict[str, Any]:
-        """The section in ``/status.json``."""
-        return {
+        """The section in ``/status.json`` (``tenant`` only on a tenant's section)."""
+        shown: dict[str, Any] = {
             "id": self.id,
             "title": self.title,
             "summary": self.summary,
@@ -62,6 +63,9 @@ class Section:
             "rows": self.rows,
             "empty": self.empty,
         }
+        if self.tenant is not None:
+            shown["tenant"] = self.tenant
+        return shown
 
 
 class MetricHistory:
@@ -135,6 +139,7 @@ class StatusContext:
     collector: Collector
     now: float
     metrics: MetricHistory
+    tenant: str | None = None  # the tenant of a ``tenants:`` list whose pipeline ``collector`` is
 
 
 SectionProvider = Callable[[StatusContext], Section | None]
@@ -357,6 +362,43 @@ def detections(context: StatusContext) -> Section | None:
 
 
 @register_section
+def login_slo(context: StatusContext) -> Section | None:
+    """The login SLO from the probe's own results (the burn-rate rules): objective, error ratio and burn
+    rate per window, error budget left, firing or not (never the group)."""
+    detector = context.collector.pipeline.intake.detector
+    status = detector.slo() if detector is not None else []
+    if not status:
+        return None
+    rows: list[dict[str, Value]] = []
+    for entry in status:
+        windows = entry["windows"]
+        rows.append(
+            {
+                "rule": text(entry["rule"]),
+                "title": text(entry["title"]),
+                "state": "failing" if entry["firing"] else "ok",
+                "objective": f"{entry['objective'] * 100:g}%",
+                "burn_rates": "; ".join(
+                    f"{w['window_s'] / 3600:g}h {w['burn_rate']:.2f}x ({w['bad']}/{w['events']})"
+                    for w in windows
+                ),
+                "error_budget_remaining": f"{entry['error_budget_remaining'] * 100:.1f}%",
+            }
+        )
+    columns = [
+        ("rule", "Rule"),
+        ("title", "Objective"),
+        ("state", "Burning"),
+        ("objective", "Target"),
+        ("burn_rates", "Burn rate by window (bad/runs)"),
+        ("error_budget_remaining", "Error budget left"),
+    ]
+    burning = [str(r["rule"]) for r in rows if r["state"] == "failing"]
+    summary = f"burning: {', '.join(burning)}" if burning else "within the error budget"
+    return Section("login_slo", "Login SLO (probe)", columns, rows, summary, "no probe result yet")
+
+
+@register_section
 def probe_runs(context: StatusContext) -> Section | None:
     """The login probe's recent runs with their phase timings."""
     runners = [r.runner for r in context.collector.receivers if hasattr(r, "runner")]
@@ -390,8 +432,12 @@ def probe_runs(context: StatusContext) -> Section | None:
 
 @register_section
 def leases(context: StatusContext) -> Section | None:
-    """On a fleet (PostgreSQL state): every lease, the replica holding it, its epoch and time left."""
+    """On a fleet (PostgreSQL state): every lease, the replica holding it, its epoch and time left (a
+    tenant's page of a ``tenants:`` list: the tenant's leases only)."""
     report = context.collector.lease_report()
+    if context.tenant is not None and context.collector.leases is not None:  # the tenant's own leases
+        own = set(context.collector.leases.names)
+        report = [entry for entry in report if entry["lease"] in own]
     if not report:
         return None
     rows: list[dict[str, Value]] = [
@@ -416,31 +462,20 @@ def leases(context: StatusContext) -> Section | None:
     return Section("leases", "Fleet leases", columns, rows, summary, "no lease")
 
 
-def sections_of(context: StatusContext) -> list[Section]:
-    """Every registered provider's section of ``context`` (one that fails shows its error instead)."""
-    out = []
-    for provider in PROVIDERS:
-        try:
-            section = provider(context)
-        except Exception as error:  # one broken section must not take the page down
-            section = Section(
-                provider.__name__,
-                provider.__name__,
-                [("error", "Error")],
-                [{"error": text(f"{type(error).__name__}: {error}"), "state": "failing"}],
-                "this section failed",
-            )
-        if section is not None:
-            out.append(section)
-    return out
-
-
 class StatusPage:
     """Builds the page's sections from the providers; samples the self-metrics in the background."""
 
-    def __init__(self, collector: Collector, registry: CollectorRegistry) -> None:
+    def __init__(self, collector: Collector, registry: CollectorRegistry, tenant: str | None = None) -> None:
+        """``tenant``: the tenant of a ``tenants:`` list whose pipeline ``collector`` is (its sections
+        carry the name)."""
         self._collector = collector
         self.metrics = MetricHistory(registry)
+        self.tenant = tenant
+
+    @property
+    def collector(self) -> Collector:
+        """The collector (one tenant's pipeline) the page shows."""
+        return self._collector
 
     def sample(self) -> None:
         """One sample of the self-metrics (called every few seconds)."""
@@ -448,7 +483,23 @@ class StatusPage:
 
     def sections(self) -> list[Section]:
         """Every registered provider's section (one that fails shows its error instead)."""
-        return sections_of(StatusContext(self._collector, time.time(), self.metrics))
+        context = StatusContext(self._collector, time.time(), self.metrics, self.tenant)
+        out = []
+        for provider in PROVIDERS:
+            try:
+                section = provider(context)
+            except Exception as error:  # one broken section must not take the page down
+                section = Section(
+                    provider.__name__,
+                    provider.__name__,
+                    [("error", "Error")],
+                    [{"error": text(f"{type(error).__name__}: {error}"), "state": "failing"}],
+                    "this section failed",
+                )
+            if section is not None:
+                section.tenant = self.tenant
+                out.append(section)
+        return out
 
     def as_json(self) -> dict[str, Any]:
         """``/status.json``."""
@@ -479,6 +530,10 @@ th{background:#f6f8fa}
 .state-ok{color:#116329}.state-failing,.state-restarting{color:#a40e26}.state-idle,.state-stopped{color:#7d4e00}
 tr.bad{background:#fff1f0}
 """
+TENANTS_STYLE = (
+    "h3{font-size:1.05rem;margin:1.2rem 0 .3rem}\n"
+    "section.tenant{border-top:3px solid #d0d7de;margin-top:1.6rem}\n"
+)
 ISO_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00")
 MARKS = {"ok": "\u2714", "failing": "\u2718", "restarting": "\u21bb", "idle": "\u2013", "stopped": "\u25a0"}
 
@@ -496,11 +551,30 @@ def _cell(key: str, value: Value) -> str:
     return f"<td>{html.escape(str(value))}</td>"
 
 
+def _tenant_link(tenant: Value) -> str:
+    """A tenant's name in the tenants summary, linked to its block of sections."""
+    name = html.escape(str(tenant))
+    return f'<td><a href="#tenant-{name}">{name}</a></td>'
+
+
 def render_html(status: dict[str, Any]) -> str:
     """The HTML page of a ``/status.json`` document."""
     parts = []
+    open_tenant: str | None = None
     for section in status["sections"]:
-        sid = html.escape(section["id"])
+        tenant = section.get("tenant")
+        if tenant != open_tenant:  # a tenant's sections go in one block of their own
+            if open_tenant is not None:
+                parts.append("</section>")
+            if tenant is not None:
+                block = html.escape(f"tenant-{tenant}")
+                parts.append(
+                    f'<section class="tenant" id="{block}" aria-labelledby="{block}-h">'
+                    f'<h2 id="{block}-h">Tenant {html.escape(tenant)}</h2>'
+                )
+            open_tenant = tenant
+        sid = html.escape(section["id"] if tenant is None else f"{tenant}-{section['id']}")
+        level = "h2" if tenant is None else "h3"
         keys = [c["key"] for c in section["columns"]]
         head = "".join(f'<th scope="col">{html.escape(c["label"])}</th>' for c in section["columns"])
         if section["rows"]:
@@ -508,7 +582,12 @@ def render_html(status: dict[str, Any]) -> str:
                 f'<tr data-id="{html.escape(str(row.get(keys[0])))}"'
                 + (' class="bad"' if row.get("state") in ("failing", "restarting") else "")
                 + ">"
-                + "".join(_cell(key, row.get(key)) for key in keys)
+                + "".join(
+                    _tenant_link(row.get(key))
+                    if section["id"] == "tenants" and key == "tenant"
+                    else _cell(key, row.get(key))
+                    for key in keys
+                )
                 + "</tr>"
                 for row in section["rows"]
             )
@@ -517,20 +596,24 @@ def render_html(status: dict[str, Any]) -> str:
             body = f'<tr><td colspan="{len(keys)}">{empty}</td></tr>'
         parts.append(
             f'<section id="{sid}" aria-labelledby="{sid}-h">'
-            f'<h2 id="{sid}-h">{html.escape(section["title"])}</h2>'
+            f'<{level} id="{sid}-h">{html.escape(section["title"])}</{level}>'
             f"<table><caption>{html.escape(section['summary'])}</caption><thead><tr>{head}</tr></thead>"
             f"<tbody>{body}</tbody></table></section>"
         )
+    if open_tenant is not None:
+        parts.append("</section>")
     problems = [
         (
-            section["title"],
+            section["title"]
+            if "tenant" not in section
+            else f"tenant {section['tenant']}, {section['title']}",
             str(row.get(section["columns"][0]["key"])),
             str(row["state"]),
             row.get("failing_since"),
         )
         for section in status["sections"]
         for row in section["rows"]
-        if row.get("state") in ("failing", "restarting") and section["columns"]
+        if row.get("state") in ("failing", "restarting") and section["columns"] and section["id"] != "tenants"
     ]
     if problems:
         items = "".join(
@@ -544,9 +627,10 @@ def render_html(status: dict[str, Any]) -> str:
     else:
         banner = '<div id="problems" class="none"><strong>\u2714 No problems</strong></div>'
     title = f"otel-auth0 status: {len(problems)} problems" if problems else "otel-auth0 status: ok"
+    style = STYLE + TENANTS_STYLE if any("tenant" in section for section in status["sections"]) else STYLE
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<meta http-equiv="refresh" content="{REFRESH}"><title>{title}</title><style>{STYLE}</style></head>
+<meta http-equiv="refresh" content="{REFRESH}"><title>{title}</title><style>{style}</style></head>
 <body><header><h1>otel-auth0 status</h1>
 <p>Generated <time id="generated">{html.escape(status["generated_at"])}</time>; reloads every {REFRESH} s.
 Also as <a href="status.json">status.json</a> and <a href="metrics">metrics</a>.</p>{banner}</header>
@@ -577,6 +661,7 @@ STATUS_SCHEMA: dict[str, Any] = {
                     "title": {"type": "string"},
                     "summary": {"type": "string"},
                     "empty": {"type": "string"},
+                    "tenant": {"type": "string"},
                     "columns": {
                         "type": "array",
                         "items": {

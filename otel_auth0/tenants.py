@@ -5,9 +5,9 @@ connections) in one process, sharing the exporter settings and the file exporter
 Stream listener per address (each tenant on its own path), on PostgreSQL one lease share and replica
 name, and the telemetry server: ``/readyz`` gathers every tenant's reasons, each prefixed with the
 tenant (and every tenant's leases); ``/metrics`` labels every series with ``auth0_tenant``;
-``/status`` shows every tenant's sections; the process's log lines written while serving a tenant
-start with ``tenant <name>:``. Each tenant's receivers are supervised on their own, so one failing
-tenant never holds up another."""
+``/status`` shows a summary and every tenant's sections; the process's log lines written while
+serving a tenant start with ``tenant <name>:``. Each tenant's receivers are supervised on their own,
+so one failing tenant never holds up another."""
 
 from __future__ import annotations
 
@@ -35,6 +35,7 @@ from otel_auth0.receivers.registry import RECEIVERS, Registry
 from otel_auth0.receivers.shared_listener import SharedStreamListener
 from otel_auth0.runtime import Collector, resource_attributes
 from otel_auth0.state.lease_runner import LeaseShare
+from otel_auth0.status_page import StatusPage
 from otel_auth0.telemetry_server import TelemetryServer, prometheus_reader
 from otel_auth0.tenants_status import TenantsStatusPage
 
@@ -143,6 +144,7 @@ class TenantsCollector:
             shared.append(FileExporter(config.exporters.file.path))
         self.exporters: list[SignalExporter] = list(shared)
         healths: list[tuple[str, HealthModel]] = []
+        pages: list[StatusPage] = []
         self.health = TenantsHealthModel(config.telemetry.health, healths)
         # On PostgreSQL: one replica name for every tenant's leases and claims, and one lease share,
         # so a replica's fair share counts every tenant's leases together.
@@ -162,7 +164,6 @@ class TenantsCollector:
                 config.telemetry.max_connections,
                 config.telemetry.header_timeout,
             )
-        pages: list[tuple[str, Collector, CollectorRegistry]] = []
         for tenant in config.tenants:
             view = tenant_view(config.model_copy(update={"state": state}), tenant)
             own: list[SignalExporter] = []
@@ -170,6 +171,7 @@ class TenantsCollector:
                 own.append(OtlpExporter(config.exporters.otlp))
             self.exporters.extend(own)
             readers = []
+            tenant_registry = None
             if self.telemetry_server is not None:
                 reader, tenant_registry = prometheus_reader()
                 readers.append(reader)
@@ -185,8 +187,8 @@ class TenantsCollector:
             )
             self.tenants[tenant.name] = collector
             healths.append((tenant.name, collector.health))
-            if self.telemetry_server is not None:
-                pages.append((tenant.name, collector, tenant_registry))
+            if tenant_registry is not None:
+                pages.append(StatusPage(collector, tenant_registry, tenant=tenant.name))
         if self.telemetry_server is not None:
             self.telemetry_server.status = TenantsStatusPage(pages)
 

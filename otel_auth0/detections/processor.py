@@ -11,6 +11,7 @@ import time
 from collections import deque
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from otel_auth0.config import Config
 from otel_auth0.convert.attributes import STRING_FIELDS
@@ -19,6 +20,7 @@ from otel_auth0.convert.wire import AttributeValue
 from otel_auth0.detections.engine import Detection, DetectionEngine, Observed
 from otel_auth0.detections.loader import load_rules
 from otel_auth0.detections.output import to_telemetry
+from otel_auth0.detections.slo import slo_status
 from otel_auth0.detections.store import StateStore
 from otel_auth0.instruments import Instruments
 from otel_auth0.processors.redact import Redactor, build_redactor
@@ -121,6 +123,11 @@ class DetectionProcessor:
         rows, removed = self.engine.changes()
         self._store.save(rows, removed)
         self._last_save = time.monotonic()
+
+    def slo(self) -> list[dict[str, Any]]:
+        """The login SLO's windows, burn rates and budget left (``slo.slo_status``), for the status page."""
+        with self._lock:
+            return slo_status(self.engine)
 
     def close(self) -> None:
         """Save everything that changed and close the state file."""

@@ -112,7 +112,8 @@ def replica_config(
 def status_holder(replica: Replica, tenant: str, lease: str) -> str | None:
     """The holder of ``lease`` on ``replica``'s status page (``/status.json``, the tenant's leases)."""
     page = httpx.get(f"http://127.0.0.1:{replica.telemetry_port}/status.json", timeout=5).json()
-    section = next((s for s in page["sections"] if s["id"] == f"{tenant}_leases"), {"rows": []})
+    sections = page["sections"]
+    section = next((s for s in sections if s["id"] == "leases" and s.get("tenant") == tenant), {"rows": []})
     return next((row["holder"] for row in section["rows"] if row["lease"] == lease), None)
 
 

@@ -4,7 +4,7 @@ logs, spans and metrics at a real OTLP endpoint, mapped and redacted as docs/tel
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -78,10 +78,15 @@ def test_import_produces_logs_spans_and_metrics(tmp_path: Path, otlp_receiver: O
     logs = [log for log in received if log.scope == "otel_auth0.auth0_logs"]
     by_id = {attributes(log.record.attributes)["auth0.log.id"]: log for log in logs}
     assert set(by_id) == unique_ids and len(logs) == len(unique_ids)
-    # Elastic's fixtures hold two client grants to the Management API: the only detections.
+    # Elastic's fixtures hold two client grants to the Management API and three role changes (a role
+    # created, updated, assigned: Panther's custom-role rule); crafted-4 is a rate limit (`limit_event`).
     detections = [log for log in received if log.scope != "otel_auth0.auth0_logs"]
     assert {log.scope for log in detections} == {"otel_auth0.detections"}
-    assert [log.record.event_name for log in detections] == ["auth0.detection.management_api_grant"] * 2
+    assert Counter(log.record.event_name for log in detections) == {
+        "auth0.detection.management_api_grant": 2,
+        "auth0.detection.role_changed": 3,
+        "auth0.detection.limit_event": 1,
+    }
     unknown = attributes(by_id["crafted-5"].record.attributes)
     assert (unknown["auth0.log.category"], unknown["auth0.log.outcome"]) == ("other", "unknown")
 

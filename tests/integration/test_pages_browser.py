@@ -2,7 +2,8 @@
 chromium-driver): the readiness report of ``otel-auth0 readiness`` against the ``misconfigured`` simulated
 tenant (critical failures on top, the filters hide and show the right rows, the header names the tenant,
 no fragment of a secret anywhere in the DOM), and the status page of a running collector, which shows a
-receiver failing and then recovering. Without a browser these tests skip with the reason; in CI they fail."""
+receiver failing and then recovering (also in one tenant's block of a two-tenant configuration, beside a
+healthy tenant). Without a browser these tests skip with the reason; in CI they fail."""
 
 from __future__ import annotations
 
@@ -236,3 +237,84 @@ def _get(url: str) -> bool:
         return httpx.get(url, timeout=2.0).status_code == 200
     except httpx.HTTPError:
         return False
+
+
+def tenant_status_row(driver: Any, tenant: str, receiver: str) -> dict[str, str]:
+    """``receiver``'s row in ``tenant``'s block of a tenants status page, reloading first."""
+    from selenium.webdriver.common.by import By
+
+    driver.refresh()
+    table = driver.find_element(By.CSS_SELECTOR, f"#tenant-{tenant} #{tenant}-receivers table")
+    labels = [th.text for th in table.find_elements(By.CSS_SELECTOR, "thead th")]
+    for row in table.find_elements(By.CSS_SELECTOR, "tbody tr"):
+        cells = [td.text for td in row.find_elements(By.TAG_NAME, "td")]
+        if cells and cells[0] == receiver:
+            return dict(zip(labels, cells, strict=True))
+    return {}
+
+
+def test_tenants_status_page_shows_one_tenant_failing_and_recovering_beside_a_healthy_one(
+    tmp_path: Path,
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    secrets = [unguessable(), unguessable()]
+    with (
+        running_simulator("--state-dir", str(tmp_path / "sim-acme"), "--client-secret", secrets[0]) as acme,
+        running_simulator(
+            "--state-dir", str(tmp_path / "sim-globex"), "--client-secret", secrets[1]
+        ) as globex,
+    ):
+        port = free_port()
+        config = write_config(
+            tmp_path / "config.yaml",
+            {
+                "state_dir": str(tmp_path / "state"),
+                "telemetry": {"listen": f"127.0.0.1:{port}"},
+                "exporters": {"file": {"path": str(tmp_path / "out.jsonl")}},
+                "tenants": [
+                    {"name": name, "auth0": auth0_section(sim), "receivers": {"logs_api": {"interval": "1s"}}}
+                    for name, sim in (("acme", acme), ("globex", globex))
+                ],
+            },
+        )
+        base = f"http://127.0.0.1:{port}"
+        with running_collector(config), chromium() as driver:
+            wait_for(lambda: _get(f"{base}/healthz"), "the collector's telemetry server answers")
+            driver.get(f"{base}/status")
+            for tenant in ("acme", "globex"):
+                wait_for(
+                    lambda t=tenant: tenant_status_row(driver, t, "logs_api").get("State") == "\u2714 OK",
+                    f"{tenant}'s logs_api OK",
+                )
+            fault = {"path_prefix": "/api/v2/logs", "status": 500, "count": 1_000_000}
+            httpx.post(
+                f"{globex.base_url}/_sim/faults", json=fault, verify=globex.verify, timeout=10
+            ).raise_for_status()
+            failing = wait_for(
+                lambda: (
+                    (r := tenant_status_row(driver, "globex", "logs_api")).get("State") == "\u2718 FAILING"
+                    and r
+                ),
+                "globex's logs_api shown failing",
+            )
+            assert "500" in failing["Last error"]
+            assert tenant_status_row(driver, "acme", "logs_api").get("State") == "\u2714 OK"
+            problems = driver.find_element(By.ID, "problems").text
+            assert "tenant globex, Receivers: logs_api FAILING since" in problems and "acme" not in problems
+            summary = {
+                row.find_elements(By.TAG_NAME, "td")[0].text: row.find_elements(By.TAG_NAME, "td")[2].text
+                for row in driver.find_elements(By.CSS_SELECTOR, "#tenants tbody tr")
+            }
+            assert summary == {"acme": "\u2714 OK", "globex": "\u2718 FAILING"}
+            link = driver.find_element(By.CSS_SELECTOR, '#tenants a[href="#tenant-globex"]')
+            assert driver.find_element(By.ID, link.get_attribute("href").rsplit("#", 1)[1]).is_displayed()
+            httpx.delete(
+                f"{globex.base_url}/_sim/faults", verify=globex.verify, timeout=10
+            ).raise_for_status()
+            wait_for(
+                lambda: tenant_status_row(driver, "globex", "logs_api").get("State") == "\u2714 OK",
+                "globex's logs_api shown recovered",
+            )
+            dom = driver.execute_script("return document.documentElement.outerHTML")
+            assert leaks(dom, secrets) == []

@@ -1,7 +1,7 @@
-"""``make screenshots``: regenerate docs/images/readiness-report.png, readiness-report-critical.png and
-status-page.png in headless Chromium from real runs: ``otel-auth0 readiness`` against the simulator's
-``misconfigured`` tenant, and ``otel-auth0 run`` whose logs_api receiver is failing (a fault injected in
-the simulator)."""
+"""``make screenshots``: regenerate docs/images/readiness-report.png, readiness-report-critical.png,
+status-page.png and status-page-tenants.png in headless Chromium from real runs: ``otel-auth0 readiness``
+against the simulator's ``misconfigured`` tenant, ``otel-auth0 run`` whose logs_api receiver is failing
+(a fault injected in the simulator), and a two-tenant ``otel-auth0 run`` with one wrong client secret."""
 
 from __future__ import annotations
 
@@ -89,6 +89,52 @@ def status_page(work: Path, out: Path) -> None:
             shoot(driver, out / "status-page.png", 2000)
 
 
+def tenants_status_page(work: Path, out: Path) -> None:
+    """The status page of a two-tenant configuration whose second tenant has a wrong client secret."""
+    from selenium.webdriver.common.by import By
+
+    with (
+        running_simulator("--events-per-second", "5", "--state-dir", str(work / "sim-acme")) as acme,
+        running_simulator("--events-per-second", "5", "--state-dir", str(work / "sim-globex")) as globex,
+    ):
+        port = free_port()
+        tenants = [
+            {"name": "acme", "auth0": auth0_section(acme), "receivers": {"logs_api": {"interval": "1s"}}},
+            {
+                "name": "globex",
+                "auth0": {**auth0_section(globex), "client_secret": "not-the-secret"},
+                "receivers": {"logs_api": {"interval": "1s"}},
+            },
+        ]
+        config = {
+            "tenants": tenants,
+            "state_dir": str(work / "state-tenants"),
+            "telemetry": {"listen": f"127.0.0.1:{port}"},
+            "exporters": {"file": {"path": str(work / "out-tenants.jsonl")}},
+        }
+        base = f"http://127.0.0.1:{port}"
+        with (
+            running_collector(write_config(work / "tenants.yaml", config)),
+            chromium(WIDTH, 1000) as driver,
+        ):
+            wait_for(lambda: _tenant_ok(f"{base}/status.json", "acme"), "acme's logs_api ok")
+            driver.get(f"{base}/status")
+            wait_for(
+                lambda: "tenant globex" in driver.find_element(By.ID, "problems").text or driver.refresh(),
+                "globex failing",
+            )
+            shoot(driver, out / "status-page-tenants.png", 1400)
+
+
+def _tenant_ok(url: str, tenant: str) -> bool:
+    try:
+        sections = httpx.get(url, timeout=2.0).json()["sections"]
+    except (httpx.HTTPError, ValueError):
+        return False
+    rows = [r for s in sections if s["id"] == "receivers" and s.get("tenant") == tenant for r in s["rows"]]
+    return bool(rows) and all(row["state"] == "ok" for row in rows)
+
+
 def _runs(url: str) -> int:
     try:
         sections = httpx.get(url, timeout=2.0).json()["sections"]
@@ -104,6 +150,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as work:
         readiness_report(Path(work), out)
         status_page(Path(work), out)
+        tenants_status_page(Path(work), out)
 
 
 if __name__ == "__main__":

@@ -142,8 +142,11 @@ def test_docs_carry_the_schema_and_every_section_and_column() -> None:
     part = doc.split("## The status page", 1)[1].split("\n## ", 1)[0]
     block = re.search(r"```json\n(.*?)\n```", part, re.S)
     assert block is not None and json.loads(block.group(1)) == STATUS_SCHEMA
-    source = (REPO / "otel_auth0" / "status_page.py").read_text(encoding="utf-8")
-    for section_id in ("overview", "receivers", "queue", "exporters", "detections", "login_probe"):
+    source = "".join(
+        (REPO / "otel_auth0" / name).read_text(encoding="utf-8")
+        for name in ("status_page.py", "tenants_status.py")
+    )
+    for section_id in ("overview", "receivers", "queue", "exporters", "detections", "login_probe", "tenants"):
         assert f"(`{section_id}`)" in part, section_id
     keys = set(re.findall(r'\("([a-z_]+)", "[A-Z][^"]*"\)', source)) - {"error"}
     assert keys and not [key for key in keys if f"`{key}`" not in part]
@@ -186,3 +189,33 @@ def test_last_detections_show_rule_and_count_never_the_group(tmp_path: Path) -> 
     assert (row["severity"], row["count"]) == ("error", 20)
     shown = json.dumps(section.as_json())
     assert failures[0]["user_name"] not in shown and failures[0]["ip"] not in shown
+
+
+def test_the_login_slo_shows_burn_rates_and_budget_left_never_the_group(tmp_path: Path) -> None:
+    """Six hours of good probe runs, then five failures in the last hour: the fast-burn rule burns, and
+    the page says so with each window's burn rate and the budget left."""
+    from types import SimpleNamespace
+    from typing import cast
+
+    from otel_auth0.status_page import login_slo
+    from tests.unit.detections.builders import probe
+    from tests.unit.detections.pipeline import live_intake
+
+    intake, _, _ = live_intake(tmp_path)
+    assert intake.detector is not None
+    collector = cast(Any, SimpleNamespace(pipeline=SimpleNamespace(intake=intake)))
+    context = StatusContext(collector, time.time(), MetricHistory(CollectorRegistry()))
+    assert login_slo(context) is None  # no probe result yet
+    runs = [probe(i * 60, True, 0.4) for i in range(360)] + [
+        probe((360 + i) * 60, False, 0.3) for i in range(5)
+    ]
+    intake.detector.observe(runs)
+    section = login_slo(context)
+    assert section is not None
+    rows = {row["rule"]: row for row in section.rows}
+    fast = rows["login_slo_fast_burn"]
+    assert fast["state"] == "failing" and fast["objective"] == "99.5%"
+    assert "1h 16.67x (5/60)" in str(fast["burn_rates"])  # 5 of the last hour's 60 runs: 8.3% / 0.5%
+    assert str(fast["error_budget_remaining"]).endswith("%")
+    assert "login_slo_fast_burn" in section.summary
+    assert "group" not in json.dumps(section.as_json())
