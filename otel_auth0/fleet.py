@@ -11,7 +11,7 @@ from opentelemetry.metrics import Meter
 from otel_auth0.config import Config
 from otel_auth0.receivers.log_stream_config import LogStreamConfig
 from otel_auth0.state.backend import StateBackend
-from otel_auth0.state.lease_runner import LeaseCoordinator, LeaseInstruments
+from otel_auth0.state.lease_runner import LeaseCoordinator, LeaseInstruments, LeaseShare
 
 # Receivers every replica runs at once (push receivers behind a load balancer).
 ACTIVE_ACTIVE: frozenset[type] = frozenset({LogStreamConfig})
@@ -41,10 +41,14 @@ def singleton_receivers(config: Config, names: Sequence[str]) -> list[str]:
 
 
 def build_coordinator(
-    config: Config, queue: StateBackend, receivers: Sequence[str], meter: Meter
+    config: Config,
+    queue: StateBackend,
+    receivers: Sequence[str],
+    meter: Meter,
+    share: LeaseShare | None = None,
 ) -> LeaseCoordinator | None:
     """The lease coordinator when ``state.backend`` is postgres (``None`` with SQLite: one process owns
-    its ``state_dir`` and runs everything)."""
+    its ``state_dir`` and runs everything); the tenants of a ``tenants:`` list pass one ``share``."""
     if config.state.backend != "postgres":
         return None
     from otel_auth0.state.postgres_leases import PostgresLeases
@@ -53,4 +57,4 @@ def build_coordinator(
     assert isinstance(queue, PostgresQueue)
     book = PostgresLeases(queue.pool, queue.holder, config.state.lease_time)
     names = [lease_name(config, name) for name in singleton_receivers(config, receivers)]
-    return LeaseCoordinator(book, names, LeaseInstruments(meter))
+    return LeaseCoordinator(book, names, LeaseInstruments(meter), share)

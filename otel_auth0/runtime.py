@@ -42,6 +42,7 @@ from otel_auth0.receivers.shared_listener import SharedStreamListener
 from otel_auth0.receivers.supervision import ReceiverStatus, supervise
 from otel_auth0.runtime_health import CollectorHealth
 from otel_auth0.state.backend import StateBackend, open_state
+from otel_auth0.state.lease_runner import LeaseShare
 from otel_auth0.status_page import StatusPage
 from otel_auth0.telemetry_server import TelemetryServer, prometheus_reader
 
@@ -253,9 +254,10 @@ class Collector:
         attributes: dict[str, AttributeValue] | None = None,
         exporters: Sequence[SignalExporter] | None = None,
         stream_listener: SharedStreamListener | None = None,
+        lease_share: LeaseShare | None = None,
     ) -> None:
         """One tenant's collector; a tenant of a ``tenants:`` list passes its ``metric_readers``,
-        resource ``attributes``, the shared ``exporters`` and Log Stream listener
+        resource ``attributes``, the shared ``exporters``, Log Stream listener and ``lease_share``
         (:mod:`otel_auth0.tenants`)."""
         self.config = config
         readers: list[MetricReader] = list(metric_readers)
@@ -280,7 +282,7 @@ class Collector:
         self._statuses = {services.name: services.status for _, services in built}
         names = [receiver.name for receiver in self.receivers]
         meter = self.pipeline.meter_provider.get_meter("otel_auth0", SCOPE_VERSION)
-        self.leases = build_coordinator(config, self.pipeline.queue, names, meter)
+        self.leases = build_coordinator(config, self.pipeline.queue, names, meter, lease_share)
         self._leased = set(singleton_receivers(config, names)) if self.leases is not None else set()
         self.health.leases = self.lease_report if self.leases is not None else None
         if self.telemetry_server is not None:

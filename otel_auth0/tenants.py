@@ -1,11 +1,13 @@
 """``otel-auth0 run`` with a ``tenants:`` list: one :class:`~otel_auth0.runtime.Collector` per tenant
 (its receivers, intake, converter with the tenant's resource, queue and checkpoints under
-``state_dir/tenants/<name>``, export workers and OTLP connections) in one process, sharing the
-exporter settings and the file exporter's writer, one Log Stream
-listener per address (each tenant on its own path) and the telemetry server: ``/readyz`` gathers
-every tenant's reasons, each prefixed with the tenant; ``/metrics`` labels every series with
-``auth0_tenant``; the process's log lines written while serving a tenant start with ``tenant <name>:``.
-Each tenant's receivers are supervised on their own, so one failing tenant never holds up another."""
+``state_dir/tenants/<name>`` or, on PostgreSQL, in the tenant's own schema, export workers and OTLP
+connections) in one process, sharing the exporter settings and the file exporter's writer, one Log
+Stream listener per address (each tenant on its own path), on PostgreSQL one lease share and replica
+name, and the telemetry server: ``/readyz`` gathers every tenant's reasons, each prefixed with the
+tenant (and every tenant's leases); ``/metrics`` labels every series with ``auth0_tenant``;
+``/status`` shows a summary and every tenant's sections; the process's log lines written while
+serving a tenant start with ``tenant <name>:``. Each tenant's receivers are supervised on their own,
+so one failing tenant never holds up another."""
 
 from __future__ import annotations
 
@@ -32,6 +34,7 @@ from otel_auth0.receivers.log_stream_config import LogStreamConfig
 from otel_auth0.receivers.registry import RECEIVERS, Registry
 from otel_auth0.receivers.shared_listener import SharedStreamListener
 from otel_auth0.runtime import Collector, resource_attributes
+from otel_auth0.state.lease_runner import LeaseShare
 from otel_auth0.status_page import StatusPage
 from otel_auth0.telemetry_server import TelemetryServer, prometheus_reader
 from otel_auth0.tenants_status import TenantsStatusPage
@@ -143,6 +146,16 @@ class TenantsCollector:
         healths: list[tuple[str, HealthModel]] = []
         pages: list[StatusPage] = []
         self.health = TenantsHealthModel(config.telemetry.health, healths)
+        # On PostgreSQL: one replica name for every tenant's leases and claims, and one lease share,
+        # so a replica's fair share counts every tenant's leases together.
+        lease_share: LeaseShare | None = None
+        state = config.state
+        if state.backend == "postgres":
+            from otel_auth0.state.postgres_queue import replica_name  # psycopg only when chosen
+
+            lease_share = LeaseShare()
+            state = state.model_copy(update={"replica_id": replica_name(state.replica_id)})
+            self.health.leases = self.lease_report
         if config.telemetry.listen is not None:
             self.telemetry_server = TelemetryServer(
                 config.telemetry.listen,
@@ -152,7 +165,7 @@ class TenantsCollector:
                 config.telemetry.header_timeout,
             )
         for tenant in config.tenants:
-            view = tenant_view(config, tenant)
+            view = tenant_view(config.model_copy(update={"state": state}), tenant)
             own: list[SignalExporter] = []
             if config.exporters.otlp is not None:
                 own.append(OtlpExporter(config.exporters.otlp))
@@ -170,6 +183,7 @@ class TenantsCollector:
                 attributes=tenant_attributes(view, tenant),
                 exporters=[*own, *shared],
                 stream_listener=self._listener(view),
+                lease_share=lease_share,
             )
             self.tenants[tenant.name] = collector
             healths.append((tenant.name, collector.health))
@@ -177,6 +191,10 @@ class TenantsCollector:
                 pages.append(StatusPage(collector, tenant_registry, tenant=tenant.name))
         if self.telemetry_server is not None:
             self.telemetry_server.status = TenantsStatusPage(pages)
+
+    def lease_report(self) -> list[dict[str, object]]:
+        """Every tenant's leases, their holders and epochs (``/readyz``)."""
+        return [entry for collector in self.tenants.values() for entry in collector.lease_report()]
 
     def _listener(self, view: Config) -> SharedStreamListener | None:
         """The listener on the address of ``view``'s Log Stream (created by its first tenant)."""

@@ -23,6 +23,9 @@ class StateConfig(_Section):
     lease_time: Duration = Field(default=15.0, ge=2.0)
     claim_timeout: Duration = Field(default=60.0, ge=1.0)
     replica_id: str | None = None
+    # PostgreSQL schema of the tables (``None``: the DSN's search_path); each tenant of a tenants list
+    # gets its own (:func:`otel_auth0.config.tenants.tenant_schema`).
+    schema_name: str | None = Field(default=None, alias="schema", min_length=1, max_length=63)
 
     @model_validator(mode="after")
     def _dsn_for_postgres(self) -> StateConfig:

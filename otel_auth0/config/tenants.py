@@ -1,9 +1,12 @@
 """``tenants:``: many tenants in one file. What a tenants list may not contain (:func:`tenant_problems`,
 checked after the models validated) and the single-tenant configuration each entry stands for
 (:func:`tenant_view`): the entry's ``auth0:``, receivers, service name and detections over the file's
-shared sections, with its own state under ``state_dir/tenants/<name>``."""
+shared sections, with its own state under ``state_dir/tenants/<name>`` (with PostgreSQL: in its own
+schema)."""
 
 from __future__ import annotations
+
+import hashlib
 
 from otel_auth0.config.base import Problem
 from otel_auth0.config.collector import Config, TenantConfig
@@ -36,14 +39,6 @@ def tenant_problems(config: Config) -> list[Problem]:
     for key in ("auth0", "receivers"):
         if key in config.model_fields_set and getattr(config, key):
             problems.append(Problem(key, "cannot be combined with tenants; move it into each tenant"))
-    if config.state.backend != "sqlite":
-        problems.append(
-            Problem(
-                "tenants",
-                f"not supported with state.backend {config.state.backend} yet; run one configuration per "
-                "tenant there (docs/scaling.md)",
-            )
-        )
     names: dict[str, int] = {}
     listeners: dict[str, tuple[int, ReceiverSettings]] = {}
     paths: dict[tuple[str, str], int] = {}
@@ -88,10 +83,21 @@ def tenant_problems(config: Config) -> list[Problem]:
     return problems
 
 
+def tenant_schema(base: str | None, tenant: str) -> str:
+    """The PostgreSQL schema of ``tenant``'s tables: ``<base>_<tenant>`` (``base`` defaulting to
+    ``otel_auth0``); a name beyond PostgreSQL's 63 bytes is shortened with a hash of the whole, so
+    two tenants never share a schema."""
+    name = f"{base or 'otel_auth0'}_{tenant}"
+    if len(name.encode()) <= 63:
+        return name
+    return f"{name[:50]}_{hashlib.sha256(name.encode()).hexdigest()[:12]}"
+
+
 def tenant_view(config: Config, tenant: TenantConfig) -> Config:
     """The single-tenant configuration of ``tenant``: its ``auth0:`` (``tenant`` defaulting to the
     entry's name), receivers (the Log Stream on its tenant path), service name and detections over
-    the file's shared sections; state under ``state_dir/tenants/<name>``; no telemetry server of
+    the file's shared sections; state under ``state_dir/tenants/<name>`` (PostgreSQL: in the schema
+    :func:`tenant_schema` names); no telemetry server of
     its own (the file's serves every tenant)."""
     auth0 = tenant.auth0
     if auth0 is not None and not auth0.tenant:
@@ -111,6 +117,10 @@ def tenant_view(config: Config, tenant: TenantConfig) -> Config:
         "telemetry": config.telemetry.model_copy(update={"listen": None}),
         "tenants": None,
     }
+    if config.state.backend == "postgres":
+        update["state"] = config.state.model_copy(
+            update={"schema_name": tenant_schema(config.state.schema_name, tenant.name)}
+        )
     if tenant.service_name is not None:
         update["service_name"] = tenant.service_name
     if tenant.detections is not None:

@@ -88,13 +88,38 @@ class LeaseInstruments:
         )
 
 
-class LeaseCoordinator:
-    """Runs this replica's share of the singleton jobs named ``names``."""
+class LeaseShare:
+    """The coordinators of one replica that spread their leases as one set: every tenant's of a
+    ``tenants:`` list, so a replica's fair share counts all of its tenants' leases together."""
 
-    def __init__(self, book: LeaseBook, names: Sequence[str], instruments: LeaseInstruments) -> None:
+    def __init__(self) -> None:
+        self.members: list[LeaseCoordinator] = []
+
+    def names(self) -> int:
+        """How many leases the members run, together."""
+        return sum(len(member.names) for member in self.members)
+
+    def held(self) -> list[str]:
+        """The leases this replica holds now, over every member."""
+        return [name for member in self.members for name in member.held]
+
+
+class LeaseCoordinator:
+    """Runs this replica's share of the singleton jobs named ``names`` (with ``share``: of the jobs of
+    every coordinator in it)."""
+
+    def __init__(
+        self,
+        book: LeaseBook,
+        names: Sequence[str],
+        instruments: LeaseInstruments,
+        share: LeaseShare | None = None,
+    ) -> None:
         self.book = book
         self.names = tuple(names)
         self.instruments = instruments
+        self.share = share if share is not None else LeaseShare()
+        self.share.members.append(self)
         self.held: dict[str, int] = {}  # lease -> epoch, while held
         self.live = 1
         self.reachable = True
@@ -107,8 +132,8 @@ class LeaseCoordinator:
             instruments.held.set(0, only)
 
     def fair_share(self) -> int:
-        """The most leases this replica should hold: ``ceil(leases / live replicas)``."""
-        return max(1, math.ceil(len(self.names) / max(1, self.live)))
+        """The most leases this replica should hold: ``ceil(leases / live replicas)``, over the share."""
+        return max(1, math.ceil(self.share.names() / max(1, self.live)))
 
     def _wait(self) -> float:
         return self._interval * random.uniform(0.8, 1.0)
@@ -136,7 +161,7 @@ class LeaseCoordinator:
         self._record_held()
         while not stop.is_set():
             epoch: int | None = None
-            if len(self.held) < self.fair_share():
+            if len(self.share.held()) < self.fair_share():
                 try:
                     epoch = await asyncio.to_thread(self.book.acquire, name)
                 except Exception as error:
@@ -174,7 +199,8 @@ class LeaseCoordinator:
                 await asyncio.wait({task, stopping}, timeout=self._interval)
                 if task.done() or stop.is_set():
                     break
-                if len(self.held) > self.fair_share() and name == max(self.held):
+                held = self.share.held()
+                if len(held) > self.fair_share() and name == max(held):
                     shed = True  # another replica joined: give one lease up so they spread
                     break
                 try:

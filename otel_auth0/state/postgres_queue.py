@@ -31,6 +31,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import psycopg
+from psycopg import sql
 from psycopg_pool import ConnectionPool
 
 from otel_auth0.config import Config, DedupeConfig, QueueConfig
@@ -66,13 +67,16 @@ def replica_name(configured: str | None) -> str:
 
 def open_pool(state: StateConfig, name: str) -> ConnectionPool[Connection]:
     """A connection pool for ``state.dsn`` (opened without waiting: a database that is down at start is
-    retried, never fatal); each connection autocommits and carries the statement timeout."""
+    retried, never fatal); each connection autocommits, carries the statement timeout and, with
+    ``state.schema``, sees only that schema's tables."""
     timeout_ms = int(state.statement_timeout * 1000)
 
     def configure(conn: Connection) -> None:
         conn.autocommit = True
         conn.execute(f"SET statement_timeout = {timeout_ms}")
         conn.execute(f"SET lock_timeout = {timeout_ms}")
+        if state.schema_name is not None:
+            conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(state.schema_name)))
 
     pool: ConnectionPool[Connection] = ConnectionPool(
         state.dsn or "",
@@ -101,6 +105,7 @@ class PostgresQueue:
         dedupe: DedupeConfig | None = None,
         holder: str | None = None,
         claim_timeout: float = 60.0,
+        schema: str | None = None,
     ) -> None:
         if exporter_mask <= 0:
             raise ValueError("at least one exporter bit is required")
@@ -110,6 +115,7 @@ class PostgresQueue:
         self._dedupe = dedupe or DedupeConfig()
         self.holder = replica_name(holder)
         self._claim_timeout = claim_timeout
+        self.schema = schema
         self._lock = threading.Lock()
         self.dropped = 0
         self.storage_error: str | None = None
@@ -134,6 +140,7 @@ class PostgresQueue:
             config.processors.dedupe,
             holder,
             config.state.claim_timeout,
+            config.state.schema_name,
         )
 
     @property
@@ -148,7 +155,7 @@ class PostgresQueue:
         try:
             with self._pool.connection(timeout) as conn:
                 if not self._ready:
-                    migrate(conn)
+                    migrate(conn, self.schema)
                     conn.execute("UPDATE otel_auth0_items SET pending = pending & %s", (self._mask,))
                     conn.execute("DELETE FROM otel_auth0_items WHERE pending = 0")
                     self._ready = True

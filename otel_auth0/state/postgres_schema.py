@@ -8,6 +8,7 @@ current). Every statement is idempotent (``IF NOT EXISTS``), so a half-applied o
 from __future__ import annotations
 
 import psycopg
+from psycopg import sql
 
 # pg_advisory_xact_lock key of schema migrations ("oa0schem" as a 64-bit integer).
 MIGRATION_LOCK = 0x6F61_3073_6368_656D
@@ -76,11 +77,15 @@ MIGRATIONS: tuple[str, ...] = (
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-def migrate(conn: psycopg.Connection[tuple[object, ...]]) -> int:
-    """Bring the schema to :data:`SCHEMA_VERSION` (one transaction, under the advisory lock); returns
-    the version found before. A database newer than this program is refused."""
+def migrate(conn: psycopg.Connection[tuple[object, ...]], schema: str | None = None) -> int:
+    """Bring the tables to :data:`SCHEMA_VERSION` (one transaction, under the advisory lock), in
+    ``schema`` when given (created if missing; the connection's search_path names it); returns the
+    version found before. A database newer than this program is refused."""
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+        if schema is not None and not _schema_exists(conn, schema):
+            # Only when missing: a role may own its schema without CREATE on the database.
+            conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
         conn.execute("CREATE TABLE IF NOT EXISTS otel_auth0_schema (version INTEGER NOT NULL)")
         row = conn.execute("SELECT version FROM otel_auth0_schema").fetchone()
         found = int(str(row[0])) if row is not None else 0
@@ -96,3 +101,7 @@ def migrate(conn: psycopg.Connection[tuple[object, ...]]) -> int:
         elif found != SCHEMA_VERSION:
             conn.execute("UPDATE otel_auth0_schema SET version = %s", (SCHEMA_VERSION,))
     return found
+
+
+def _schema_exists(conn: psycopg.Connection[tuple[object, ...]], schema: str) -> bool:
+    return conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,)).fetchone() is not None

@@ -132,9 +132,22 @@ def test_tenant_problems_name_their_key(data: dict[str, Any], expected: list[tup
     assert problems(data) == expected
 
 
-def test_tenants_are_refused_on_postgres_until_supported() -> None:
-    data = {"state": {"backend": "postgres", "dsn": "postgresql://u@127.0.0.1/db"}, "tenants": [entry("a")]}
-    assert [key for key, _ in problems(data)] == ["tenants"]
+def test_on_postgres_each_tenant_keeps_its_state_in_a_schema_of_its_own() -> None:
+    long_names = ["x" * 60 + "a", "x" * 60 + "b"]
+    data = {
+        "state": {"backend": "postgres", "dsn": "postgresql://u@127.0.0.1/db"},
+        "tenants": [entry("acme"), entry("globex"), *(entry(name) for name in long_names)],
+    }
+    config = parse_config(data)
+    assert config.tenants is not None
+    schemas = [tenant_view(config, tenant).state.schema_name for tenant in config.tenants]
+    assert schemas[:2] == ["otel_auth0_acme", "otel_auth0_globex"]
+    assert len(set(schemas)) == 4 and all(s is not None and len(s) <= 63 for s in schemas)
+    data["state"]["schema"] = "collector"
+    assert tenant_view(parse_config(data), config.tenants[0]).state.schema_name == "collector_acme"
+    # The SQLite default keeps no schema.
+    sqlite = parse_config({"tenants": [entry("acme")]})
+    assert tenant_view(sqlite, config.tenants[0]).state.schema_name is None
 
 
 def test_validate_reports_tenant_keys_with_their_line(

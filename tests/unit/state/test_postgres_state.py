@@ -225,3 +225,32 @@ def test_the_backend_reconnects_after_an_immediate_server_restart(own_server: Po
         assert checkpoint is not None and checkpoint.value == "3"
     finally:
         queue.close()
+
+
+def test_two_schemas_in_one_database_never_share_keys_checkpoints_or_leases(postgres_dsn: str) -> None:
+    """Two tenants (``state.schema``) on one replica and one database: the same log id is queued by
+    each, checkpoints and leases of one are invisible to the other, and each exports only its rows."""
+    acme = replica(postgres_dsn, "r1", schema="otel_auth0_acme")
+    globex = replica(postgres_dsn, "r1", schema="otel_auth0_globex")
+    try:
+        for queue in (acme, globex):
+            stored = queue.enqueue([item("900-same-log-id")], "logs_api", ("logs_api.cursor", "c1"))
+            assert stored.accepted == 1
+        assert acme.enqueue([item("900-same-log-id")], "logs_api").accepted == 0  # within one: deduplicated
+        acme.set_checkpoint("logs_api.cursor", "c2")
+        assert acme.get_checkpoint("logs_api.cursor") is not None
+        assert [c.value for _, c in acme.checkpoints("logs_api.")] == ["c2"]
+        assert [c.value for _, c in globex.checkpoints("logs_api.")] == ["c1"]
+        acme_leases = PostgresLeases(acme.pool, "r1", 5.0)
+        assert acme_leases.acquire("acme/logs_api") == 1
+        assert [h.name for h in PostgresLeases(globex.pool, "r1", 5.0).holdings()] == []
+        assert [len(acme.peek(Signal.LOGS, OTLP, 10)), len(globex.peek(Signal.LOGS, OTLP, 10))] == [1, 1]
+    finally:
+        acme.close()
+        globex.close()
+    with psycopg.connect(postgres_dsn) as conn:
+        schemas = conn.execute(
+            "SELECT table_schema, COUNT(*) FROM information_schema.tables"
+            " WHERE table_name = 'otel_auth0_seen' GROUP BY table_schema ORDER BY 1"
+        ).fetchall()
+    assert schemas == [("otel_auth0_acme", 1), ("otel_auth0_globex", 1)]
