@@ -86,7 +86,7 @@ class ExportWorker:
         """Start the thread (in the caller's context, so log lines keep naming a tenant)."""
         context = contextvars.copy_context()
         name = self._thread.name
-        self._thread = threading.Thread(target=context.run, args=(self._run,), name=name, daemon=True)
+        self._thread = threading.Thread(target=context.run, args=(self._supervise,), name=name, daemon=True)
         self._thread.start()
 
     def notify(self) -> None:
