@@ -1,6 +1,8 @@
-"""``otel-auth0 import [--config FILE] FILE...``: backfill archived Auth0 logs through the same mapping,
-queue and exporters as live data (JSON arrays, JSON lines, Log-Stream items, saved Management-API pages;
-``-`` reads stdin). A file with a malformed item is rejected whole, so nothing of it is half-imported."""
+"""``otel-auth0 import [--config FILE [--tenant NAME]] FILE...``: backfill archived Auth0 logs through
+the same mapping, queue and exporters as live data (JSON arrays, JSON lines, Log-Stream items, saved
+Management-API pages; ``-`` reads stdin). A file with a malformed item is rejected whole, so nothing of
+it is half-imported. With a ``tenants:`` file the logs go to the one tenant ``--tenant`` names: its
+queue and dedupe index, under its resource, as ``run`` serves it."""
 
 from __future__ import annotations
 
@@ -11,10 +13,13 @@ from dataclasses import dataclass
 
 from otel_auth0.commands.archived_logs import add_files_argument, readable_files
 from otel_auth0.commands.common import load_or_exit, setup_logging
+from otel_auth0.commands.tenant_option import add_tenant_argument, chosen_tenant
 from otel_auth0.config import Config, parse_config
 from otel_auth0.convert.events import Event
+from otel_auth0.convert.wire import AttributeValue
 from otel_auth0.pipeline.queue import EnqueueResult, QueueFull
 from otel_auth0.runtime import Pipeline
+from otel_auth0.tenants import tenant_attributes
 
 CHUNK = 500
 QUEUE_FULL_WAIT = 0.5
@@ -33,6 +38,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--config", "-c", metavar="FILE", help="YAML configuration (exporters, state_dir, ...)"
     )
+    add_tenant_argument(parser, "a file with a tenants: list is refused (the logs are one tenant's)")
     parser.add_argument(
         "--timeout", type=float, default=300.0, help="seconds to wait for the exporters to acknowledge (300)"
     )
@@ -59,15 +65,21 @@ def _submit(pipeline: Pipeline, events: list[Event]) -> EnqueueResult:
             time.sleep(QUEUE_FULL_WAIT)
 
 
-def import_files(config: Config, files: list[str], timeout: float) -> tuple[ImportSummary, bool]:
-    """Import ``files``; returns the summary and whether everything was delivered before ``timeout``."""
+def import_files(
+    config: Config,
+    files: list[str],
+    timeout: float,
+    attributes: dict[str, AttributeValue] | None = None,
+) -> tuple[ImportSummary, bool]:
+    """Import ``files`` (under the resource ``attributes``, else ``config``'s); returns the summary and
+    whether everything was delivered before ``timeout``."""
     summary = ImportSummary()
 
     def skipped(name: str, error: Exception) -> None:
         print(f"otel-auth0 import: {name}: {error}; file skipped, nothing of it imported", file=sys.stderr)
         summary.rejected_files += 1
 
-    pipeline = Pipeline.create(config)
+    pipeline = Pipeline.create(config, attributes=attributes)
     pipeline.start()
     try:
         for events in readable_files(files, skipped):
@@ -84,10 +96,15 @@ def import_files(config: Config, files: list[str], timeout: float) -> tuple[Impo
 def main(args: argparse.Namespace) -> int:
     """Entry point of ``import``."""
     setup_logging(args.verbose)
-    config = load_or_exit(args.config) if args.config else parse_config({})
-    summary, delivered = import_files(config, args.files, args.timeout)
+    tenant = chosen_tenant(args, load_or_exit(args.config) if args.config else None)
+    config = tenant.config if tenant is not None else parse_config({})
+    attributes = None
+    if tenant is not None and tenant.entry is not None:
+        attributes = tenant_attributes(config, tenant.entry)  # the resource `run` gives this tenant
+    summary, delivered = import_files(config, args.files, args.timeout, attributes)
     print(
-        f"imported {summary.enqueued} events ({summary.duplicates} already emitted, skipped) "
+        f"{tenant.label() if tenant else ''}imported {summary.enqueued} events "
+        f"({summary.duplicates} already emitted, skipped) "
         f"from {len(args.files) - summary.rejected_files} of {len(args.files)} files"
     )
     if not delivered:

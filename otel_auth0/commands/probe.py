@@ -2,9 +2,11 @@
 the credential guard), 2 = configuration error. ``--json`` prints a machine-readable result.
 
 Values come from ``--config FILE`` (``auth0`` and ``receivers.login_probe``) and/or flags (flags win),
-so it runs without a file. The trace, log record and metrics are exported when an OTLP endpoint is
-known (``--otlp-endpoint``, ``exporters.otlp`` in the file, or ``OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT``).
-The credential-failure count is kept in ``state_dir`` so repeated runs stop before a lockout too.
+so it runs without a file. With a ``tenants:`` file, ``--tenant NAME`` names the tenant (its ``auth0``,
+``receivers.login_probe``, state and resource, as ``run`` probes it). The trace, log record and metrics
+are exported when an OTLP endpoint is known (``--otlp-endpoint``, ``exporters.otlp`` in the file, or
+``OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT``). The credential-failure count is kept in ``state_dir`` so
+repeated runs stop before a lockout too.
 """
 
 from __future__ import annotations
@@ -19,10 +21,13 @@ from typing import Any
 
 from otel_auth0.auth0.probe import ProbeResult
 from otel_auth0.commands.common import config_error, load_or_exit, setup_logging
+from otel_auth0.commands.tenant_option import add_tenant_argument, chosen_tenant
 from otel_auth0.config import Config, ConfigError, fill_auth0_from_env, parse_config
 from otel_auth0.receivers.base import Services
 from otel_auth0.receivers.login_probe import FACTORY, LoginProbeConfig, ProbeRunner, probe_settings
 from otel_auth0.runtime import Pipeline
+from otel_auth0.tenant_choice import ChosenTenant
+from otel_auth0.tenants import tenant_attributes
 
 PASSWORD_ENV = "AUTH0_PROBE_PASSWORD"
 EXPORT_DEADLINE = 15.0
@@ -57,6 +62,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--config", "-c", metavar="FILE", help="YAML configuration (auth0, receivers.login_probe)"
     )
+    add_tenant_argument(parser, "a file with a tenants: list is refused (each login is one tenant's)")
     parser.add_argument("--domain", help="tenant domain without scheme, e.g. tenant.us.auth0.com")
     parser.add_argument(
         "--scheme", choices=("https", "http"), help="https (default) or http for a local simulator"
@@ -91,12 +97,20 @@ def _env_otlp() -> bool:
     )
 
 
-def build_config(args: argparse.Namespace) -> tuple[Config, bool]:
-    """The configuration of this run and whether to export; a configuration error (exit 2) on problems."""
+def file_tenant(args: argparse.Namespace) -> ChosenTenant | None:
+    """The tenant of ``--config`` (``--tenant`` of a ``tenants:`` file); None without a file."""
+    return chosen_tenant(args, load_or_exit(args.config) if args.config else None)
+
+
+def build_config(args: argparse.Namespace, tenant: ChosenTenant | None = None) -> tuple[Config, bool]:
+    """The configuration of this run and whether to export; a configuration error (exit 2) on problems.
+    ``tenant``: the tenant of ``--config`` when :func:`file_tenant` already chose it."""
     data: dict[str, Any] = {}
     export = False
-    if args.config:
-        loaded = load_or_exit(args.config)
+    if tenant is None:
+        tenant = file_tenant(args)
+    if tenant is not None:
+        loaded = tenant.config
         data = loaded.model_dump(mode="python", exclude_none=True, by_alias=True)
         export = loaded.exporters.otlp is not None
         data["exporters"] = {"otlp": data["exporters"]["otlp"]} if export else {}
@@ -124,14 +138,18 @@ def build_config(args: argparse.Namespace) -> tuple[Config, bool]:
         export = True
     if args.state_dir is not None:
         data["state_dir"] = args.state_dir
-    data["auth0"] = fill_auth0_from_env({"auth0": sections["auth0"]})["auth0"]
+    label = tenant.label() if tenant is not None else ""
+    if label:  # AUTH0_* fill nothing of a tenants: entry (configuration.md#tenants)
+        data["auth0"] = sections["auth0"]
+    else:
+        data["auth0"] = fill_auth0_from_env({"auth0": sections["auth0"]})["auth0"]
     data["receivers"] = {"login_probe": sections["login_probe"]}
     if not data["auth0"].get("domain"):
-        raise config_error("--domain (or auth0.domain in --config, or AUTH0_DOMAIN) is required")
+        raise config_error(f"{label}--domain (or auth0.domain in --config, or AUTH0_DOMAIN) is required")
     try:
         config = parse_config(data)
     except ConfigError as error:
-        raise config_error(_flag_names(str(error))) from None
+        raise config_error(label + _flag_names(str(error))) from None
     return config, export
 
 
@@ -154,9 +172,13 @@ def _summary(result: ProbeResult | str) -> str:
 def main(args: argparse.Namespace) -> int:
     """Entry point of ``probe``."""
     setup_logging(args.verbose)
-    config, export = build_config(args)
+    tenant = file_tenant(args)
+    config, export = build_config(args, tenant)
+    attributes = None
+    if tenant is not None and tenant.entry is not None:
+        attributes = tenant_attributes(config, tenant.entry)  # the resource `run` gives this tenant
     try:
-        pipeline = Pipeline.create(config, export=export)
+        pipeline = Pipeline.create(config, export=export, attributes=attributes)
     except (ConfigError, ValueError, OSError) as error:
         raise config_error(error) from None
     probe_config = config.receivers.section(LoginProbeConfig)
@@ -179,7 +201,9 @@ def main(args: argparse.Namespace) -> int:
     if args.json:
         body = outcome.as_json() if isinstance(outcome, ProbeResult) else {"ok": False, "blocked": outcome}
         body["exported"] = export and drained
+        if tenant is not None and tenant.name is not None:
+            body["tenant"] = tenant.name
         print(json.dumps(body, indent=2))
     else:
-        print(_summary(outcome))
+        print(f"{tenant.label() if tenant else ''}{_summary(outcome)}")
     return 0 if ok else 1

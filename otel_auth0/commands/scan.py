@@ -1,7 +1,8 @@
-"""``otel-auth0 scan --since 24h [--config FILE | FILE...] [--timeout 10m] [--json]``: scan tenant logs
-for rate-limit events, authentication failures, Management API failures, email delivery failures,
-deprecation notices and warnings; exit 1 when a threshold is exceeded, 3 when part of the window could
-not be read (rate limits, failures or --timeout), naming that part."""
+"""``otel-auth0 scan --since 24h [--config FILE [--tenant NAME] | FILE...] [--timeout 10m] [--json]``:
+scan tenant logs for rate-limit events, authentication failures, Management API failures, email
+delivery failures, deprecation notices and warnings; exit 1 when a threshold is exceeded, 3 when part
+of the window could not be read (rate limits, failures or --timeout), naming that part. With a
+``tenants:`` file and no ``--tenant``, every tenant in turn, each report under its tenant's name."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -19,6 +21,7 @@ from otel_auth0.auth0.log_window import read_window
 from otel_auth0.auth0.management import Auth0Error
 from otel_auth0.auth0.sdk import SdkSession
 from otel_auth0.commands.common import EXIT_CONFIG_ERROR, CommandError, load_or_exit
+from otel_auth0.commands.tenant_option import add_tenant_argument, chosen_tenants
 from otel_auth0.config import (
     Config,
     ConfigError,
@@ -38,9 +41,12 @@ from otel_auth0.readiness.scan import (
     summarize_window,
 )
 from otel_auth0.readiness.target import ReadinessTarget, TargetError
+from otel_auth0.tenant_choice import ChosenTenant
 
 EXIT_THRESHOLD = 1
 EXIT_INCOMPLETE = 3
+# Exit codes from the worst down: the code of a scan of every tenant is its worst tenant's.
+SEVERITY = (EXIT_CONFIG_ERROR, EXIT_INCOMPLETE, EXIT_THRESHOLD, 0)
 TOP = 10
 
 
@@ -71,6 +77,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="YAML configuration (auth0:, readiness.thresholds); without it and FILEs, AUTH0_DOMAIN, "
         "AUTH0_CLIENT_ID and AUTH0_CLIENT_SECRET name the tenant",
     )
+    add_tenant_argument(parser, "every tenant in turn (--timeout applies to each)")
     parser.add_argument(
         "--since", type=_since, default=timedelta(hours=24), help="window, e.g. 1h, 24h, 7d (24h)"
     )
@@ -124,8 +131,11 @@ def _table(title: str, group: Group) -> Table:
     return table
 
 
-def _print(report: ScanReport, problems: list[str]) -> None:
+def _print(report: ScanReport, problems: list[str], tenant: ChosenTenant | None) -> None:
     console = Console()
+    if tenant is not None and tenant.name is not None:
+        auth0 = tenant.config.auth0
+        console.print(f"[bold]tenant {tenant.name}[/] ({auth0.domain if auth0 else 'no auth0 section'})")
     console.print(f"{report.events} log events read, {report.span()}")
     if report.retries:
         console.print(
@@ -146,30 +156,79 @@ def _print(report: ScanReport, problems: list[str]) -> None:
             console.print(_table(title, group))
         else:
             console.print(f"{title}: none")
+    label = tenant.label() if tenant is not None else ""
     for line in problems:
-        console.print(f"[bold red]threshold exceeded:[/] {line}")
+        console.print(f"[bold red]threshold exceeded:[/] {label}{line}")
+
+
+def _scan(
+    args: argparse.Namespace,
+    config: Config | None,
+    since: datetime,
+    thresholds: ReadinessThresholds,
+    tenant: ChosenTenant | None = None,
+) -> tuple[int, dict[str, Any]]:
+    """Scan FILEs or the tenant of ``config`` (``tenant``: the ``tenants:`` entry it is), printing the
+    tables unless ``--json``; the exit code and the JSON object (``error`` when nothing was read)."""
+    label = tenant.label() if tenant is not None else ""
+    named = {"tenant": tenant.name} if tenant is not None and tenant.name is not None else {}
+    try:
+        report = _report(args, config, since)
+    except (Auth0Error, TargetError) as error:
+        message = f"cannot read the tenant's logs: {error}"
+        print(f"otel-auth0 scan: {label}{message}", file=sys.stderr)
+        return EXIT_CONFIG_ERROR, {**named, "error": message}
+    problems = breaches(report, thresholds)
+    if not args.json:
+        _print(report, problems, tenant)
+    unread = report.unread()
+    if unread:
+        print(f"otel-auth0 scan: {label}incomplete: {unread}", file=sys.stderr)
+    code = EXIT_INCOMPLETE if unread else EXIT_THRESHOLD if problems else 0
+    return code, {**named, **report.as_json(), "thresholds_exceeded": problems}
+
+
+def _result(code: int, body: dict[str, Any]) -> str:
+    """One tenant's outcome in a word or a line, for the closing table."""
+    if "error" in body:
+        return str(body["error"])
+    if code == EXIT_INCOMPLETE:
+        return "incomplete: " + str(body["unread"])
+    exceeded = len(body["thresholds_exceeded"])
+    return f"{exceeded} threshold{'s' if exceeded != 1 else ''} exceeded" if exceeded else "ok"
+
+
+def _scan_every_tenant(
+    args: argparse.Namespace, tenants: list[ChosenTenant], since: datetime, thresholds: ReadinessThresholds
+) -> int:
+    """Scan each tenant in turn (one failing tenant stops none of the others); the worst exit code."""
+    outcomes = [_scan(args, tenant.config, since, thresholds, tenant) for tenant in tenants]
+    if args.json:
+        print(json.dumps({"tenants": [body for _, body in outcomes]}, indent=2))
+    else:
+        table = Table(title=f"{len(tenants)} tenants", title_justify="left")
+        for column in ("tenant", "log events", "result"):
+            table.add_column(column, justify="right" if column == "log events" else "left")
+        for code, body in outcomes:
+            table.add_row(str(body["tenant"]), str(body.get("events", "-")), _result(code, body))
+        Console().print(table)
+    return min((code for code, _ in outcomes), key=SEVERITY.index)
 
 
 def main(args: argparse.Namespace) -> int:
     """Entry point of ``scan``."""
     since = datetime.now(UTC) - args.since
     config = load_or_exit(args.config) if args.config else _config_from_environment()
+    tenants = chosen_tenants(args, config)
+    thresholds = config.readiness.thresholds if config and config.readiness else ReadinessThresholds()
+    if not args.files and config is not None and config.tenants is not None and args.tenant is None:
+        return _scan_every_tenant(args, tenants, since, thresholds)
+    tenant = tenants[0] if tenants and not args.files else None
     try:
-        report = _report(args, config, since)
+        code, body = _scan(args, tenant.config if tenant else config, since, thresholds, tenant)
     except (OSError, UnicodeDecodeError, EventFormatError) as error:
         print(f"otel-auth0 scan: {error}; nothing scanned", file=sys.stderr)
         return EXIT_CONFIG_ERROR
-    except (Auth0Error, TargetError) as error:
-        print(f"otel-auth0 scan: cannot read the tenant's logs: {error}", file=sys.stderr)
-        return EXIT_CONFIG_ERROR
-    thresholds = config.readiness.thresholds if config and config.readiness else ReadinessThresholds()
-    problems = breaches(report, thresholds)
-    if args.json:
-        print(json.dumps({**report.as_json(), "thresholds_exceeded": problems}, indent=2))
-    else:
-        _print(report, problems)
-    unread = report.unread()
-    if unread:
-        print(f"otel-auth0 scan: incomplete: {unread}", file=sys.stderr)
-        return EXIT_INCOMPLETE
-    return EXIT_THRESHOLD if problems else 0
+    if args.json and "error" not in body:
+        print(json.dumps(body, indent=2))
+    return code

@@ -1,5 +1,6 @@
 """pytest plugin behind ``pytest features/`` and ``otel-auth0 readiness``: the ``--readiness-config``
-option, the session-wide target, tag markers, and one-line reports for expected failures."""
+and ``--readiness-tenant`` options, the session-wide target, tag markers, and one-line reports for
+expected failures."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from otel_auth0.masking import mask_secrets, mask_tree
 from otel_auth0.readiness.steps.assertions import PASSED_EVIDENCE, ReadinessFailure
 from otel_auth0.readiness.summary import scenario_title
 from otel_auth0.readiness.target import ReadinessTarget, TargetError
+from otel_auth0.tenant_choice import TenantChoiceError
 
 EXPECTED = (ReadinessFailure, TargetError)  # reported as their one-line message, without traceback
 
@@ -30,6 +32,7 @@ pytest_plugins = [
 ]
 
 ENV_CONFIG = "OTEL_AUTH0_READINESS_CONFIG"
+ENV_TENANT = "OTEL_AUTH0_READINESS_TENANT"
 MARKERS = {
     "critical": "must pass before go-live",
     "recommended": "should pass; Auth0's non-critical fixes",
@@ -53,13 +56,20 @@ TARGET = pytest.StashKey[ReadinessTarget]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    """``--readiness-config FILE`` and ``--readiness-results FILE``."""
+    """``--readiness-config FILE``, ``--readiness-tenant NAME`` and ``--readiness-results FILE``."""
     group = parser.getgroup("readiness", "otel-auth0 production-readiness gates")
     group.addoption(
         "--readiness-config",
         metavar="FILE",
         default=None,
         help=f"otel-auth0 YAML configuration of the tenant to check (or set {ENV_CONFIG})",
+    )
+    group.addoption(
+        "--readiness-tenant",
+        metavar="NAME",
+        default=None,
+        help=f"the tenant of a --readiness-config file with a tenants: list ({ENV_TENANT} goes with "
+        f"{ENV_CONFIG})",
     )
     group.addoption(
         "--readiness-results",
@@ -91,13 +101,18 @@ def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Any, sce
 @pytest.fixture(scope="session")
 def readiness_target(request: pytest.FixtureRequest) -> Iterator[ReadinessTarget]:
     """The tenant under test, shared by every scenario of the run."""
-    path = request.config.getoption("--readiness-config") or os.environ.get(ENV_CONFIG)
+    option = request.config.getoption("--readiness-config")
+    path = option or os.environ.get(ENV_CONFIG)
     if not path:
         pytest.skip(f"no readiness target: pass --readiness-config FILE or set {ENV_CONFIG}")
+    # The tenant comes as the file does: the option with the option, the variable with the variable.
+    tenant = request.config.getoption("--readiness-tenant") or (
+        None if option else os.environ.get(ENV_TENANT)
+    )
     try:
-        target = ReadinessTarget.load(path)
+        target = ReadinessTarget.load(path, tenant, "--readiness-tenant")
         target.auth0  # noqa: B018 - fails early without a usable auth0 section
-    except (ConfigError, TargetError) as error:
+    except (ConfigError, TargetError, TenantChoiceError) as error:
         raise ReadinessFailure(f"configuration error in {path}: {error}") from None
     request.config.stash[TARGET] = target
     yield target

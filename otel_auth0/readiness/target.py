@@ -14,6 +14,7 @@ from otel_auth0.auth0.management_reads import TenantSnapshot
 from otel_auth0.auth0.sdk import SdkSession
 from otel_auth0.auth0.tenant_reader import read_tenant
 from otel_auth0.config import Auth0Config, Config, ReadinessConfig, ReadinessSmtpConfig, load_config
+from otel_auth0.tenant_choice import one_tenant
 
 if TYPE_CHECKING:  # aiosmtpd comes with the readiness extra; `scan` works without it
     from otel_auth0.readiness.mailbox import LocalMailbox
@@ -38,9 +39,10 @@ class ReadinessTarget:
         self._mailbox: LocalMailbox | None = None
 
     @classmethod
-    def load(cls, path: Path | str) -> ReadinessTarget:
-        """Load the YAML configuration at ``path`` (``ConfigError`` names a bad key)."""
-        return cls(load_config(path), Path(path).resolve())
+    def load(cls, path: Path | str, tenant: str | None = None, flag: str = "--tenant") -> ReadinessTarget:
+        """Load the YAML configuration at ``path`` (``ConfigError`` names a bad key); of a ``tenants:``
+        file, the entry ``tenant`` names (given with ``flag``; ``TenantChoiceError`` when it fits not)."""
+        return cls(one_tenant(load_config(path), path, tenant, flag).config, Path(path).resolve())
 
     @property
     def auth0(self) -> Auth0Config:

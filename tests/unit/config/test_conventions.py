@@ -118,8 +118,9 @@ def test_without_auth0_domain_no_section_is_made(tmp_path: Path) -> None:
 
 
 def _probe_args(**values: object) -> argparse.Namespace:
-    names = ["config", "domain", "scheme", "ca_file", "timeout", "client_id", "client_secret", "username"]
+    names = ["config", "tenant", "domain", "scheme", "ca_file", "timeout", "client_id", "client_secret"]
     names += [
+        "username",
         "password",
         "realm",
         "audience",
