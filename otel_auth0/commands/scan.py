@@ -206,7 +206,8 @@ def _scan_every_tenant(
     if args.json:
         print(json.dumps({"tenants": [body for _, body in outcomes]}, indent=2))
     else:
-        table = Table(title=f"{len(tenants)} tenants", title_justify="left")
+        title = f"{len(tenants)} tenant{'s' if len(tenants) != 1 else ''}"
+        table = Table(title=title, title_justify="left")
         for column in ("tenant", "log events", "result"):
             table.add_column(column, justify="right" if column == "log events" else "left")
         for code, body in outcomes:
