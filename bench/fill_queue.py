@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bench.events import stream_items
-from otel_auth0.config import load_config
+from otel_auth0.collector_config import load_config
 from otel_auth0.convert.events import normalize_event
 from otel_auth0.pipeline.intake import LOGS_SCOPE
 from otel_auth0.pipeline.queue import PersistentQueue

@@ -10,7 +10,8 @@ import signal
 import sys
 from pathlib import Path
 
-from otel_auth0.config import Config, ConfigError, load_config
+from otel_auth0.collector_config import load_config
+from otel_auth0.config import Config, ConfigError
 
 EXIT_CONFIG_ERROR = 2
 EXIT_INTERRUPTED = 130

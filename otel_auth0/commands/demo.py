@@ -22,9 +22,10 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from otel_auth0.auth0.tenant_identity import settle_tenant_name
+from otel_auth0.collector_config import parse_config
 from otel_auth0.commands.common import EXIT_CONFIG_ERROR, CommandError, install_stop_signals, setup_logging
 from otel_auth0.commands.simulate import simulator_missing
-from otel_auth0.config import Config, parse_config
+from otel_auth0.config import Config
 from otel_auth0.convert.catalog import lookup
 from otel_auth0.convert.cloudevents import SCOPE as EVENTS_SCOPE
 from otel_auth0.detections.output import SCOPE as DETECTIONS_SCOPE

@@ -11,10 +11,11 @@ import sys
 import time
 from dataclasses import dataclass
 
+from otel_auth0.collector_config import parse_config
 from otel_auth0.commands.archived_logs import add_files_argument, readable_files
 from otel_auth0.commands.common import load_or_exit, setup_logging
 from otel_auth0.commands.tenant_option import add_tenant_argument, chosen_tenant
-from otel_auth0.config import Config, parse_config
+from otel_auth0.config import Config
 from otel_auth0.convert.events import Event
 from otel_auth0.convert.wire import AttributeValue
 from otel_auth0.pipeline.queue import EnqueueResult, QueueFull

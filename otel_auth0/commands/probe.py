@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from otel_auth0.auth0.probe import ProbeResult
+from otel_auth0.collector_config import parse_config
 from otel_auth0.commands.common import config_error, load_or_exit, setup_logging
 from otel_auth0.commands.tenant_option import add_tenant_argument, chosen_tenant
-from otel_auth0.config import Config, ConfigError, fill_auth0_from_env, parse_config
+from otel_auth0.config import Config, ConfigError, fill_auth0_from_env
 from otel_auth0.receivers.base import Services
 from otel_auth0.receivers.login_probe import FACTORY, LoginProbeConfig, ProbeRunner, probe_settings
 from otel_auth0.runtime import Pipeline

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from otel_auth0.auth0.tenant_identity import settle_tenant_name
+from otel_auth0.collector_config import load_config
 from otel_auth0.commands.common import (
     EXIT_CONFIG_ERROR,
     config_error,
@@ -17,7 +18,7 @@ from otel_auth0.commands.common import (
 )
 from otel_auth0.commands.preflight import preflight
 from otel_auth0.commands.validate import print_problems
-from otel_auth0.config import Config, ConfigError, load_config
+from otel_auth0.config import Config, ConfigError
 from otel_auth0.runtime import Collector
 from otel_auth0.tenants import TenantsCollector
 

@@ -20,16 +20,10 @@ from rich.table import Table
 from otel_auth0.auth0.log_window import read_window
 from otel_auth0.auth0.management import Auth0Error
 from otel_auth0.auth0.sdk import SdkSession
+from otel_auth0.collector_config import parse_config
 from otel_auth0.commands.common import EXIT_CONFIG_ERROR, CommandError, load_or_exit
 from otel_auth0.commands.tenant_option import add_tenant_argument, chosen_tenants
-from otel_auth0.config import (
-    Config,
-    ConfigError,
-    ReadinessThresholds,
-    fill_auth0_from_env,
-    parse_config,
-    parse_duration,
-)
+from otel_auth0.config import Config, ConfigError, ReadinessThresholds, fill_auth0_from_env, parse_duration
 from otel_auth0.convert.events import EventFormatError
 from otel_auth0.readiness.scan import (
     GROUPS,

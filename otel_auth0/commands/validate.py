@@ -10,9 +10,10 @@ import re
 import sys
 from pathlib import Path
 
+from otel_auth0.collector_config import load_config
 from otel_auth0.commands.common import EXIT_CONFIG_ERROR
 from otel_auth0.commands.preflight import preflight
-from otel_auth0.config import ConfigError, Problem, key_lines, load_config
+from otel_auth0.config import ConfigError, Problem, key_lines
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

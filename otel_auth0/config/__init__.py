@@ -2,8 +2,12 @@
 
 ``base`` (errors, durations), ``auth0`` (the tenant), ``receivers`` (``receivers:``, typed by the receiver
 registry; each receiver's section lives beside the receiver), ``collector`` (the other collector sections
-and the whole file), ``readiness`` (the readiness suite's section), ``loader`` (reading, substitution,
-error messages).
+and the whole file), ``readiness`` (the readiness suite's section), ``components`` (what validation takes
+from the collector's components), ``loader`` (reading, substitution, error messages).
+
+This package imports no other part of the collector. To read the collector's configuration, call
+:func:`otel_auth0.collector_config.load_config` (or ``parse_config``): it validates against the
+collector's components.
 """
 
 from otel_auth0.config.auth0 import Auth0Config
@@ -26,12 +30,11 @@ from otel_auth0.config.collector import (
     RedactConfig,
     TelemetryConfig,
 )
+from otel_auth0.config.components import Components
 from otel_auth0.config.loader import (
     AUTH0_ENVIRONMENT,
     fill_auth0_from_env,
     key_lines,
-    load_config,
-    parse_config,
     substitute_env,
 )
 from otel_auth0.config.readiness import (
@@ -45,6 +48,7 @@ from otel_auth0.config.receivers import ReceiversConfig, ReceiverSettings
 __all__ = [
     "AUTH0_ENVIRONMENT",
     "Auth0Config",
+    "Components",
     "Config",
     "ConfigError",
     "DedupeConfig",
@@ -67,8 +71,6 @@ __all__ = [
     "TelemetryConfig",
     "fill_auth0_from_env",
     "key_lines",
-    "load_config",
-    "parse_config",
     "parse_duration",
     "substitute_env",
 ]

@@ -1,14 +1,21 @@
 """The collector's sections (processors, exporters, queue, telemetry) and the whole file; the tenant
-section is in :mod:`otel_auth0.config.auth0`, ``receivers:`` in :mod:`otel_auth0.config.receivers`."""
+section is in :mod:`otel_auth0.config.auth0`, ``receivers:`` in :mod:`otel_auth0.config.receivers`.
+
+Two checks need the collector's components, which this package does not import: the redactable
+attribute names and the detection rule loader. Validation finds them in the validation context
+(:class:`~otel_auth0.config.components.Components`); a section built in code, without that context,
+is not checked against them."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import (
     AfterValidator,
     Field,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -18,7 +25,18 @@ from otel_auth0.config.base import Duration, _Section, present_means_on
 from otel_auth0.config.readiness import ReadinessConfig
 from otel_auth0.config.receivers import ReceiversConfig
 from otel_auth0.config.state import StateConfig
-from otel_auth0.convert.redactable import unknown_fields
+
+# The entries of ``processors.redact.fields`` that name no redactable attribute.
+UnknownFields = Callable[[Iterable[str]], list[str]]
+# Why rule files (with or without the default rules, some ids disabled) cannot be loaded, or ``None``.
+RulesProblem = Callable[[Sequence[Path], bool, Sequence[str]], str | None]
+UNKNOWN_FIELDS_CONTEXT = "unknown_redact_fields"
+RULES_PROBLEM_CONTEXT = "rules_problem"
+
+
+def _in_context(info: ValidationInfo, key: str) -> object:
+    """What the validation context holds at ``key`` (``None`` without a context)."""
+    return info.context.get(key) if isinstance(info.context, Mapping) else None
 
 
 class OtlpExporterConfig(_Section):
@@ -78,8 +96,9 @@ class RedactConfig(_Section):
 
     @field_validator("fields")
     @classmethod
-    def _known_fields(cls, value: list[str]) -> list[str]:
-        unknown = unknown_fields(value)
+    def _known_fields(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        unknown_fields = _in_context(info, UNKNOWN_FIELDS_CONTEXT)
+        unknown = unknown_fields(value) if callable(unknown_fields) else []
         if unknown:
             raise ValueError(
                 f"{', '.join(unknown)}: not a redactable attribute name; use names from docs/telemetry.md "
@@ -106,13 +125,15 @@ class DetectionsConfig(_Section):
     save_interval: Duration = 5.0
 
     @model_validator(mode="after")
-    def _rules_load(self) -> DetectionsConfig:
-        from otel_auth0.detections.loader import RuleFileError, load_rules
-
-        try:
-            load_rules(self.rules_files, self.default_rules, self.disabled_rules)
-        except RuleFileError as error:
-            raise ValueError(str(error)) from None
+    def _rules_load(self, info: ValidationInfo) -> DetectionsConfig:
+        rules_problem = _in_context(info, RULES_PROBLEM_CONTEXT)
+        problem = (
+            rules_problem(self.rules_files, self.default_rules, self.disabled_rules)
+            if callable(rules_problem)
+            else None
+        )
+        if problem is not None:
+            raise ValueError(problem)
         return self
 
 

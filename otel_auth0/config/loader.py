@@ -4,6 +4,9 @@ by pydantic.
 Every error names the offending key (``receivers.logs_api.take``) and the problem; the CLI turns a
 :class:`ConfigError` into exit code 2. ``AUTH0_DOMAIN``, ``AUTH0_CLIENT_ID`` and ``AUTH0_CLIENT_SECRET``
 (the Auth0 CLI's names) fill the ``auth0:`` keys the file leaves out.
+
+Validation takes the collector's components as an input (:class:`~otel_auth0.config.components.Components`);
+:mod:`otel_auth0.collector_config` binds the collector's and is what callers use.
 """
 
 from __future__ import annotations
@@ -21,13 +24,8 @@ from pydantic import BaseModel, ValidationError
 
 from otel_auth0.config.base import ConfigError, Problem
 from otel_auth0.config.collector import Config
-from otel_auth0.config.receivers import (
-    REGISTRY_CONTEXT,
-    ReceiversConfig,
-    SectionKinds,
-    default_registry,
-    section_types,
-)
+from otel_auth0.config.components import Components
+from otel_auth0.config.receivers import ReceiversConfig, SectionKinds, section_types
 from otel_auth0.config.tenants import tenant_problems
 
 _ENV_PATTERN = re.compile(r"\$\{(?:env:)?([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -229,18 +227,17 @@ def _problems(error: ValidationError, registry: SectionKinds) -> list[Problem]:
     return problems
 
 
-def parse_config(data: object, receivers: SectionKinds | None = None) -> Config:
-    """Validate an already-loaded mapping; ``receivers`` is the receiver registry that says which
-    ``receivers:`` keys exist and their types (the collector's by default)."""
+def parse_config(data: object, components: Components) -> Config:
+    """Validate an already-loaded mapping against ``components`` (among them the receiver registry,
+    which says which ``receivers:`` keys exist and their types)."""
     if not isinstance(data, dict):
         message = "the configuration must be a mapping of keys to values"
         raise ConfigError(f"(top level): {message}", [Problem("", message)])
-    registry = default_registry() if receivers is None else receivers
     try:
-        config = Config.model_validate(data, context={REGISTRY_CONTEXT: registry})
+        config = Config.model_validate(data, context=components.context())
         problems = tenant_problems(config)
     except ValidationError as exc:
-        problems = _problems(exc, registry)
+        problems = _problems(exc, components.receivers)
     if not problems:
         return config
     # Model-level checks already start their message with the key they are about.
@@ -255,11 +252,9 @@ def _yaml_problem(error: yaml.YAMLError) -> str:
     return f"{problem} at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else problem
 
 
-def load_config(
-    path: Path | str, environ: Mapping[str, str] | None = None, receivers: SectionKinds | None = None
-) -> Config:
+def load_config(path: Path | str, components: Components, environ: Mapping[str, str] | None = None) -> Config:
     """Read, substitute, fill ``auth0:`` from ``AUTH0_*`` and validate a YAML configuration file
-    (``receivers``: the receiver registry, see :func:`parse_config`)."""
+    against ``components`` (see :func:`parse_config`)."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -271,7 +266,7 @@ def load_config(
         raise ConfigError(f"{path} is not valid YAML: {_yaml_problem(exc)}") from None
     if isinstance(data, dict):
         data = fill_auth0_from_env(data, environ)
-    return parse_config(data, receivers)
+    return parse_config(data, components)
 
 
 def key_lines(text: str) -> dict[tuple[str, ...], int]:

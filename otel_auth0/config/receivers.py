@@ -1,11 +1,10 @@
 """``receivers:``: a receiver is on when its key is present. Which keys exist and the type of each
-section come from the receiver registry (:mod:`otel_auth0.receivers.registry`); each section's type
-lives beside its receiver and derives from :class:`ReceiverSettings`.
+section come from a receiver registry (the collector's is :mod:`otel_auth0.receivers.registry`); each
+section's type lives beside its receiver and derives from :class:`ReceiverSettings`.
 
-The registry is looked up when a file is validated, never at import time: receiver modules import
-this package, so importing the registry here would make a cycle. A caller may validate against
-another registry by passing it in the validation context (:data:`REGISTRY_CONTEXT`, see
-:func:`otel_auth0.config.loader.parse_config`)."""
+This package imports no receiver (receiver modules import it): the registry is an input of validation,
+carried in the validation context (:data:`REGISTRY_CONTEXT`; see
+:class:`~otel_auth0.config.components.Components`)."""
 
 from __future__ import annotations
 
@@ -58,25 +57,18 @@ class SectionKind(Protocol):
 SectionKinds = Mapping[str, SectionKind]
 
 
-def default_registry() -> SectionKinds:
-    """The collector's receiver registry (imported on first use: it imports every receiver)."""
-    from otel_auth0.receivers.registry import RECEIVERS
-
-    return RECEIVERS
-
-
 def registry_in(context: object) -> SectionKinds:
-    """The registry a validation context names, else the collector's."""
+    """The registry a validation context carries; a TypeError without one (a programming error:
+    ``receivers:`` cannot be typed without it)."""
     if isinstance(context, Mapping) and context.get(REGISTRY_CONTEXT) is not None:
         registry: SectionKinds = context[REGISTRY_CONTEXT]
         return registry
-    return default_registry()
+    raise TypeError("receivers: validated without a receiver registry; pass Components to parse_config")
 
 
-def section_types(registry: SectionKinds | None = None) -> dict[str, type[ReceiverSettings]]:
+def section_types(registry: SectionKinds) -> dict[str, type[ReceiverSettings]]:
     """Each key allowed under ``receivers:`` and the type of its section."""
-    kinds = default_registry() if registry is None else registry
-    return {name: kind.config_type for name, kind in kinds.items()}
+    return {name: kind.config_type for name, kind in registry.items()}
 
 
 @functools.cache

@@ -89,3 +89,13 @@ def load_rules(files: Iterable[Path], defaults: bool = True, disabled: Sequence[
     if unknown:
         raise RuleFileError(f"disabled_rules: no rule with id {', '.join(unknown)}")
     return [rule for rule_id, rule in by_id.items() if rule_id not in disabled]
+
+
+def rules_problem(files: Iterable[Path], defaults: bool = True, disabled: Sequence[str] = ()) -> str | None:
+    """Why :func:`load_rules` refuses these rules (the configuration's check of
+    ``processors.detections``), or ``None``."""
+    try:
+        load_rules(files, defaults, disabled)
+    except RuleFileError as error:
+        return str(error)
+    return None

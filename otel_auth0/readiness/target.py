@@ -13,7 +13,8 @@ from otel_auth0.auth0.http import ssl_context
 from otel_auth0.auth0.management_reads import TenantSnapshot
 from otel_auth0.auth0.sdk import SdkSession
 from otel_auth0.auth0.tenant_reader import read_tenant
-from otel_auth0.config import Auth0Config, Config, ReadinessConfig, ReadinessSmtpConfig, load_config
+from otel_auth0.collector_config import load_config
+from otel_auth0.config import Auth0Config, Config, ReadinessConfig, ReadinessSmtpConfig
 from otel_auth0.tenant_choice import one_tenant
 
 if TYPE_CHECKING:  # aiosmtpd comes with the readiness extra; `scan` works without it

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from otel_auth0.config import parse_config
+from otel_auth0.collector_config import parse_config
 from otel_auth0.receivers.base import Services
 from otel_auth0.receivers.log_stream import LogStreamReceiver
 from otel_auth0.receivers.log_stream_config import LogStreamConfig

@@ -15,7 +15,7 @@ import jsonschema
 import pytest
 from prometheus_client import CollectorRegistry, Counter
 
-from otel_auth0.config.loader import parse_config
+from otel_auth0.collector_config import parse_config
 from otel_auth0.receivers.registry import RECEIVERS
 from otel_auth0.runtime import Collector
 from otel_auth0.status_page import (

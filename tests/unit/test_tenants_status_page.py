@@ -13,7 +13,7 @@ from typing import Any, cast
 import jsonschema
 from prometheus_client import CollectorRegistry
 
-from otel_auth0.config.loader import parse_config
+from otel_auth0.collector_config import parse_config
 from otel_auth0.runtime import Collector
 from otel_auth0.status_page import (
     STATUS_SCHEMA,

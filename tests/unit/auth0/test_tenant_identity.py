@@ -9,7 +9,8 @@ import pytest
 import respx
 
 from otel_auth0.auth0.tenant_identity import read_tenant_name, settle_tenant_name
-from otel_auth0.config import Auth0Config, parse_config
+from otel_auth0.collector_config import parse_config
+from otel_auth0.config import Auth0Config
 from otel_auth0.runtime import resource_attributes
 
 

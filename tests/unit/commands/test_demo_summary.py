@@ -14,8 +14,8 @@ from pathlib import Path
 from rich.console import Console
 
 from otel_auth0.cli import build_parser
+from otel_auth0.collector_config import load_config
 from otel_auth0.commands.demo import NEXT_CONFIG, Summary, delivery_line, print_summary, summarise
-from otel_auth0.config import load_config
 from otel_auth0.pipeline.intake import LOGS_SCOPE
 from otel_auth0.receivers.logs_api_config import LogsApiConfig
 

@@ -17,11 +17,12 @@ import yaml
 
 from otel_auth0.auth0.management import Auth0Error
 from otel_auth0.cli import main
+from otel_auth0.collector_config import load_config, parse_config
 from otel_auth0.commands import readiness as readiness_command
 from otel_auth0.commands import scan as scan_command
 from otel_auth0.commands.common import EXIT_CONFIG_ERROR
 from otel_auth0.commands.probe import build_config, file_tenant
-from otel_auth0.config import Config, load_config, parse_config
+from otel_auth0.config import Config
 from otel_auth0.readiness.scan import ScanReport, summarize
 from otel_auth0.readiness.target import ReadinessTarget
 from otel_auth0.receivers.login_probe import LoginProbeConfig

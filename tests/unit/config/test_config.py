@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from otel_auth0.config import ConfigError, load_config, parse_config, parse_duration, substitute_env
+from otel_auth0.collector_config import load_config, parse_config
+from otel_auth0.config import ConfigError, parse_duration, substitute_env
 from otel_auth0.receivers.log_stream_config import LogStreamConfig
 from otel_auth0.receivers.login_probe import LoginProbeConfig
 from otel_auth0.receivers.logs_api_config import LogsApiConfig

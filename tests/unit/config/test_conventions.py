@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from otel_auth0.cli import main as cli_main
+from otel_auth0.collector_config import load_config, parse_config
 from otel_auth0.commands.probe import build_config
 from otel_auth0.commands.scan import _config_from_environment
-from otel_auth0.config import ConfigError, load_config, parse_config, substitute_env
+from otel_auth0.config import ConfigError, substitute_env
 from otel_auth0.runtime import resource_attributes
 
 

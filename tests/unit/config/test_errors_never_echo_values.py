@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from otel_auth0.config import ConfigError, load_config
+from otel_auth0.collector_config import load_config
+from otel_auth0.config import ConfigError
 
 SECRET = "hunter2-Zq8#xW"
 

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from otel_auth0.config import ConfigError, parse_config
+from otel_auth0.collector_config import parse_config
+from otel_auth0.config import ConfigError
 from otel_auth0.receivers.log_stream import token_matches
 from otel_auth0.receivers.log_stream_config import LogStreamConfig
 

@@ -12,7 +12,8 @@ import pytest
 from prometheus_client import CollectorRegistry, Counter, generate_latest
 
 from otel_auth0.cli import main as cli_main
-from otel_auth0.config import ConfigError, load_config, parse_config
+from otel_auth0.collector_config import load_config, parse_config
+from otel_auth0.config import ConfigError
 from otel_auth0.config.tenants import tenant_view
 from otel_auth0.health import HealthModel, QueueState
 from otel_auth0.receivers.log_stream_config import LogStreamConfig

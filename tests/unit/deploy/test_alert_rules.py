@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from otel_auth0.config import load_config
+from otel_auth0.collector_config import load_config
 
 PROMETHEUS_DIR = Path(__file__).resolve().parents[3] / "deploy" / "prometheus"
 RULES = PROMETHEUS_DIR / "alerts.yml"

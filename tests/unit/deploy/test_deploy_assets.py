@@ -21,7 +21,7 @@ from opentelemetry.metrics import NoOpMeter
 
 from otel_auth0.auth0.ip_ranges import load_snapshot
 from otel_auth0.cli import build_parser
-from otel_auth0.config import load_config
+from otel_auth0.collector_config import load_config
 from otel_auth0.instruments import Instruments
 from otel_auth0.readiness.firewall import read_allowlist
 from otel_auth0.receivers.log_stream_config import LogStreamConfig

@@ -13,7 +13,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from otel_auth0.config import load_config
+from otel_auth0.collector_config import load_config
 from otel_auth0.receivers.log_stream_config import LogStreamConfig
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -11,7 +11,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from otel_auth0.config import load_config
+from otel_auth0.collector_config import load_config
 from otel_auth0.http_listen import RESERVED_FILES
 from otel_auth0.receivers.log_stream_config import LogStreamConfig
 

@@ -10,7 +10,8 @@ from opentelemetry.proto.trace.v1.trace_pb2 import ScopeSpans, Span
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 
-from otel_auth0.config import Config, parse_config
+from otel_auth0.collector_config import parse_config
+from otel_auth0.config import Config
 from otel_auth0.convert.wire import Signal
 from otel_auth0.detections.output import SCOPE
 from otel_auth0.detections.processor import build_processor

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from opentelemetry.sdk.metrics import MeterProvider
 
-from otel_auth0.config import parse_config
+from otel_auth0.collector_config import parse_config
 from otel_auth0.detections.engine import DetectionEngine, Observed, run
 from otel_auth0.detections.loader import default_rules
 from otel_auth0.detections.processor import DetectionProcessor, build_processor

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from otel_auth0.config import ConfigError, parse_config
+from otel_auth0.collector_config import parse_config
+from otel_auth0.config import ConfigError
 from otel_auth0.detections.loader import RuleFileError, default_rules, load_rules
 from otel_auth0.detections.rules_doc import render, section_in_document
 

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from otel_auth0.config import Config, ReceiversConfig
 from otel_auth0.config.receivers import section_types
+from otel_auth0.receivers.registry import RECEIVERS
 
 CONFIGURATION_DOC = Path(__file__).resolve().parents[3] / "docs" / "configuration.md"
 
@@ -38,7 +39,7 @@ def config_key_paths(model: type[BaseModel] = Config, prefix: str = "") -> list[
         path = f"{prefix}{field.alias or name}"
         paths.append(path)
         if field.annotation is ReceiversConfig:
-            for receiver, section in section_types().items():
+            for receiver, section in section_types(RECEIVERS).items():
                 paths.append(f"{path}.{receiver}")
                 paths.extend(config_key_paths(section, f"{path}.{receiver}."))
         for suffix, sub_model in _models(field.annotation):
@@ -67,7 +68,7 @@ def test_walker_reaches_nested_sections_lists_and_aliases() -> None:
         "section.by_name.*.host",
         "section.by_name.*.from",
     ]
-    every_receiver = {f"receivers.{name}" for name in section_types()}
+    every_receiver = {f"receivers.{name}" for name in section_types(RECEIVERS)}
     assert {"auth0.domain", "receivers.logs_api.take", "exporters.otlp.headers"} | every_receiver <= set(
         config_key_paths()
     )

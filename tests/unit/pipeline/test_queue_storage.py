@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from otel_auth0.config import DedupeConfig, QueueConfig, parse_config
+from otel_auth0.collector_config import parse_config
+from otel_auth0.config import DedupeConfig, QueueConfig
 from otel_auth0.convert.mapping import Converted
 from otel_auth0.convert.wire import Signal
 from otel_auth0.pipeline.queue import ParkedEvent, PersistentQueue, QueueFull, StorageError

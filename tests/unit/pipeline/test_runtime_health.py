@@ -6,7 +6,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, cast
 
-from otel_auth0.config import parse_config
+from otel_auth0.collector_config import parse_config
 from otel_auth0.receivers.supervision import ReceiverStatus
 from otel_auth0.runtime_health import CollectorHealth
 

@@ -13,7 +13,8 @@ import pytest
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
 
-from otel_auth0.config import ConfigError, RedactConfig, TelemetryConfig, parse_config
+from otel_auth0.collector_config import parse_config
+from otel_auth0.config import ConfigError, RedactConfig, TelemetryConfig
 from otel_auth0.convert.events import normalize_event
 from otel_auth0.convert.mapping import EventConverter
 from otel_auth0.convert.wire import encode_resource

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from otel_auth0.auth0.ip_ranges import load_snapshot
-from otel_auth0.config import parse_config
+from otel_auth0.collector_config import parse_config
 from otel_auth0.readiness.firewall import check_allowlist
 from otel_auth0.readiness.ip_ranges_source import PACKAGED, ranges_for
 from otel_auth0.readiness.target import ReadinessTarget

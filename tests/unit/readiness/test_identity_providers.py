@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler
 
 import pytest
 
-from otel_auth0.config import parse_config
+from otel_auth0.collector_config import parse_config
 from otel_auth0.readiness.service_status import SOCIAL_ENDPOINTS, check_idps, idp_urls
 from tests.support.http_server import serving
 

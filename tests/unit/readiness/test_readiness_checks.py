@@ -14,7 +14,8 @@ import respx
 
 from otel_auth0.auth0.management_reads import TenantSnapshot
 from otel_auth0.auth0.ratelimit import RateLimit
-from otel_auth0.config import ConfigError, ReadinessConfig, ReadinessThresholds, parse_config
+from otel_auth0.collector_config import parse_config
+from otel_auth0.config import ConfigError, ReadinessConfig, ReadinessThresholds
 from otel_auth0.readiness.attestations import check_attestation
 from otel_auth0.readiness.email_checks import check_from_address
 from otel_auth0.readiness.firewall import check_allowlist, coverage, parse_allowlist

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from otel_auth0.config import ConfigError, load_config
+from otel_auth0.collector_config import load_config
+from otel_auth0.config import ConfigError
 from otel_auth0.exporters.file import read_otlp_json_lines
 from otel_auth0.receivers.registry import RECEIVERS, Registry
 from otel_auth0.runtime import Collector

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from otel_auth0.auth0.event_streams import FailedDelivery, api_time
+from otel_auth0.collector_config import parse_config
 from otel_auth0.config.base import ConfigError
-from otel_auth0.config.loader import parse_config
 from otel_auth0.receivers import event_stream as event_stream_module
 from otel_auth0.receivers.base import Services
 from otel_auth0.receivers.event_stream import (

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 
 from otel_auth0.auth0.management import ManagementClient
-from otel_auth0.config import parse_config
+from otel_auth0.collector_config import parse_config
 from otel_auth0.receivers.base import Services
 from otel_auth0.receivers.logs_api import CHECKPOINT, HISTORY_CHECKPOINT, HISTORY_DONE, LogsApiReceiver
 from otel_auth0.receivers.logs_api_config import LogsApiConfig

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from otel_auth0.auth0.management import Auth0Error, ManagementClient
-from otel_auth0.config import parse_config
+from otel_auth0.collector_config import parse_config
 from otel_auth0.receivers.base import Services
 from otel_auth0.receivers.logs_api import CHECKPOINT, RATE_LIMIT_CHECKPOINT, LogsApiReceiver, log_id_before
 from otel_auth0.receivers.logs_api_config import LogsApiConfig

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from otel_auth0.auth0.management import Auth0Error, ManagementClient
-from otel_auth0.config import parse_config
+from otel_auth0.collector_config import parse_config
 from otel_auth0.receivers.base import Services, StreamProgress
 from otel_auth0.receivers.log_ids import CLOCK_SKEW, TenantPrefix, is_cursor_log_id
 from otel_auth0.receivers.log_stream import highest_cursor

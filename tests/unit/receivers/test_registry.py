@@ -24,7 +24,7 @@ def test_every_factory_is_keyed_by_its_name_and_has_its_own_section_type() -> No
         assert factory.name == name
         assert issubclass(factory.config_type, ReceiverSettings)
         assert isinstance(factory.default_config(), factory.config_type)
-    assert section_types() == {name: factory.config_type for name, factory in RECEIVERS.items()}
+    assert section_types(RECEIVERS) == {name: factory.config_type for name, factory in RECEIVERS.items()}
 
 
 def test_the_tenant_requirement_is_declared_by_each_section() -> None:
@@ -57,7 +57,7 @@ def _modules() -> list[str]:
 _PROGRAM = """
 import importlib, sys
 importlib.import_module(sys.argv[1])
-from otel_auth0.config import parse_config
+from otel_auth0.collector_config import parse_config
 config = parse_config({
     "auth0": {"domain": "t.us.auth0.com", "client_id": "c", "client_secret": "s"},
     "receivers": {"logs_api": {}, "log_stream": {"token": "t"}, "endpoint_check": {}, "status": {},

@@ -7,7 +7,8 @@ import json
 import pytest
 from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord, ScopeLogs
 
-from otel_auth0.config import ConfigError, parse_config
+from otel_auth0.collector_config import parse_config
+from otel_auth0.config import ConfigError
 from otel_auth0.convert.mapping import Converted
 from otel_auth0.readiness.notifications import check_bulletin_watcher
 from otel_auth0.receivers.security_bulletins import bulletin_record, entries

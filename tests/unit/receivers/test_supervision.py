@@ -13,7 +13,7 @@ from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 
 from otel_auth0.backoff import Backoff
-from otel_auth0.config import parse_config
+from otel_auth0.collector_config import parse_config
 from otel_auth0.instruments import Instruments
 from otel_auth0.receivers.base import Receiver, ReceiverFactory, Services
 from otel_auth0.receivers.notices import NoticesConfig
