@@ -15,8 +15,8 @@ from bench.events import stream_items
 from otel_auth0.collector_config import load_config
 from otel_auth0.convert.events import normalize_event
 from otel_auth0.pipeline.intake import LOGS_SCOPE
-from otel_auth0.pipeline.queue import PersistentQueue
 from otel_auth0.runtime import build_converter, build_exporters
+from otel_auth0.state.queue import PersistentQueue
 
 BATCH = 100
 

@@ -23,8 +23,8 @@ from otel_auth0.detections.loader import default_rules
 from otel_auth0.detections.processor import DetectionProcessor
 from otel_auth0.instruments import Instruments
 from otel_auth0.pipeline.intake import Intake
-from otel_auth0.pipeline.queue import EnqueueResult, ParkedEvent, PersistentQueue
 from otel_auth0.runtime import build_converter
+from otel_auth0.state.queue import EnqueueResult, ParkedEvent, PersistentQueue
 
 
 class AcceptingQueue:

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from otel_auth0 import __version__
 from otel_auth0.commands.common import CommandError
-from otel_auth0.pipeline.state_files import EXIT_STATE_ERROR, StateError
+from otel_auth0.state.files import EXIT_STATE_ERROR, StateError
 
 # Each module exposes ``register(subparsers)`` that adds its parser and sets ``func``
 # (``func(args) -> int`` returns the exit code; an expected failure raises ``CommandError``).

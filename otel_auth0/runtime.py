@@ -28,8 +28,6 @@ from otel_auth0.fleet import build_coordinator, lease_name, singleton_receivers
 from otel_auth0.health import HealthModel, QueueState
 from otel_auth0.instruments import Instruments
 from otel_auth0.pipeline.intake import Intake
-from otel_auth0.pipeline.queue import PersistentQueue, StorageError
-from otel_auth0.pipeline.state_files import StateDirLock
 from otel_auth0.pipeline.worker import DEFAULT_MAX_RETRY_WAIT, ExportWorker
 from otel_auth0.processors.redact import build_redactor
 from otel_auth0.receivers.base import Receiver
@@ -42,7 +40,9 @@ from otel_auth0.receivers.shared_listener import SharedStreamListener
 from otel_auth0.receivers.supervision import ReceiverStatus, supervise
 from otel_auth0.runtime_health import CollectorHealth
 from otel_auth0.state.backend import StateBackend, open_state
+from otel_auth0.state.files import StateDirLock
 from otel_auth0.state.lease_runner import LeaseShare
+from otel_auth0.state.queue import PersistentQueue, StorageError
 from otel_auth0.status_page import StatusPage
 from otel_auth0.telemetry_server import TelemetryServer, prometheus_reader
 

@@ -18,8 +18,8 @@ from otel_auth0.commands.tenant_option import add_tenant_argument, chosen_tenant
 from otel_auth0.config import Config
 from otel_auth0.convert.events import Event
 from otel_auth0.convert.wire import AttributeValue
-from otel_auth0.pipeline.queue import EnqueueResult, QueueFull
 from otel_auth0.runtime import Pipeline
+from otel_auth0.state.queue import EnqueueResult, QueueFull
 from otel_auth0.tenants import tenant_attributes
 
 CHUNK = 500

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from otel_auth0.config import Config, Problem
 from otel_auth0.exporters.otlp import OtlpExporter
-from otel_auth0.pipeline.checkpoints import QUEUE_FILE
+from otel_auth0.state.checkpoints import QUEUE_FILE
 
 # Pseudo-filesystems that hold no state: writing there fails, or does something else entirely.
 PSEUDO_FILESYSTEMS = (Path("/proc"), Path("/sys"))

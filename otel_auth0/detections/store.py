@@ -17,7 +17,7 @@ import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 
-from otel_auth0.pipeline.state_files import move_aside, private_file
+from otel_auth0.state.files import move_aside, private_file
 
 log = logging.getLogger(__name__)
 

@@ -1,1 +1,1 @@
-"""The persistent queue and the export workers."""
+"""The intake (convert, process, enqueue into the state) and the export workers."""

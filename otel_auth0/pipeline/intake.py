@@ -21,10 +21,10 @@ from otel_auth0.detections.engine import Observed
 from otel_auth0.detections.output import SCOPE as DETECTIONS_SCOPE
 from otel_auth0.detections.processor import DetectionProcessor
 from otel_auth0.instruments import Instruments
-from otel_auth0.pipeline.checkpoints import Checkpoint
 from otel_auth0.pipeline.event_metrics import EventMetrics
-from otel_auth0.pipeline.queue import EnqueueResult, ParkedEvent, QueueFull
 from otel_auth0.state.backend import StateBackend
+from otel_auth0.state.checkpoints import Checkpoint
+from otel_auth0.state.queue import EnqueueResult, ParkedEvent, QueueFull
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ def park(receiver: str, item: object, reason: str, detail: str) -> ParkedEvent:
 
 
 class Intake:
-    """Converts and enqueues; raises :class:`~otel_auth0.pipeline.queue.QueueFull` without side effects."""
+    """Converts and enqueues; raises :class:`~otel_auth0.state.queue.QueueFull` without side effects."""
 
     def __init__(
         self,

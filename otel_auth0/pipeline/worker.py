@@ -22,8 +22,8 @@ from otel_auth0.convert.wire import Signal, build_request, encode_scope
 from otel_auth0.exporters.base import ExportOutcome, SignalExporter
 from otel_auth0.incidents import Incidents
 from otel_auth0.instruments import Instruments
-from otel_auth0.pipeline.queue import QueuedBatch, StorageError
 from otel_auth0.state.backend import StateBackend
+from otel_auth0.state.queue import QueuedBatch, StorageError
 
 log = logging.getLogger(__name__)
 

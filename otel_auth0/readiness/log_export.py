@@ -12,11 +12,11 @@ from typing import Any
 from otel_auth0.auth0.management_reads import TenantSnapshot, get_log, newest_log
 from otel_auth0.auth0.sdk import SdkSession
 from otel_auth0.config import ReadinessConfig
-from otel_auth0.pipeline.checkpoints import read_checkpoints
 from otel_auth0.readiness.result import CheckResult, failed, passed, skipped
 from otel_auth0.readiness.target import ReadinessTarget
 from otel_auth0.receivers.log_stream import CHECKPOINT as STREAM_CHECKPOINT
 from otel_auth0.receivers.logs_api import CHECKPOINT, log_id_time
+from otel_auth0.state.checkpoints import read_checkpoints
 
 
 @dataclass(frozen=True)

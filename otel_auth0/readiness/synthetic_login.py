@@ -13,11 +13,11 @@ import math
 
 from otel_auth0.auth0.probe import LoginProbe, ProbeResult
 from otel_auth0.config import Config
-from otel_auth0.pipeline.queue import PersistentQueue
-from otel_auth0.pipeline.state_files import fingerprint_key
 from otel_auth0.readiness.result import CheckResult, failed, passed
 from otel_auth0.receivers.login_probe import LoginProbeConfig, probe_settings
 from otel_auth0.receivers.probe_guard import CredentialGuard
+from otel_auth0.state.files import fingerprint_key
+from otel_auth0.state.queue import PersistentQueue
 
 PROBE_RUNS = 3
 REFUSED_RETRIES = 1

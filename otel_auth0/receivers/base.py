@@ -16,11 +16,11 @@ from otel_auth0.convert.events import Event
 from otel_auth0.convert.mapping import Converted
 from otel_auth0.detections.engine import Observed
 from otel_auth0.instruments import Instruments
-from otel_auth0.pipeline.checkpoints import Checkpoint
-from otel_auth0.pipeline.queue import EnqueueResult, ParkedEvent
 from otel_auth0.receivers.shared_listener import SharedStreamListener
 from otel_auth0.receivers.stream_progress import StreamProgress
 from otel_auth0.receivers.supervision import ReceiverStatus
+from otel_auth0.state.checkpoints import Checkpoint
+from otel_auth0.state.queue import EnqueueResult, ParkedEvent
 
 SettingsT = TypeVar("SettingsT", bound=ReceiverSettings)
 
@@ -28,7 +28,7 @@ SettingsT = TypeVar("SettingsT", bound=ReceiverSettings)
 class ReceiverIntake(Protocol):
     """The narrow door into the pipeline (implemented by :class:`~otel_auth0.pipeline.intake.Intake`):
     receivers convert-and-enqueue and keep their positions; they never see the queue itself.
-    Both submits raise :class:`~otel_auth0.pipeline.queue.QueueFull` without side effects."""
+    Both submits raise :class:`~otel_auth0.state.queue.QueueFull` without side effects."""
 
     def submit_events(
         self,

@@ -30,11 +30,11 @@ from otel_auth0.auth0.sdk import SdkSession
 from otel_auth0.backoff import Backoff
 from otel_auth0.convert.cloudevents import CloudEventError, validate
 from otel_auth0.convert.events import Event, loads
-from otel_auth0.pipeline.queue import QueueFull
 from otel_auth0.receivers.base import ReceiverFactory, Services
 from otel_auth0.receivers.event_stream_config import EventStreamConfig, EventStreamGapFillConfig
 from otel_auth0.receivers.log_stream import Ingested, LogStreamReceiver, RejectedRequest, _Refused
 from otel_auth0.scheduler import Schedule, error_type
+from otel_auth0.state.queue import QueueFull
 
 log = logging.getLogger(__name__)
 

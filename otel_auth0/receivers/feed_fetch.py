@@ -16,9 +16,9 @@ import feedparser
 import httpx
 
 from otel_auth0.backoff import Backoff
-from otel_auth0.pipeline.checkpoints import CheckpointStore
 from otel_auth0.receivers.base import Services
 from otel_auth0.scheduler import Schedule, error_type
+from otel_auth0.state.checkpoints import CheckpointStore
 from otel_auth0.url_display import display_url
 
 _TAGS = re.compile(r"<[^>]+>")

@@ -37,7 +37,6 @@ from otel_auth0.convert.events import Event, EventFormatError, normalize_event, 
 from otel_auth0.http_listen import LimitedServer, ListenerLimits, bind, bound_address, reserve_open_files
 from otel_auth0.incidents import Incidents
 from otel_auth0.pipeline.intake import park
-from otel_auth0.pipeline.queue import ParkedEvent, QueueFull, StorageError
 from otel_auth0.receivers.base import ReceiverFactory, Services
 from otel_auth0.receivers.cloudevents import describe_cloudevent, is_cloudevent
 from otel_auth0.receivers.listener import ByteBudget
@@ -45,6 +44,7 @@ from otel_auth0.receivers.log_ids import PREFIX_CHECKPOINT, TenantPrefix, is_cur
 from otel_auth0.receivers.log_stream_config import LogStreamConfig
 from otel_auth0.receivers.stream_progress import StreamProgress, log_id_order
 from otel_auth0.receivers.webhook_body import BadItem, GzipMembers, RejectedRequest, TooLarge, iter_items
+from otel_auth0.state.queue import ParkedEvent, QueueFull, StorageError
 
 __all__ = ["RejectedRequest", "iter_items"]
 

@@ -26,12 +26,12 @@ from otel_auth0.config.base import Duration
 from otel_auth0.config.receivers import PeriodicSettings
 from otel_auth0.convert.mapping import Converted
 from otel_auth0.detections.engine import Observed
-from otel_auth0.pipeline.state_files import fingerprint_key
 from otel_auth0.receivers.base import ReceiverFactory, Services
 from otel_auth0.receivers.probe_guard import CredentialGuard
 from otel_auth0.receivers.probe_telemetry import SCOPE, blocked_telemetry, probe_telemetry, record_metrics
 from otel_auth0.receivers.records import submit
 from otel_auth0.scheduler import Schedule, sleep_or_stop
+from otel_auth0.state.files import fingerprint_key
 
 log = logging.getLogger(__name__)
 RECENT_RUNS = 10

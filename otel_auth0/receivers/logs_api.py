@@ -38,13 +38,13 @@ from otel_auth0.backoff import Backoff, jittered
 from otel_auth0.convert.events import Event, EventFormatError, normalize_event
 from otel_auth0.incidents import Incidents
 from otel_auth0.pipeline.intake import park
-from otel_auth0.pipeline.queue import EnqueueResult, ParkedEvent, QueueFull
 from otel_auth0.receivers.base import ReceiverFactory, Services
 from otel_auth0.receivers.log_ids import PREFIX_CHECKPOINT, TenantPrefix, is_cursor_log_id
 from otel_auth0.receivers.log_ids import log_id_time as log_id_time
 from otel_auth0.receivers.logs_api_config import LogsApiConfig
 from otel_auth0.receivers.stream_progress import log_id_order
 from otel_auth0.scheduler import Schedule, error_type, sleep_or_stop
+from otel_auth0.state.queue import EnqueueResult, ParkedEvent, QueueFull
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from otel_auth0.auth0.probe import ProbeResult
-from otel_auth0.pipeline.checkpoints import CheckpointStore
+from otel_auth0.state.checkpoints import CheckpointStore
 
 CHECKPOINT = "login_probe.credential_guard"
 BRUTE_FORCE_THRESHOLD = 10

@@ -16,8 +16,8 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 from otel_auth0.convert.mapping import Converted
 from otel_auth0.convert.wire import AttributeValue, Signal, frame_record, key_values
 from otel_auth0.detections.engine import Observed
-from otel_auth0.pipeline.queue import QueueFull
 from otel_auth0.receivers.base import Services
+from otel_auth0.state.queue import QueueFull
 
 log = logging.getLogger(__name__)
 

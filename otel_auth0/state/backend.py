@@ -1,10 +1,10 @@
 """The state backend interface every part of the collector uses (intake, export workers, runtime).
 
-:class:`~otel_auth0.pipeline.queue.PersistentQueue` (SQLite) and
+:class:`~otel_auth0.state.queue.PersistentQueue` (SQLite) and
 :class:`~otel_auth0.state.postgres_queue.PostgresQueue` both satisfy it; ``open_state`` picks one from
 ``state:``. A write that cannot reach the store raises
-:class:`~otel_auth0.pipeline.queue.StorageError` and changes nothing; a limit raises
-:class:`~otel_auth0.pipeline.queue.QueueFull`.
+:class:`~otel_auth0.state.queue.StorageError` and changes nothing; a limit raises
+:class:`~otel_auth0.state.queue.QueueFull`.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from typing import Protocol
 from otel_auth0.config import Config
 from otel_auth0.convert.mapping import Converted
 from otel_auth0.convert.wire import Signal
-from otel_auth0.pipeline.checkpoints import Checkpoint
-from otel_auth0.pipeline.queue import EnqueueResult, ParkedEvent, PersistentQueue, QueuedBatch
+from otel_auth0.state.checkpoints import Checkpoint
+from otel_auth0.state.queue import EnqueueResult, ParkedEvent, PersistentQueue, QueuedBatch
 
 
 class StateBackend(Protocol):

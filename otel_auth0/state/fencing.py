@@ -7,7 +7,7 @@ from __future__ import annotations
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-from otel_auth0.pipeline.queue import QueueFull
+from otel_auth0.state.queue import QueueFull
 
 
 @dataclass(frozen=True, slots=True)

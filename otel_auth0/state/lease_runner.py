@@ -42,7 +42,7 @@ class LeaseHolding:
 
 class LeaseBook(Protocol):
     """Where leases are kept (:class:`~otel_auth0.state.postgres_leases.PostgresLeases`); every method
-    may raise :class:`~otel_auth0.pipeline.queue.StorageError`."""
+    may raise :class:`~otel_auth0.state.queue.StorageError`."""
 
     holder: str
     lease_time: float

@@ -12,8 +12,8 @@ from __future__ import annotations
 import psycopg
 from psycopg_pool import ConnectionPool
 
-from otel_auth0.pipeline.queue import StorageError
 from otel_auth0.state.lease_runner import LeaseHolding
+from otel_auth0.state.queue import StorageError
 
 Connection = psycopg.Connection[tuple[object, ...]]
 

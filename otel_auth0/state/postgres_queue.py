@@ -1,5 +1,5 @@
 """The state backend in PostgreSQL: the same queue, dedupe index and checkpoints as the SQLite queue
-(:mod:`otel_auth0.pipeline.queue`), shared by every replica of a fleet.
+(:mod:`otel_auth0.state.queue`), shared by every replica of a fleet.
 
 - One transaction per enqueue: the batch, its dedupe keys (``INSERT … ON CONFLICT DO NOTHING`` on a
   primary key, so a batch posted to two replicas at once is queued once), parked events and the
@@ -10,7 +10,7 @@
   LOCKED``), so replicas export disjoint rows and a dead replica's in-flight rows are sent again by
   another once its claim expires (the bounded duplicate).
 - A pool (psycopg_pool) with connect and statement timeouts; a broken connection is replaced. Any
-  failure to reach the database raises :class:`~otel_auth0.pipeline.queue.StorageError` (nothing
+  failure to reach the database raises :class:`~otel_auth0.state.queue.StorageError` (nothing
   changed) and is kept in ``storage_error`` until the next success, which is what makes the Log Stream
   answer 503 and ``/readyz`` fail.
 - Limits (``queue.max_items``, ``max_bytes``, ``max_age``) are checked against totals refreshed at
@@ -38,8 +38,10 @@ from otel_auth0.config import Config, DedupeConfig, QueueConfig
 from otel_auth0.config.state import StateConfig
 from otel_auth0.convert.mapping import Converted
 from otel_auth0.convert.wire import Signal
-from otel_auth0.pipeline.checkpoints import Checkpoint
-from otel_auth0.pipeline.queue import (
+from otel_auth0.state.checkpoints import Checkpoint
+from otel_auth0.state.fencing import CURRENT_FENCE, Fence, Fenced
+from otel_auth0.state.postgres_schema import migrate
+from otel_auth0.state.queue import (
     EnqueueResult,
     ParkedEvent,
     QueuedBatch,
@@ -48,8 +50,6 @@ from otel_auth0.pipeline.queue import (
     _by_signal,
     _records,
 )
-from otel_auth0.state.fencing import CURRENT_FENCE, Fence, Fenced
-from otel_auth0.state.postgres_schema import migrate
 
 log = logging.getLogger(__name__)
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from otel_auth0.pipeline.checkpoints import read_checkpoints
 from otel_auth0.receivers.log_ids import PREFIX_CHECKPOINT
 from otel_auth0.receivers.logs_api import CHECKPOINT
+from otel_auth0.state.checkpoints import read_checkpoints
 from otel_auth0_sim.process import running_simulator
 from tests.collector_process import running_collector
 from tests.integration.test_logs_api_e2e import collector_config, received_ids, sim_post, wait_for_ids

@@ -18,8 +18,8 @@ from otel_auth0.convert.mapping import EventConverter
 from otel_auth0.convert.wire import encode_resource
 from otel_auth0.exporters.otlp import OtlpExporter
 from otel_auth0.instruments import Instruments
-from otel_auth0.pipeline.queue import PersistentQueue
 from otel_auth0.pipeline.worker import ExportWorker
+from otel_auth0.state.queue import PersistentQueue
 from tests.otlp_receiver import OtlpReceiver
 
 pytestmark = pytest.mark.integration

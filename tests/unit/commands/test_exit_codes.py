@@ -11,7 +11,7 @@ import yaml
 
 from otel_auth0.cli import main
 from otel_auth0.commands.common import EXIT_CONFIG_ERROR
-from otel_auth0.pipeline.checkpoints import QUEUE_FILE
+from otel_auth0.state.checkpoints import QUEUE_FILE
 
 
 @pytest.mark.parametrize(

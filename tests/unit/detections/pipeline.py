@@ -17,8 +17,8 @@ from otel_auth0.detections.output import SCOPE
 from otel_auth0.detections.processor import build_processor
 from otel_auth0.instruments import Instruments
 from otel_auth0.pipeline.intake import Intake
-from otel_auth0.pipeline.queue import PersistentQueue
 from otel_auth0.runtime import build_converter
+from otel_auth0.state.queue import PersistentQueue
 from tests.otlp_receiver import attributes
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from otel_auth0.pipeline.checkpoints import QUEUE_FILE, read_checkpoints
-from otel_auth0.pipeline.queue import PersistentQueue
+from otel_auth0.state.checkpoints import QUEUE_FILE, read_checkpoints
+from otel_auth0.state.queue import PersistentQueue
 
 
 def test_reads_named_checkpoints_without_creating_or_writing(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ import pytest
 from otel_auth0.config import DedupeConfig, QueueConfig
 from otel_auth0.convert.mapping import Converted
 from otel_auth0.convert.wire import Signal
-from otel_auth0.pipeline.queue import PersistentQueue, QueueFull
+from otel_auth0.state.queue import PersistentQueue, QueueFull
 
 OTLP = 1
 
@@ -42,7 +42,7 @@ def test_dedupe_window_by_age(tmp_path: Path) -> None:
     queue = open_queue(tmp_path, dedupe=DedupeConfig(window=3600))
     queue.enqueue([item("old")], "scope")
     later = time.time() + 7200
-    with mock.patch("otel_auth0.pipeline.queue.time.time", return_value=later):
+    with mock.patch("otel_auth0.state.queue.time.time", return_value=later):
         queue.enqueue([item("new")], "scope")
         assert queue.prune_seen() == 1
     assert not queue.has_seen("old") and queue.has_seen("new")
@@ -54,7 +54,7 @@ def test_dedupe_window_by_age(tmp_path: Path) -> None:
 def test_queue_age_limit_refuses_new_input_and_keeps_the_old(tmp_path: Path) -> None:
     queue = open_queue(tmp_path, QueueConfig(max_age=60))
     queue.enqueue([item("a")], "scope")
-    with mock.patch("otel_auth0.pipeline.queue.time.time", return_value=time.time() + 120):
+    with mock.patch("otel_auth0.state.queue.time.time", return_value=time.time() + 120):
         with pytest.raises(QueueFull, match="max age"):
             queue.enqueue([item("b")], "scope")
         assert queue.size == 1 and not queue.has_seen("b")

@@ -14,7 +14,7 @@ from otel_auth0.convert.mapping import EventConverter
 from otel_auth0.instruments import Instruments
 from otel_auth0.pipeline.event_metrics import OVERFLOW, CardinalityCap
 from otel_auth0.pipeline.intake import Intake
-from otel_auth0.pipeline.queue import PersistentQueue
+from otel_auth0.state.queue import PersistentQueue
 
 
 def collect(reader: InMemoryMetricReader) -> dict[str, tuple[str, list[tuple[dict[str, Any], Any]]]]:

@@ -18,8 +18,8 @@ from otel_auth0.convert.wire import Signal, encode_resource
 from otel_auth0.exporters.base import ACCEPTED, ExportResult, SignalExporter
 from otel_auth0.instruments import Instruments
 from otel_auth0.pipeline.intake import Intake
-from otel_auth0.pipeline.queue import PersistentQueue, QueuedBatch, StorageError
 from otel_auth0.pipeline.worker import ExportWorker
+from otel_auth0.state.queue import PersistentQueue, QueuedBatch, StorageError
 
 
 def log_id(n: int) -> str:

@@ -10,7 +10,7 @@ import pytest
 from otel_auth0.config import DedupeConfig, QueueConfig
 from otel_auth0.convert.mapping import Converted
 from otel_auth0.convert.wire import Signal
-from otel_auth0.pipeline.queue import PersistentQueue, QueueFull
+from otel_auth0.state.queue import PersistentQueue, QueueFull
 
 OTLP, FILE = 1, 2
 

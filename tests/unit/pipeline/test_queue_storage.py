@@ -13,8 +13,8 @@ from otel_auth0.collector_config import parse_config
 from otel_auth0.config import DedupeConfig, QueueConfig
 from otel_auth0.convert.mapping import Converted
 from otel_auth0.convert.wire import Signal
-from otel_auth0.pipeline.queue import ParkedEvent, PersistentQueue, QueueFull, StorageError
 from otel_auth0.runtime import Pipeline
+from otel_auth0.state.queue import ParkedEvent, PersistentQueue, QueueFull, StorageError
 
 OTLP = 1
 MIB = 1024 * 1024

@@ -15,8 +15,8 @@ from otel_auth0.convert.mapping import EventConverter
 from otel_auth0.convert.wire import Signal, encode_resource
 from otel_auth0.exporters.base import ACCEPTED, FAILED, REJECTED, ExportOutcome, ExportResult, SignalExporter
 from otel_auth0.instruments import Instruments
-from otel_auth0.pipeline.queue import PersistentQueue
 from otel_auth0.pipeline.worker import ExportWorker
+from otel_auth0.state.queue import PersistentQueue
 
 
 class FlakyExporter(SignalExporter):

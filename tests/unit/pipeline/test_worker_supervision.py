@@ -19,8 +19,8 @@ from otel_auth0.convert.wire import encode_resource
 from otel_auth0.exporters.base import ACCEPTED, ExportOutcome, ExportResult
 from otel_auth0.exporters.otlp_outcomes import retry_after_seconds
 from otel_auth0.instruments import Instruments
-from otel_auth0.pipeline.queue import PersistentQueue
 from otel_auth0.pipeline.worker import ExportWorker
+from otel_auth0.state.queue import PersistentQueue
 from tests.unit.pipeline.test_worker import ScriptedExporter, counted, events
 
 

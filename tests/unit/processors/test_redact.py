@@ -21,9 +21,9 @@ from otel_auth0.convert.wire import encode_resource
 from otel_auth0.exporters.file import FileExporter, read_otlp_json_lines
 from otel_auth0.instruments import Instruments
 from otel_auth0.pipeline.intake import Intake
-from otel_auth0.pipeline.queue import PersistentQueue
 from otel_auth0.pipeline.worker import ExportWorker
 from otel_auth0.processors.redact import DROPPED, MASK, Redactor, build_redactor
+from otel_auth0.state.queue import PersistentQueue
 from tests.support.decoded import attrs, log_of, spans_of
 
 SALT = "pepper"

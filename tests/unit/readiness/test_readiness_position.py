@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from otel_auth0.pipeline.queue import PersistentQueue
 from otel_auth0.readiness.log_export import read_checkpoint
 from otel_auth0.receivers.log_stream import CHECKPOINT as STREAM_CHECKPOINT
 from otel_auth0.receivers.logs_api import CHECKPOINT, log_id_before, log_id_time
+from otel_auth0.state.queue import PersistentQueue
 
 SYNTHETIC = "900" + "20261129010000" + "0" * 39
 STREAMED = "900" + "20261129034500" + "1" * 39

@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any, cast
 
 from otel_auth0.auth0.probe import LoginProbe, ProbeResult
-from otel_auth0.pipeline.queue import PersistentQueue
 from otel_auth0.readiness.synthetic_login import guarded_logins, p95
 from otel_auth0.receivers.probe_guard import CredentialGuard
+from otel_auth0.state.queue import PersistentQueue
 
 
 class ScriptedProbe:

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from otel_auth0.auth0.probe import ProbeSettings
-from otel_auth0.pipeline.queue import PersistentQueue
-from otel_auth0.pipeline.state_files import StateError, fingerprint_key
 from otel_auth0.receivers.probe_guard import CHECKPOINT, CredentialGuard
+from otel_auth0.state.files import StateError, fingerprint_key
+from otel_auth0.state.queue import PersistentQueue
 
 SETTINGS = ProbeSettings("https://tenant.example", "client", "probe-user", "PROBE-PASSWORD")
 UNSALTED = hashlib.sha256(

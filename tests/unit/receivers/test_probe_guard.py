@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from otel_auth0.auth0.probe import ProbeResult
-from otel_auth0.pipeline.queue import PersistentQueue
 from otel_auth0.receivers.probe_guard import CredentialGuard
+from otel_auth0.state.queue import PersistentQueue
 
 
 def result(error_type: str | None) -> ProbeResult:

@@ -14,8 +14,8 @@ import pytest
 from otel_auth0.config import Config, DedupeConfig, QueueConfig
 from otel_auth0.convert.mapping import Converted
 from otel_auth0.convert.wire import Signal
-from otel_auth0.pipeline.queue import ParkedEvent, PersistentQueue, QueueFull
 from otel_auth0.state.backend import StateBackend, open_state
+from otel_auth0.state.queue import ParkedEvent, PersistentQueue, QueueFull
 
 OTLP, FILE = 1, 2
 

@@ -15,11 +15,11 @@ from otel_auth0.config import Config
 from otel_auth0.convert.mapping import Converted
 from otel_auth0.convert.wire import Signal
 from otel_auth0.local_ports import free_port
-from otel_auth0.pipeline.queue import StorageError
 from otel_auth0.state.fencing import CURRENT_FENCE, Fence, Fenced
 from otel_auth0.state.postgres_leases import PostgresLeases
 from otel_auth0.state.postgres_queue import PostgresQueue
 from otel_auth0.state.postgres_schema import SCHEMA_VERSION, migrate
+from otel_auth0.state.queue import StorageError
 from tests.support.postgres_server import PostgresServer, running_server, server_binaries
 
 OTLP = 1

@@ -26,8 +26,8 @@ from pathlib import Path
 from otel_auth0.config import DedupeConfig, QueueConfig
 from otel_auth0.convert.mapping import Converted
 from otel_auth0.convert.wire import Signal
-from otel_auth0.pipeline.checkpoints import SELECT_CHECKPOINT, Checkpoint, queue_path
-from otel_auth0.pipeline.state_files import QUEUE_RECOVERY, QueueSequence, StateError, private_file
+from otel_auth0.state.checkpoints import SELECT_CHECKPOINT, Checkpoint, queue_path
+from otel_auth0.state.files import QUEUE_RECOVERY, QueueSequence, StateError, private_file
 
 log = logging.getLogger(__name__)
 

@@ -1,5 +1,5 @@
 """Receivers' persisted positions: kept in the queue database (written by
-:class:`~otel_auth0.pipeline.queue.PersistentQueue` in the same transaction as the batch they cover),
+:class:`~otel_auth0.state.queue.PersistentQueue` in the same transaction as the batch they cover),
 and read here read-only for tools such as the readiness checks."""
 
 from __future__ import annotations
