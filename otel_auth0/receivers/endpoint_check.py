@@ -8,7 +8,6 @@ JSON ``clock``; any other path when it answers 2xx. Each request becomes a span
 
 from __future__ import annotations
 
-import asyncio
 import time
 from typing import ClassVar
 
@@ -27,6 +26,7 @@ from otel_auth0.config.receivers import PeriodicSettings
 from otel_auth0.convert.mapping import Converted
 from otel_auth0.convert.wire import AttributeValue
 from otel_auth0.receivers.base import ReceiverFactory, Services
+from otel_auth0.receivers.periodic import PeriodicReceiver
 from otel_auth0.receivers.records import new_span_id, new_trace_id, span, submit
 from otel_auth0.scheduler import Schedule
 
@@ -68,40 +68,29 @@ def judge(path: str, response: httpx.Response) -> str | None:
     return None
 
 
-class EndpointCheckReceiver:
-    """Checks the configured paths until stopped."""
+class EndpointCheckReceiver(PeriodicReceiver):
+    """Checks the configured paths every interval (a down endpoint is a result, not a failure)."""
 
     name = "endpoint_check"
 
     def __init__(self, config: EndpointCheckConfig, services: Services) -> None:
+        super().__init__(Schedule(self.name, config.interval, Backoff(initial=5.0, maximum=config.interval)))
         self._services = services
         self._auth0: Auth0Config = services.require_auth0()
         self._paths = config.paths
-        self._schedule = Schedule(self.name, config.interval, Backoff(initial=5.0, maximum=config.interval))
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """Check every interval until ``stop`` (a down endpoint is a result, not a failure)."""
-        await self._schedule.run(self._tick, stop)
-
-    async def shutdown(self) -> None:
-        """Nothing is held between rounds."""
-
-    async def _tick(self) -> None:
-        await self.check_once()
-
-    async def check_once(self) -> dict[str, bool]:
-        """One round over every path; returns up/down by path."""
-        results: dict[str, bool] = {}
+    async def tick(self) -> None:
+        """One round over every path; a success when every one is up."""
+        every_up = True
         items: list[Converted] = []
         async with async_client(self._auth0.ca_file, self._auth0.timeout, PROBE_USER_AGENT) as client:
             for path in self._paths:
                 up, converted = await self._check(client, path)
-                results[path] = up
+                every_up = every_up and up
                 items.append(converted)
         await submit(self._services, items, SCOPE)
-        if all(results.values()):
+        if every_up:
             self._services.succeeded()
-        return results
 
     async def _check(self, client: httpx.AsyncClient, path: str) -> tuple[bool, Converted]:
         url = f"{self._auth0.base_url}{path}"

@@ -27,6 +27,7 @@ from otel_auth0.config.receivers import PeriodicSettings
 from otel_auth0.convert.mapping import Converted
 from otel_auth0.detections.engine import Observed
 from otel_auth0.receivers.base import ReceiverFactory, Services
+from otel_auth0.receivers.periodic import PeriodicReceiver
 from otel_auth0.receivers.probe_guard import CredentialGuard
 from otel_auth0.receivers.probe_telemetry import SCOPE, blocked_telemetry, probe_telemetry, record_metrics
 from otel_auth0.receivers.records import submit
@@ -179,31 +180,29 @@ def probe_observation(result: ProbeResult) -> Observed:
     return Observed(event, source="login_probe")
 
 
-class LoginProbeReceiver:
-    """Runs the probe until stopped; a rate-limit answer postpones the next run."""
+class LoginProbeReceiver(PeriodicReceiver):
+    """Runs the probe every interval; a rate-limit answer postpones the next run."""
 
     name = "login_probe"
 
     def __init__(self, config: LoginProbeConfig, services: Services) -> None:
+        super().__init__(Schedule(self.name, config.interval, Backoff(initial=5.0, maximum=config.interval)))
         self._config = config
         self._stop = asyncio.Event()
         settings = probe_settings(services.require_auth0(), config)
         self.runner = ProbeRunner(services, settings, config, sleep=self._sleep)
-        self._schedule = Schedule(self.name, config.interval, Backoff(initial=5.0, maximum=config.interval))
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Probe every interval until ``stop``."""
+        """Probe every interval until ``stop``, which also cuts the probe's own retry waits short."""
         self._stop = stop
-        await self._schedule.run(self._tick, stop)
-
-    async def shutdown(self) -> None:
-        """Nothing is held between runs."""
+        await super().run(stop)
 
     async def _sleep(self, seconds: float) -> None:
         """The probe's retry wait, cut short by stop."""
         await sleep_or_stop(self._stop, seconds)
 
-    async def _tick(self) -> float | None:
+    async def tick(self) -> float | None:
+        """One probe run; after a rate-limit answer, the wait it asks for (when longer)."""
         outcome = await self.runner.run_once()
         if isinstance(outcome, ProbeResult) and outcome.retry_after:
             return max(jittered(self._config.interval), outcome.retry_after)

@@ -34,6 +34,7 @@ from otel_auth0.convert.mapping import Converted
 from otel_auth0.detections.engine import Observed
 from otel_auth0.receivers.base import ReceiverFactory, Services
 from otel_auth0.receivers.feed_fetch import FeedEntry, FetchError, feed_schedule, fetch_if_changed, parse_feed
+from otel_auth0.receivers.periodic import PeriodicReceiver
 from otel_auth0.receivers.records import log_record, submit
 from otel_auth0.receivers.security_bulletins import (
     BULLETINS_SOURCE,
@@ -133,12 +134,13 @@ def ip_ranges_record(region: str, added: tuple[str, ...], removed: tuple[str, ..
     return Converted(key=f"ip_ranges:{digest}", logs=record)
 
 
-class NoticesReceiver:
-    """Polls the changelog and the IP ranges until stopped."""
+class NoticesReceiver(PeriodicReceiver):
+    """Polls the changelog, the IP ranges and the bulletins every interval (a failed fetch backs off)."""
 
     name = "notices"
 
     def __init__(self, config: NoticesConfig, services: Services) -> None:
+        super().__init__(feed_schedule(self.name, config.interval, services))
         self._services = services
         self._config = config
         self.changelog_url = config.changelog_url or CHANGELOG_URL
@@ -155,62 +157,48 @@ class NoticesReceiver:
         auth0 = services.auth0
         self._ca_file: Path | None = auth0.ca_file if auth0 else None
         self._timeout = auth0.timeout if auth0 else 30.0
-        self._schedule = feed_schedule(self.name, config.interval, services)
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """Poll every interval until ``stop``; failures are retried with backoff."""
-        await self._schedule.run(self._tick, stop)
-
-    async def shutdown(self) -> None:
-        """Nothing is held between polls."""
-
-    async def _tick(self) -> None:
-        await self.poll_once()
-
-    async def poll_once(self) -> int:
-        """Every source once (each is tried even when another fails); returns new records queued."""
+    async def tick(self) -> None:
+        """Every source once (each is tried even when another fails; the first failure is raised)."""
         failures: list[FetchError] = []
-        queued = 0
         async with async_client(self._ca_file, self._timeout) as client:
             for poll in (self._changelog, self._ip_ranges, self._bulletins):
                 try:
-                    queued += await poll(client)
+                    await poll(client)
                 except FetchError as error:
                     failures.append(error)
         if failures:
             raise failures[0]
-        return queued
 
-    async def _changelog(self, client: httpx.AsyncClient) -> int:
+    async def _changelog(self, client: httpx.AsyncClient) -> None:
         validators, content = await fetch_if_changed(
             client, self._services, CHANGELOG_CHECKPOINT, self.changelog_url
         )
         if content is None:
-            return 0
+            return
         entries = await parse_feed(content)
         items = [changelog_record(entry, self.changelog_url) for entry in entries]
         checkpoint = (CHANGELOG_CHECKPOINT, validators.dump())
         observed = [changelog_observation(entry) for entry in entries]
-        return await submit(self._services, items, SCOPE, checkpoint, observed) or 0
+        await submit(self._services, items, SCOPE, checkpoint, observed)
 
-    async def _bulletins(self, client: httpx.AsyncClient) -> int:
+    async def _bulletins(self, client: httpx.AsyncClient) -> None:
         """Security bulletins and SDK advisories; every source is tried, the first failure is raised."""
-        queued, failures = 0, []
+        failures = []
         for source, url in self.bulletin_urls.items():
             try:
-                queued += await watch(client, self._services, SCOPE, source, url)
+                await watch(client, self._services, SCOPE, source, url)
             except FetchError as error:
                 failures.append(error)
         if failures:
             raise failures[0]
-        return queued
 
-    async def _ip_ranges(self, client: httpx.AsyncClient) -> int:
+    async def _ip_ranges(self, client: httpx.AsyncClient) -> None:
         validators, content = await fetch_if_changed(
             client, self._services, IP_RANGES_CHECKPOINT, self.ip_ranges_url
         )
         if content is None:
-            return 0
+            return
         try:
             ranges = parse_ranges(content)
         except IpRangesError as exc:
@@ -222,7 +210,7 @@ class NoticesReceiver:
         change = diff(baseline, ranges).get(self._config.region)
         if change is None:
             await asyncio.to_thread(self._services.intake.set_checkpoint, *checkpoint)
-            return 0
+            return
         log.warning(
             "notices: Auth0 outbound IP ranges for %s changed: +%s -%s",
             self._config.region,
@@ -230,7 +218,7 @@ class NoticesReceiver:
             list(change.removed),
         )
         item = ip_ranges_record(self._config.region, change.added, change.removed, self.ip_ranges_url)
-        return await submit(self._services, [item], SCOPE, checkpoint) or 0
+        await submit(self._services, [item], SCOPE, checkpoint)
 
 
 FACTORY = ReceiverFactory("notices", NoticesConfig, NoticesReceiver)

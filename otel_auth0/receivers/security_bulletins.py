@@ -72,12 +72,12 @@ def bulletin_record(source: str, url: str, new: list[str], digest: str) -> Conve
     return Converted(key=f"security_bulletin:{source}:{digest}", logs=record)
 
 
-async def watch(client: httpx.AsyncClient, services: Services, scope: str, source: str, url: str) -> int:
+async def watch(client: httpx.AsyncClient, services: Services, scope: str, source: str, url: str) -> None:
     """Fetch ``url`` if changed; emit a record when its content hash moved since the last fetch."""
     checkpoint = f"notices.security_bulletins.{source}"
     validators, content = await fetch_if_changed(client, services, checkpoint, url)
     if content is None:
-        return 0
+        return
     digest = hashlib.sha256(content).hexdigest()
     previous_hash = validators.extra.get("hash")
     seen = set(validators.extra.get("entries") or [])
@@ -89,5 +89,5 @@ async def watch(client: httpx.AsyncClient, services: Services, scope: str, sourc
         items.append(bulletin_record(source, url, new, digest[:24]))
     if not items:
         await asyncio.to_thread(services.intake.set_checkpoint, checkpoint, validators.dump())
-        return 0
-    return await submit(services, items, scope, (checkpoint, validators.dump())) or 0
+        return
+    await submit(services, items, scope, (checkpoint, validators.dump()))

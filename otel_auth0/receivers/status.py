@@ -5,7 +5,6 @@ index); ``auth0.status.incidents.open`` counts the feed's unresolved incidents."
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from typing import ClassVar
@@ -19,6 +18,7 @@ from otel_auth0.config.receivers import PeriodicSettings
 from otel_auth0.convert.mapping import Converted
 from otel_auth0.receivers.base import ReceiverFactory, Services
 from otel_auth0.receivers.feed_fetch import FeedEntry, Validators, feed_schedule, fetch_if_changed, parse_feed
+from otel_auth0.receivers.periodic import PeriodicReceiver
 from otel_auth0.receivers.records import log_record, submit
 
 log = logging.getLogger(__name__)
@@ -76,42 +76,29 @@ def incident_record(entry: FeedEntry, url: str) -> Converted:
     return Converted(key=f"status:{entry.guid}:{entry.version}", logs=record)
 
 
-class StatusReceiver:
-    """Polls the status feed until stopped."""
+class StatusReceiver(PeriodicReceiver):
+    """Polls the status feed every interval (a failed fetch backs off)."""
 
     name = "status"
 
     def __init__(self, config: StatusConfig, services: Services) -> None:
+        super().__init__(feed_schedule(self.name, config.interval, services))
         self._services = services
         self._auth0 = services.require_auth0()
         self.url = status_url(self._auth0, config)
-        self._schedule = feed_schedule(self.name, config.interval, services)
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """Poll every interval until ``stop``; failures are retried with backoff."""
-        await self._schedule.run(self._tick, stop)
-
-    async def shutdown(self) -> None:
-        """Nothing is held between polls."""
-
-    async def _tick(self) -> None:
-        await self.poll_once()
-
-    async def poll_once(self) -> int:
-        """One conditional fetch; returns how many new records were queued."""
+    async def tick(self) -> None:
+        """One conditional fetch; new incidents and updates are queued."""
         async with async_client(self._auth0.ca_file, self._auth0.timeout) as client:
             validators, content = await fetch_if_changed(client, self._services, CHECKPOINT, self.url)
         if content is None:
             self._record_open(validators)
-            return 0
+            return
         entries = await parse_feed(content)
         validators.extra["open"] = sum(1 for e in entries if incident_status(e) not in CLOSED)
         items = [incident_record(entry, self.url) for entry in entries]
-        accepted = await submit(self._services, items, SCOPE, (CHECKPOINT, validators.dump()))
-        if accepted is None:
-            return 0
-        self._record_open(validators)
-        return accepted
+        if await submit(self._services, items, SCOPE, (CHECKPOINT, validators.dump())) is not None:
+            self._record_open(validators)
 
     def _record_open(self, validators: Validators) -> None:
         open_count = validators.extra.get("open")

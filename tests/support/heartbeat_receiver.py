@@ -5,7 +5,6 @@ type, the receiver, ``FACTORY``) and one registry entry, ``{**RECEIVERS, "heartb
 
 from __future__ import annotations
 
-import asyncio
 import time
 
 from opentelemetry.proto.logs.v1.logs_pb2 import SeverityNumber
@@ -16,6 +15,7 @@ from otel_auth0.config.base import Duration
 from otel_auth0.config.receivers import PeriodicSettings
 from otel_auth0.convert.mapping import Converted
 from otel_auth0.receivers.base import ReceiverFactory, Services
+from otel_auth0.receivers.periodic import PeriodicReceiver
 from otel_auth0.receivers.records import log_record, submit
 from otel_auth0.scheduler import Schedule
 
@@ -30,29 +30,25 @@ class HeartbeatConfig(PeriodicSettings):
     message: str = Field(default="alive", min_length=1)
 
 
-class HeartbeatReceiver:
-    """Beats on the shared scheduler until stopped."""
+class HeartbeatReceiver(PeriodicReceiver):
+    """Beats every interval on the shared scheduler."""
 
     name = "heartbeat"
 
     def __init__(self, config: HeartbeatConfig, services: Services) -> None:
+        super().__init__(
+            Schedule(
+                self.name,
+                config.interval,
+                Backoff(initial=1.0, maximum=max(1.0, config.interval)),
+                on_success=services.succeeded,
+            )
+        )
         self._message = config.message
         self._services = services
-        self._schedule = Schedule(
-            self.name,
-            config.interval,
-            Backoff(initial=1.0, maximum=max(1.0, config.interval)),
-            on_success=services.succeeded,
-        )
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """Beat every interval until ``stop``."""
-        await self._schedule.run(self._beat, stop)
-
-    async def shutdown(self) -> None:
-        """Nothing is held between beats."""
-
-    async def _beat(self) -> None:
+    async def tick(self) -> None:
+        """One beat."""
         record = log_record(EVENT_NAME, SeverityNumber.SEVERITY_NUMBER_INFO, self._message, {})
         await submit(self._services, [Converted(key=f"heartbeat:{time.time_ns()}", logs=record)], SCOPE)
 

@@ -12,6 +12,7 @@ import pytest
 
 from otel_auth0.config import ReceiverSettings
 from otel_auth0.config.receivers import PeriodicSettings, section_types
+from otel_auth0.receivers.periodic import PeriodicReceiver
 from otel_auth0.receivers.registry import RECEIVERS
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -44,6 +45,20 @@ def test_periodic_receivers_declare_their_interval_for_the_staleness_check() -> 
         "notices": 3600.0,
         "status": 300.0,
     }
+
+
+def test_the_periodic_receivers_share_the_schedules_run_loop() -> None:
+    """Each states its schedule and one tick; the logs poller keeps its own run (it resumes a cursor
+    and waits out a stored rate-limit budget before its schedule starts)."""
+    shared = {
+        name
+        for name, factory in RECEIVERS.items()
+        if isinstance(factory.create, type) and issubclass(factory.create, PeriodicReceiver)
+    }
+    assert shared == {"login_probe", "endpoint_check", "status", "notices"}
+    for name in shared:
+        receiver_type = RECEIVERS[name].create
+        assert isinstance(receiver_type, type) and "shutdown" not in vars(receiver_type)
 
 
 def _modules() -> list[str]:

@@ -1,4 +1,5 @@
-"""The shared scheduler of periodic receivers: interval, requested waits, backoff, stop."""
+"""The shared scheduler of periodic receivers: interval, requested waits, backoff, stop; a
+:class:`PeriodicReceiver` runs its ``tick`` on it."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import asyncio
 import pytest
 
 from otel_auth0.backoff import Backoff, jittered
+from otel_auth0.receivers.periodic import PeriodicReceiver
 from otel_auth0.scheduler import Schedule, error_type, sleep_or_stop
 
 
@@ -81,3 +83,34 @@ def test_helpers() -> None:
         return await sleep_or_stop(stop, 3600)
 
     assert asyncio.run(stopped())
+
+
+class Counting(PeriodicReceiver):
+    """Asks for no wait after each tick; the third one sets stop, the first fails as expected."""
+
+    name = "counting"
+
+    def __init__(self, stop: asyncio.Event) -> None:
+        self.failures: list[Exception] = []
+        super().__init__(Schedule(self.name, 3600.0, Backoff(initial=0.01), (Flaky,), self.failures.append))
+        self.stop, self.ticks = stop, 0
+
+    async def tick(self) -> float | None:
+        self.ticks += 1
+        if self.ticks == 1:
+            raise Flaky("first")
+        if self.ticks == 3:
+            self.stop.set()
+        return 0.0
+
+
+def test_a_periodic_receiver_runs_its_ticks_on_its_schedule_until_stop() -> None:
+    async def scenario() -> Counting:
+        receiver = Counting(asyncio.Event())
+        await asyncio.wait_for(receiver.run(receiver.stop), timeout=60)
+        await receiver.shutdown()
+        return receiver
+
+    receiver = asyncio.run(scenario())
+    print(f"ticks: {receiver.ticks}, expected failures: {len(receiver.failures)}")
+    assert receiver.ticks == 3 and [str(error) for error in receiver.failures] == ["first"]
