@@ -8,7 +8,7 @@ import sqlite3
 import time
 from collections.abc import Coroutine, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
@@ -24,9 +24,15 @@ from otel_auth0.detections.processor import build_processor
 from otel_auth0.exporters.base import SignalExporter
 from otel_auth0.exporters.file import FileExporter
 from otel_auth0.exporters.otlp import OtlpExporter
-from otel_auth0.fleet import build_coordinator, lease_name, singleton_receivers
+from otel_auth0.fleet import (
+    DETECTIONS_JOB,
+    build_coordinator,
+    build_shared_detections,
+    lease_name,
+    singleton_receivers,
+)
 from otel_auth0.health import HealthModel, QueueState
-from otel_auth0.instruments import Instruments
+from otel_auth0.instruments import POSTGRES_DAMAGE, SQLITE_DAMAGE, Instruments
 from otel_auth0.pipeline.intake import Intake
 from otel_auth0.pipeline.queue import PersistentQueue, StorageError
 from otel_auth0.pipeline.state_files import StateDirLock
@@ -45,6 +51,9 @@ from otel_auth0.state.backend import StateBackend, open_state
 from otel_auth0.state.lease_runner import LeaseShare
 from otel_auth0.status_page import StatusPage
 from otel_auth0.telemetry_server import TelemetryServer, prometheus_reader
+
+if TYPE_CHECKING:
+    from otel_auth0.detections.shared import SharedDetections
 
 log = logging.getLogger(__name__)
 
@@ -281,6 +290,17 @@ class Collector:
         self.receivers = [receiver for receiver, _ in built]
         self._statuses = {services.name: services.status for _, services in built}
         names = [receiver.name for receiver in self.receivers]
+        pipeline = self.pipeline
+        # On a fleet: the tenant's detections, evaluated by the holder of its detections lease.
+        self.detections = build_shared_detections(
+            config,
+            pipeline.queue,
+            pipeline.intake.detector,
+            pipeline.instruments,
+            lambda: _notify(pipeline.workers),
+        )
+        if self.detections is not None:
+            names.append(DETECTIONS_JOB)
         meter = self.pipeline.meter_provider.get_meter("otel_auth0", SCOPE_VERSION)
         self.leases = build_coordinator(config, self.pipeline.queue, names, meter, lease_share)
         self._leased = set(singleton_receivers(config, names)) if self.leases is not None else set()
@@ -301,6 +321,7 @@ class Collector:
             [receiver.name for receiver in self.receivers],
             probe_error_types,
             sorted(RATE_LIMIT_CODES) if tenant_logs else (),
+            POSTGRES_DAMAGE if config.state.backend == "postgres" else SQLITE_DAMAGE,
         )
 
     def receiver_statuses(self) -> Mapping[str, ReceiverStatus]:
@@ -318,6 +339,11 @@ class Collector:
         ]
         if self.leases is not None:
             tasks.append(asyncio.create_task(self.leases.heartbeat(stop), name="lease-heartbeat"))
+            if self.detections is not None:
+                lease = lease_name(self.config, DETECTIONS_JOB)
+                tasks.append(
+                    asyncio.create_task(self.leases.run(lease, self.detections.run, stop), name=lease)
+                )
         housekeeping = asyncio.create_task(self._housekeeping(stop))
         try:
             await stop.wait()
@@ -377,10 +403,19 @@ class Collector:
             if self.leases is not None:
                 for lease, count in getattr(self.pipeline.queue, "drain_fenced", dict)().items():
                     self.leases.instruments.fenced_commits.add(count, {"otel_auth0.lease": lease})
+            if self.detections is not None:
+                await asyncio.to_thread(self._record_backlog, self.detections)
             try:
                 await asyncio.wait_for(stop.wait(), HOUSEKEEPING_INTERVAL)
             except TimeoutError:
                 await asyncio.to_thread(self._maintain_queue)
+
+    def _record_backlog(self, detections: SharedDetections) -> None:
+        """The detection inbox's length (every replica reports it: the inbox is the fleet's)."""
+        try:
+            self.pipeline.instruments.detections_backlog.set(detections.backlog())
+        except StorageError as error:
+            log.debug("detection backlog not read: %s", error)
 
     def _maintain_queue(self) -> None:
         """Prune the dedupe window and give space back after a large drain (skipped while storage fails)."""
