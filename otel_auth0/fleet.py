@@ -69,6 +69,15 @@ def build_coordinator(
     return LeaseCoordinator(book, names, LeaseInstruments(meter), share)
 
 
+def build_detections_coordinator(config: Config, leases: LeaseCoordinator) -> LeaseCoordinator:
+    """The coordinator of the tenant's detections lease: the book, instruments and live replicas of
+    ``leases`` (the receivers'), its own share, so detections leases spread over the replicas as a set
+    apart from the pollers'."""
+    share = leases.share.kind(DETECTIONS_JOB)
+    name = lease_name(config, DETECTIONS_JOB)
+    return LeaseCoordinator(leases.book, [name], leases.instruments, share, heartbeats=leases)
+
+
 def build_shared_detections(
     config: Config,
     queue: StateBackend,

@@ -27,6 +27,7 @@ from otel_auth0.exporters.otlp import OtlpExporter
 from otel_auth0.fleet import (
     DETECTIONS_JOB,
     build_coordinator,
+    build_detections_coordinator,
     build_shared_detections,
     lease_name,
     singleton_receivers,
@@ -290,8 +291,11 @@ class Collector:
         self.receivers = [receiver for receiver, _ in built]
         self._statuses = {services.name: services.status for _, services in built}
         names = [receiver.name for receiver in self.receivers]
-        pipeline = self.pipeline
+        meter = self.pipeline.meter_provider.get_meter("otel_auth0", SCOPE_VERSION)
+        self.leases = build_coordinator(config, self.pipeline.queue, names, meter, lease_share)
+        self._leased = set(singleton_receivers(config, names)) if self.leases is not None else set()
         # On a fleet: the tenant's detections, evaluated by the holder of its detections lease.
+        pipeline = self.pipeline
         self.detections = build_shared_detections(
             config,
             pipeline.queue,
@@ -299,11 +303,11 @@ class Collector:
             pipeline.instruments,
             lambda: _notify(pipeline.workers),
         )
-        if self.detections is not None:
-            names.append(DETECTIONS_JOB)
-        meter = self.pipeline.meter_provider.get_meter("otel_auth0", SCOPE_VERSION)
-        self.leases = build_coordinator(config, self.pipeline.queue, names, meter, lease_share)
-        self._leased = set(singleton_receivers(config, names)) if self.leases is not None else set()
+        self.detection_leases = (
+            build_detections_coordinator(config, self.leases)
+            if self.leases is not None and self.detections is not None
+            else None
+        )
         self.health.leases = self.lease_report if self.leases is not None else None
         if self.telemetry_server is not None:
             self.telemetry_server.status = StatusPage(self, prometheus_registry)
@@ -339,11 +343,10 @@ class Collector:
         ]
         if self.leases is not None:
             tasks.append(asyncio.create_task(self.leases.heartbeat(stop), name="lease-heartbeat"))
-            if self.detections is not None:
+            if self.detection_leases is not None and self.detections is not None:
                 lease = lease_name(self.config, DETECTIONS_JOB)
-                tasks.append(
-                    asyncio.create_task(self.leases.run(lease, self.detections.run, stop), name=lease)
-                )
+                work = self.detection_leases.run(lease, self.detections.run, stop)
+                tasks.append(asyncio.create_task(work, name=lease))
         housekeeping = asyncio.create_task(self._housekeeping(stop))
         try:
             await stop.wait()
@@ -376,10 +379,12 @@ class Collector:
             await self.leases.run(lease_name(self.config, receiver.name), supervised, stop)
 
     def holds_lease(self, receiver: str) -> bool:
-        """Whether this replica runs ``receiver`` now (always, without a fleet)."""
-        if self.leases is None or receiver not in self._leased:
-            return True
-        return lease_name(self.config, receiver) in self.leases.held
+        """Whether this replica runs ``receiver`` (or the detections job) now (always, without a fleet)."""
+        if receiver == DETECTIONS_JOB:
+            leases = self.detection_leases
+        else:
+            leases = self.leases if receiver in self._leased else None
+        return leases is None or lease_name(self.config, receiver) in leases.held
 
     def lease_report(self) -> list[dict[str, object]]:
         """Every lease, its holder and epoch, and whether it is this replica's (``/readyz``)."""

@@ -421,7 +421,7 @@ class LogStreamReceiver:
                     503, "internal", "internal error; retry later", self._retry_after()
                 ) from None
         self._incidents.resolve("queue_full", "log_stream: the queue takes batches again")
-        self._incidents.resolve("storage", "log_stream: the queue file can be written again")
+        self._incidents.resolve("storage", "log_stream: the queue can be written again")
         return ingested
 
     def _ingest(

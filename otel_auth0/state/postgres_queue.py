@@ -50,6 +50,7 @@ from otel_auth0.pipeline.queue import (
     _records,
 )
 from otel_auth0.state.fencing import CURRENT_FENCE, Fence, Fenced
+from otel_auth0.state.postgres_errors import connection_class, describe
 from otel_auth0.state.postgres_schema import migrate
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,7 @@ def open_pool(state: StateConfig, name: str) -> ConnectionPool[Connection]:
 
     pool: ConnectionPool[Connection] = ConnectionPool(
         state.dsn or "",
+        connection_class=connection_class(state.dsn or ""),
         min_size=1,
         max_size=state.pool_size,
         timeout=state.connect_timeout,
@@ -162,7 +164,7 @@ class PostgresQueue:
                     self._ready = True
                 yield conn
         except psycopg.Error as error:
-            self.storage_error = f"cannot {what}: PostgreSQL: {error}".strip()
+            self.storage_error = describe(what, error, self._pool)
             raise StorageError(f"{self.storage_error}; retrying (nothing was lost)") from None
         self.storage_error = None
 
