@@ -1,7 +1,7 @@
 """A fleet of replicas on the PostgreSQL state backend: which receivers are singleton work (one lease
 per tenant and receiver, plus one per tenant for its detections) and the coordinator that runs this
 replica's share of them. The Log Stream is not singleton: every replica serves it, deduplicating
-through the shared index (and handing what the rules are to see to the detections lease holder)."""
+through the shared index (and handing what the rules must see to the detections lease holder)."""
 
 from __future__ import annotations
 

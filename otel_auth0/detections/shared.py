@@ -1,7 +1,7 @@
 """A fleet's detections, evaluated in one place per tenant: the replica that holds the tenant's
 ``detections`` lease.
 
-On PostgreSQL every replica's intake stores what the rules are to see in the detection inbox, in the
+On PostgreSQL every replica's intake stores what the rules must see in the detection inbox, in the
 transaction that enqueues the events, so an event counts exactly when it is queued, whichever replica
 took it (the Log Stream is served by all of them). :class:`SharedDetections` runs under the lease: it
 loads the window state, then over and over takes the oldest inbox entries, runs the rules and commits

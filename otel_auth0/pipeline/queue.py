@@ -95,7 +95,7 @@ class ParkedEvent:
     event: str
 
 
-# What the detection rules are to see of one enqueue on a fleet: (index of the batch item it came
+# What the detection rules must see of one enqueue on a fleet: (index of the batch item it came
 # with, or None for the batch as a whole; the observation as JSON), kept only with what was accepted.
 InboxEntry = tuple[int | None, str]
 

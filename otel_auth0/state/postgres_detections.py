@@ -1,6 +1,6 @@
 """A fleet's detections in the state database: window state per rule and group
 (``otel_auth0_detection_groups``) and the inbox (``otel_auth0_detection_inbox``) that every replica's
-intake fills with what the rules are to see, in the transaction that enqueues the events.
+intake fills with what the rules must see, in the transaction that enqueues the events.
 
 Only the holder of the tenant's detections lease reads the inbox and writes window state
 (:mod:`otel_auth0.detections.shared`), each step in one fenced transaction: the inbox entries it
