@@ -39,7 +39,7 @@ def lease_name(config: Config, receiver: str) -> str:
 
 
 def singleton_receivers(config: Config, names: Sequence[str]) -> list[str]:
-    """The receivers (and jobs) among ``names`` that run under a lease (all but the active-active ones)."""
+    """The receivers among ``names`` that run under a lease (all but the active-active ones)."""
     out = []
     for name in names:
         settings = config.receivers.get(name)

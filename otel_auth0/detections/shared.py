@@ -100,6 +100,8 @@ class SharedDetections:
             except ValueError as error:
                 bad.append((entry_id, str(error)))
         step = self.processor.step(observed, tick)
+        if not (entries or step.rows or step.removed or step.telemetry):
+            return 0  # nothing to commit
         consumed = [entry_id for entry_id, _ in entries]
         refused = self.store.commit(consumed, step.rows, step.removed, step.telemetry, SCOPE)
         self.processor.report(step.detections)

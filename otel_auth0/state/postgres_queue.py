@@ -254,7 +254,7 @@ class PostgresQueue:
         with self.fenced_transaction("store a batch") as (conn, fence):
             keys = sorted({item.key for item in batch if item.key is not None})  # one lock order
             fresh: set[str] = set()
-            room = self._make_room(conn, batch, now)
+            dropped = self._make_room(conn, batch, now)
             if keys:
                 rows = conn.execute(
                     "INSERT INTO otel_auth0_seen (key, seen_at) SELECT k, %s FROM unnest(%s::text[]) AS k"
@@ -289,7 +289,7 @@ class PostgresQueue:
                 )
             if checkpoint is not None:
                 self._set_checkpoint(conn, checkpoint[0], checkpoint[1], now, fence)
-        self._count(room, added)
+        self._count(dropped, added)
         return EnqueueResult(len(accepted), len(batch) - len(accepted), tuple(indices), len(parked))
 
     def store_items(self, conn: Connection, items: Sequence[Converted], scope: str) -> tuple[int, int, int]:
