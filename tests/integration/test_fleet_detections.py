@@ -60,6 +60,11 @@ class Replica:
         url = f"http://127.0.0.1:{self.stream_port}/auth0/logs"
         return post_items(url, as_array(batch)).status_code
 
+    def detections_summary(self) -> str:
+        """The summary of the status page's "Last detections" section."""
+        page = httpx.get(f"http://127.0.0.1:{self.telemetry_port}/status.json", timeout=5).json()
+        return str(next(s["summary"] for s in page["sections"] if s["id"] == "detections"))
+
     def leases(self) -> dict[str, tuple[str, int]]:
         """Live leases (holder, epoch) as this replica's /readyz lists them."""
         report = httpx.get(f"http://127.0.0.1:{self.telemetry_port}/readyz", timeout=5).json()
@@ -191,6 +196,7 @@ def test_a_half_full_window_is_completed_once_after_its_holder_is_killed_and_ano
         assert victim.post(before) == 200
         assert wait_until(lambda: window(postgres_dsn) == (3, epoch)), window(postgres_dsn)
         half = window(postgres_dsn)
+        elsewhere = survivor.detections_summary()
         victim.process.kill()
         killed_at = time.monotonic()
         second, new_epoch = holder([survivor], other_than=first)
@@ -199,6 +205,7 @@ def test_a_half_full_window_is_completed_once_after_its_holder_is_killed_and_ano
         assert survivor.post(after) == 200
         assert wait_until(lambda: detections(otlp_receiver) != [])
         assert wait_until(lambda: settled(postgres_dsn))
+        assert wait_until(lambda: survivor.detections_summary() == "1 recent detections")
         fired = detections(otlp_receiver)
         sent = [item["log_id"] for item in before + after]
         counts = [d["auth0.detection.count"] for d in fired]
@@ -209,6 +216,8 @@ def test_a_half_full_window_is_completed_once_after_its_holder_is_killed_and_ano
             f"{takeover:.1f}s later (lease {LEASE_TIME:.0f}s); 3 more posted to {second}: "
             f"{len(fired)} detection(s) at the receiver, count {counts}, log ids of both: {spanned} of 6"
         )
+        print(f"status page of {survivor.name} before the takeover: {elsewhere!r}")
+        assert "the replica holding the detections lease evaluates the rules" in elsewhere
         assert second == survivor.name and new_epoch > epoch
         assert [(d["auth0.detection.rule.id"], d["auth0.detection.count"]) for d in fired] == [(RULE, 6)]
         assert list(fired[0]["auth0.detection.log_ids"]) == sent
