@@ -15,6 +15,9 @@ from otel_auth0.config import HealthConfig
 # A polling receiver counts as stale after this many of its intervals without success (at least
 # ``telemetry.health.receiver_stale_after``).
 STALE_INTERVALS = 3
+# The readiness reason when the queue's store cannot be written: the file (SQLite) or the state database.
+QUEUE_FILE_PROBLEM = "queue file cannot be written"
+STATE_DATABASE_PROBLEM = "state database unreachable or failing"
 
 
 @dataclass(frozen=True)
@@ -44,14 +47,16 @@ class ReceiverState:
 
 @dataclass(frozen=True)
 class QueueState:
-    """Records in the persistent queue and its capacity (``queue.max_items``); why its file cannot be
-    written (a full disk), if it cannot; its payload bytes and their cap (``queue.max_bytes``)."""
+    """Records in the persistent queue and its capacity (``queue.max_items``); why its store cannot be
+    written, if it cannot (``database``: the state database of ``state.backend: postgres``, else the
+    queue file, e.g. on a full disk); its payload bytes and their cap (``queue.max_bytes``)."""
 
     size: int
     capacity: int
     storage_error: str | None = None
     stored_bytes: int = 0
     capacity_bytes: int | None = None
+    database: bool = False
 
     @property
     def fill_ratio(self) -> float:
@@ -121,7 +126,8 @@ class HealthModel:
                 f"({self._config.queue_high_water:.0%})"
             )
         if queue.storage_error is not None:
-            reasons.append(f"queue file cannot be written: {queue.storage_error}")
+            store = STATE_DATABASE_PROBLEM if queue.database else QUEUE_FILE_PROBLEM
+            reasons.append(f"{store}: {queue.storage_error}")
         for receiver in self._facts.receivers():
             if receiver.crashed:
                 reasons.append(

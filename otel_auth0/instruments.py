@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 from opentelemetry.metrics import Meter
 
@@ -17,6 +17,12 @@ QUEUED_SIGNALS = ("logs", "spans")
 SECONDS_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 # Why a receiver parks an event (``otel_auth0.reason`` of otel_auth0.receiver.rejected_events).
 REJECTION_REASONS = ("bad_item", "conversion_failed")
+# Where detection state is damaged (otel_auth0.state.damaged): the SQLite file, or a fleet's tables.
+SQLITE_DAMAGE: tuple[tuple[str, Sequence[str]], ...] = (("detections.sqlite3", ("moved_aside", "bad_row")),)
+POSTGRES_DAMAGE: tuple[tuple[str, Sequence[str]], ...] = (
+    ("otel_auth0_detection_groups", ("bad_row",)),
+    ("otel_auth0_detection_inbox", ("bad_row",)),
+)
 
 
 class Instruments:
@@ -92,6 +98,11 @@ class Instruments:
             "otel_auth0.detections.shed",
             unit="{group}",
             description="Detection window states shed at processors.detections.max_groups",
+        )
+        self.detections_backlog = meter.create_gauge(
+            "otel_auth0.detections.backlog",
+            unit="{event}",
+            description="Events waiting in the state database for the holder of the detections lease",
         )
         self.receiver_errors = meter.create_counter(
             "otel_auth0.receiver.errors",
@@ -245,9 +256,11 @@ class Instruments:
         receivers: Iterable[str],
         probe_error_types: Iterable[str] = (),
         rate_limit_types: Iterable[str] = (),
+        damage_kinds: Iterable[tuple[str, Sequence[str]]] = SQLITE_DAMAGE,
     ) -> None:
         """Emit every counter whose attribute sets are known up front at 0, so that ``increase()`` and
-        ``rate()`` see the first failure instead of a series that appears with it."""
+        ``rate()`` see the first failure instead of a series that appears with it (``damage_kinds``:
+        the state files or tables whose damage ``otel_auth0.state.damaged`` counts, with its reasons)."""
         for exporter in exporters:
             only = {"otel_auth0.exporter": exporter}
             self.export_retries.add(0, only)
@@ -277,9 +290,9 @@ class Instruments:
                 self.receiver_rejected_events.add(0, {**source, "otel_auth0.reason": reason})
         self.queue_dropped.add(0)
         self.queue_lost.add(0)
-        for reason in ("moved_aside", "bad_row"):
-            damaged = {"otel_auth0.state_file": "detections.sqlite3", "otel_auth0.reason": reason}
-            self.state_damaged.add(0, damaged)
+        for state_file, reasons in damage_kinds:
+            for reason in reasons:
+                self.state_damaged.add(0, {"otel_auth0.state_file": state_file, "otel_auth0.reason": reason})
         self.detections_shed.add(0)
         for error_type in probe_error_types:
             self.probe_errors.add(0, {"error.type": error_type})

@@ -8,7 +8,7 @@ import sqlite3
 import time
 from collections.abc import Coroutine, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
@@ -24,9 +24,16 @@ from otel_auth0.detections.processor import build_processor
 from otel_auth0.exporters.base import SignalExporter
 from otel_auth0.exporters.file import FileExporter
 from otel_auth0.exporters.otlp import OtlpExporter
-from otel_auth0.fleet import build_coordinator, lease_name, singleton_receivers
+from otel_auth0.fleet import (
+    DETECTIONS_JOB,
+    build_coordinator,
+    build_detections_coordinator,
+    build_shared_detections,
+    lease_name,
+    singleton_receivers,
+)
 from otel_auth0.health import HealthModel, QueueState
-from otel_auth0.instruments import Instruments
+from otel_auth0.instruments import POSTGRES_DAMAGE, SQLITE_DAMAGE, Instruments
 from otel_auth0.pipeline.intake import Intake
 from otel_auth0.pipeline.worker import DEFAULT_MAX_RETRY_WAIT, ExportWorker
 from otel_auth0.processors.redact import build_redactor
@@ -45,6 +52,9 @@ from otel_auth0.state.lease_runner import LeaseShare
 from otel_auth0.state.queue import PersistentQueue, StorageError
 from otel_auth0.status_page import StatusPage
 from otel_auth0.telemetry_server import TelemetryServer, prometheus_reader
+
+if TYPE_CHECKING:
+    from otel_auth0.detections.shared import SharedDetections
 
 log = logging.getLogger(__name__)
 
@@ -284,6 +294,20 @@ class Collector:
         meter = self.pipeline.meter_provider.get_meter("otel_auth0", SCOPE_VERSION)
         self.leases = build_coordinator(config, self.pipeline.queue, names, meter, lease_share)
         self._leased = set(singleton_receivers(config, names)) if self.leases is not None else set()
+        # On a fleet: the tenant's detections, evaluated by the holder of its detections lease.
+        pipeline = self.pipeline
+        self.detections = build_shared_detections(
+            config,
+            pipeline.queue,
+            pipeline.intake.detector,
+            pipeline.instruments,
+            lambda: _notify(pipeline.workers),
+        )
+        self.detection_leases = (
+            build_detections_coordinator(config, self.leases)
+            if self.leases is not None and self.detections is not None
+            else None
+        )
         self.health.leases = self.lease_report if self.leases is not None else None
         if self.telemetry_server is not None:
             self.telemetry_server.status = StatusPage(self, prometheus_registry)
@@ -301,6 +325,7 @@ class Collector:
             [receiver.name for receiver in self.receivers],
             probe_error_types,
             sorted(RATE_LIMIT_CODES) if tenant_logs else (),
+            POSTGRES_DAMAGE if config.state.backend == "postgres" else SQLITE_DAMAGE,
         )
 
     def receiver_statuses(self) -> Mapping[str, ReceiverStatus]:
@@ -318,6 +343,10 @@ class Collector:
         ]
         if self.leases is not None:
             tasks.append(asyncio.create_task(self.leases.heartbeat(stop), name="lease-heartbeat"))
+            if self.detection_leases is not None and self.detections is not None:
+                lease = lease_name(self.config, DETECTIONS_JOB)
+                work = self.detection_leases.run(lease, self.detections.run, stop)
+                tasks.append(asyncio.create_task(work, name=lease))
         housekeeping = asyncio.create_task(self._housekeeping(stop))
         try:
             await stop.wait()
@@ -350,10 +379,12 @@ class Collector:
             await self.leases.run(lease_name(self.config, receiver.name), supervised, stop)
 
     def holds_lease(self, receiver: str) -> bool:
-        """Whether this replica runs ``receiver`` now (always, without a fleet)."""
-        if self.leases is None or receiver not in self._leased:
-            return True
-        return lease_name(self.config, receiver) in self.leases.held
+        """Whether this replica runs ``receiver`` (or the detections job) now (always, without a fleet)."""
+        if receiver == DETECTIONS_JOB:
+            leases = self.detection_leases
+        else:
+            leases = self.leases if receiver in self._leased else None
+        return leases is None or lease_name(self.config, receiver) in leases.held
 
     def lease_report(self) -> list[dict[str, object]]:
         """Every lease, its holder and epoch, and whether it is this replica's (``/readyz``)."""
@@ -377,10 +408,19 @@ class Collector:
             if self.leases is not None:
                 for lease, count in getattr(self.pipeline.queue, "drain_fenced", dict)().items():
                     self.leases.instruments.fenced_commits.add(count, {"otel_auth0.lease": lease})
+            if self.detections is not None:
+                await asyncio.to_thread(self._record_backlog, self.detections)
             try:
                 await asyncio.wait_for(stop.wait(), HOUSEKEEPING_INTERVAL)
             except TimeoutError:
                 await asyncio.to_thread(self._maintain_queue)
+
+    def _record_backlog(self, detections: SharedDetections) -> None:
+        """The detection inbox's length (every replica reports it: the inbox is the fleet's)."""
+        try:
+            self.pipeline.instruments.detections_backlog.set(detections.backlog())
+        except StorageError as error:
+            log.debug("detection backlog not read: %s", error)
 
     def _maintain_queue(self) -> None:
         """Prune the dedupe window and give space back after a large drain (skipped while storage fails)."""

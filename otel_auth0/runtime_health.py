@@ -53,8 +53,13 @@ class CollectorHealth:
         return states
 
     def queue(self) -> QueueState:
-        """The persistent queue's fill."""
-        queue, config = self._collector.pipeline.queue, self._collector.config.queue
+        """The persistent queue's fill and whether its store (file or state database) can be written."""
+        queue, config = self._collector.pipeline.queue, self._collector.config
         return QueueState(
-            queue.size, config.max_items, queue.storage_error, queue.stored_bytes, config.max_bytes
+            queue.size,
+            config.queue.max_items,
+            queue.storage_error,
+            queue.stored_bytes,
+            config.queue.max_bytes,
+            database=config.state.backend == "postgres",
         )

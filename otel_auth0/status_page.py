@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from prometheus_client import CollectorRegistry
 
 from otel_auth0 import __version__
+from otel_auth0.fleet import DETECTIONS_JOB
 from otel_auth0.masking import mask_secrets, mask_tree
 
 if TYPE_CHECKING:
@@ -358,6 +359,8 @@ def detections(context: StatusContext) -> Section | None:
         ("count", "Events"),
     ]
     summary = f"{len(rows)} recent detections" if rows else "no detection since start"
+    if detector.shared and not context.collector.holds_lease(DETECTIONS_JOB):
+        summary += " here; the replica holding the detections lease evaluates the rules (see Leases)"
     return Section("detections", "Last detections", columns, rows, summary, "no detection since start")
 
 

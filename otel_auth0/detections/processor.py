@@ -1,6 +1,9 @@
-"""The detection processor of the live pipeline: engine + rules from the configuration + state file +
-telemetry. The intake hands it every event it enqueued (never a duplicate) and the observations of
-the probe and notices receivers; it returns the detections' telemetry to enqueue."""
+"""The detection processor of the live pipeline: engine + rules from the configuration + window state +
+telemetry. With SQLite the intake hands it every event it enqueued (never a duplicate) and the
+observations of the probe and notices receivers, and it returns the detections' telemetry to enqueue.
+On PostgreSQL it is ``shared``: the intake stores those observations in the state database's inbox
+instead, and the holder of the tenant's detections lease drives the processor from there
+(:mod:`otel_auth0.detections.shared`), so a fleet keeps one window state per tenant."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +25,7 @@ from otel_auth0.detections.engine import Detection, DetectionEngine, Observed
 from otel_auth0.detections.loader import load_rules
 from otel_auth0.detections.output import to_telemetry
 from otel_auth0.detections.slo import slo_status
-from otel_auth0.detections.store import StateStore
+from otel_auth0.detections.store import Row, StateStore
 from otel_auth0.instruments import Instruments
 from otel_auth0.processors.redact import Redactor, build_redactor
 
@@ -34,8 +38,20 @@ MAX_AHEAD_SECONDS = 5.0
 RECENT_DETECTIONS = 20
 
 
+@dataclass(frozen=True, slots=True)
+class Step:
+    """What one step of a shared processor found: detections (not yet reported), their telemetry and the
+    window changes, to commit together."""
+
+    detections: list[Detection]
+    telemetry: list[Converted]
+    rows: list[Row]
+    removed: list[tuple[str, str]]
+
+
 class DetectionProcessor:
-    """Thread-safe; window state saved every ``save_interval`` and by :meth:`close`."""
+    """Thread-safe; with a ``store``, window state saved every ``save_interval`` and by :meth:`close`;
+    ``shared``: evaluated by the lease holder (:meth:`resume`, :meth:`step`, :meth:`report`)."""
 
     def __init__(
         self,
@@ -45,8 +61,10 @@ class DetectionProcessor:
         save_interval: float = 5.0,
         with_spans: bool = True,
         redactor: Redactor | None = None,
+        shared: bool = False,
     ) -> None:
         self.engine = engine
+        self.shared = shared
         self._instruments = instruments
         self._store = store
         self._save_interval = save_interval
@@ -66,9 +84,7 @@ class DetectionProcessor:
         """Run the rules over ``observed``; the telemetry of what fired."""
         now = time.time()
         with self._lock:
-            detections: list[Detection] = []
-            for item in observed:
-                detections.extend(self.engine.process(item, now))
+            detections = self._process(observed, now)
             self._maybe_save()
         return self._emit(detections)
 
@@ -79,7 +95,44 @@ class DetectionProcessor:
             self._maybe_save()
         return self._emit(detections)
 
+    def _process(self, observed: Sequence[Observed], now: float) -> list[Detection]:
+        detections: list[Detection] = []
+        for item in observed:
+            detections.extend(self.engine.process(item, now))
+        return detections
+
+    def resume(self, rows: Sequence[Row]) -> int:
+        """Start again from ``rows`` with a fresh engine (same rules and limits): what a new holder of the
+        detections lease, or one whose commit failed, does before its next step; how many resumed."""
+        with self._lock:
+            old = self.engine
+            self.engine = DetectionEngine(
+                list(old.rules.values()), old.max_groups, old.max_refs, old.max_ahead
+            )
+            self._shed_reported = 0
+            return self.engine.restore(rows, time.time())
+
+    def step(self, observed: Sequence[Observed], tick: bool) -> Step:
+        """Run the rules over ``observed`` (then, with ``tick``, the absence rules against the wall clock
+        and the forgetting of idle groups); nothing is reported until :meth:`report`."""
+        now = time.time()
+        with self._lock:
+            detections = self._process(observed, now)
+            if tick:
+                detections.extend(self.engine.tick(now))
+            rows, removed = self.engine.changes()
+        return Step(detections, self.telemetry(detections), rows, removed)
+
     def _emit(self, detections: list[Detection]) -> list[Converted]:
+        self.report(detections)
+        return self.telemetry(detections)
+
+    def telemetry(self, detections: Sequence[Detection]) -> list[Converted]:
+        """The log records (and spans) of ``detections``, group values redacted."""
+        return [to_telemetry(self._redacted(detection), self._with_spans) for detection in detections]
+
+    def report(self, detections: Sequence[Detection]) -> None:
+        """Log, count and list ``detections`` (and groups shed at ``max_groups``) for the status page."""
         for detection in detections:
             reason = detection.escalation
             escalated = reason and f"; ESCALATED to {detection.severity}: {reason}"
@@ -99,7 +152,6 @@ class DetectionProcessor:
         if shed:
             self._instruments.detections_shed.add(shed)
             self._shed_reported = self.engine.stats.shed
-        return [to_telemetry(self._redacted(detection), self._with_spans) for detection in detections]
 
     def _redacted(self, detection: Detection) -> Detection:
         """Group values redacted as ``processors.redact`` redacts the attributes they come from."""
@@ -130,7 +182,7 @@ class DetectionProcessor:
             return slo_status(self.engine)
 
     def close(self) -> None:
-        """Save everything that changed and close the state file."""
+        """Save everything that changed and close the state file (shared: nothing, every step commits)."""
         with self._lock:
             if self._store is not None:
                 self._save()
@@ -140,21 +192,20 @@ class DetectionProcessor:
 
 def build_processor(config: Config, instruments: Instruments) -> DetectionProcessor | None:
     """The processor for ``processors.detections`` (``None`` when switched off); rule files are read
-    here, so a bad one stops the start with :class:`~otel_auth0.detections.loader.RuleFileError`."""
+    here, so a bad one stops the start with :class:`~otel_auth0.detections.loader.RuleFileError`. On
+    PostgreSQL it is shared: its window state is loaded by the detections lease holder, not here."""
     settings = config.processors.detections
     if not settings.enabled:
         return None
     rules = load_rules(settings.rules_files, settings.default_rules, settings.disabled_rules)
     engine = DetectionEngine(rules, settings.max_groups, settings.max_log_ids, MAX_AHEAD_SECONDS)
+    with_spans, redactor = config.telemetry.spans != "none", build_redactor(config.processors.redact)
+    if config.state.backend == "postgres":
+        return DetectionProcessor(
+            engine, instruments, None, with_spans=with_spans, redactor=redactor, shared=True
+        )
     store, moved = StateStore.open_or_reset(Path(config.state_dir) / STATE_FILE)
-    processor = DetectionProcessor(
-        engine,
-        instruments,
-        store,
-        settings.save_interval,
-        config.telemetry.spans != "none",
-        build_redactor(config.processors.redact),
-    )
+    processor = DetectionProcessor(engine, instruments, store, settings.save_interval, with_spans, redactor)
     damage = {"otel_auth0.state_file": STATE_FILE}
     if moved is not None:
         instruments.state_damaged.add(1, {**damage, "otel_auth0.reason": "moved_aside"})

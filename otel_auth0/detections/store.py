@@ -1,8 +1,10 @@
-"""Window state on disk: ``state_dir/detections.sqlite3``, one row per rule and group.
+"""Where detection window state is kept (:class:`DetectionStore`), one row per rule and group: with
+SQLite, ``state_dir/detections.sqlite3`` (:class:`StateStore`, below); on PostgreSQL, a table of the
+state database (:mod:`otel_auth0.state.postgres_detections`) that a fleet shares.
 
-Saved every ``processors.detections.save_interval`` and at shutdown, only the groups that changed,
-so a restart (even after ``kill -9``) resumes half-full windows; at most one save interval of
-increments is lost. It is a file of its own, not part of the queue's transactions.
+The SQLite file is saved every ``processors.detections.save_interval`` and at shutdown, only the
+groups that changed, so a restart (even after ``kill -9``) resumes half-full windows; at most one save
+interval of increments is lost. It is a file of its own, not part of the queue's transactions.
 
 Damage costs only window state, never events: a file SQLite cannot read is moved aside
 (``detections.sqlite3.corrupt-<timestamp>``) and started fresh, a row that is not valid state is
@@ -14,8 +16,9 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Protocol
 
 from otel_auth0.state.files import move_aside, private_file
 
@@ -29,6 +32,42 @@ CREATE TABLE IF NOT EXISTS groups (
     PRIMARY KEY (rule, grp)
 ) WITHOUT ROWID;
 """
+
+
+Row = tuple[str, str, str]  # (rule id, group as a JSON array, state as a JSON object)
+
+
+class DetectionStore(Protocol):
+    """Window state rows; a write that cannot reach the store raises and changes nothing."""
+
+    skipped_rows: int
+
+    def load(self) -> list[Row]:
+        """Every saved row that is valid; others are skipped, logged and counted in ``skipped_rows``."""
+
+    def save(self, rows: Sequence[Row], removed: Sequence[tuple[str, str]]) -> None:
+        """Write changed rows and delete removed groups in one transaction."""
+
+    def close(self) -> None:
+        """Release the store."""
+
+
+def valid_rows(rows: Iterable[tuple[object, object, object]], where: object) -> tuple[list[Row], int]:
+    """The rows the engine can restore, and how many were not (logged at ERROR naming ``where``)."""
+    kept, bad = [], []
+    for rule, group, state in rows:
+        if _valid(rule, group, state):
+            kept.append((str(rule), str(group), str(state)))
+        else:
+            bad.append(f"{rule!r}/{str(group)[:80]!r}")
+    if bad:
+        log.error(
+            "detection state %s: %d damaged rows skipped (their windows start empty): %s",
+            where,
+            len(bad),
+            ", ".join(bad[:5]),
+        )
+    return kept, len(bad)
 
 
 class StateStore:
@@ -66,26 +105,14 @@ class StateStore:
         )
         return cls(path), moved
 
-    def load(self) -> list[tuple[str, str, str]]:
+    def load(self) -> list[Row]:
         """Every saved row ``(rule, group, state JSON)`` that is valid; others are skipped, logged and
         counted in :attr:`skipped_rows`."""
-        rows, bad = [], []
-        for rule, group, state in self._db.execute("SELECT rule, grp, state FROM groups"):
-            if _valid(rule, group, state):
-                rows.append((str(rule), str(group), str(state)))
-            else:
-                bad.append(f"{rule!r}/{str(group)[:80]!r}")
-        if bad:
-            self.skipped_rows += len(bad)
-            log.error(
-                "detection state %s: %d damaged rows skipped (their windows start empty): %s",
-                self.path,
-                len(bad),
-                ", ".join(bad[:5]),
-            )
+        rows, bad = valid_rows(self._db.execute("SELECT rule, grp, state FROM groups"), self.path)
+        self.skipped_rows += bad
         return rows
 
-    def save(self, rows: Sequence[tuple[str, str, str]], removed: Sequence[tuple[str, str]]) -> None:
+    def save(self, rows: Sequence[Row], removed: Sequence[tuple[str, str]]) -> None:
         """Write changed rows and delete removed groups in one transaction."""
         if not rows and not removed:
             return

@@ -1,6 +1,9 @@
 """The front door every receiver uses: normalised events → conversion → dedupe + persistent queue,
 with the event metrics counted once per event actually enqueued; the events enqueued (never a
-duplicate) then go through the detection processor, whose detections are enqueued right after.
+duplicate) then go through the detection processor, whose detections are enqueued right after. With a
+shared processor (PostgreSQL) they go instead into the state database's detection inbox, in the
+transaction that enqueues them, for the holder of the detections lease
+(:mod:`otel_auth0.detections.shared`).
 
 An event that cannot be converted (or that a receiver found malformed) never stops its batch: it is
 parked in the queue's ``dead_letters`` table with its reason, in the transaction that enqueues the
@@ -18,13 +21,14 @@ from otel_auth0.convert import cloudevents
 from otel_auth0.convert.events import Event, parse_time_ns
 from otel_auth0.convert.mapping import Converted, EventConverter
 from otel_auth0.detections.engine import Observed
+from otel_auth0.detections.inbox import encode
 from otel_auth0.detections.output import SCOPE as DETECTIONS_SCOPE
 from otel_auth0.detections.processor import DetectionProcessor
 from otel_auth0.instruments import Instruments
 from otel_auth0.pipeline.event_metrics import EventMetrics
 from otel_auth0.state.backend import StateBackend
 from otel_auth0.state.checkpoints import Checkpoint
-from otel_auth0.state.queue import EnqueueResult, ParkedEvent, QueueFull
+from otel_auth0.state.queue import EnqueueResult, InboxEntry, ParkedEvent, QueueFull
 
 log = logging.getLogger(__name__)
 
@@ -86,21 +90,18 @@ class Intake:
                 rejected.append(park(receiver, event, CONVERSION_FAILED, f"{type(error).__name__}: {error}"))
                 continue
             kept.append(event)
-        result = self.submit_converted(converted, LOGS_SCOPE, checkpoint, parked=rejected)
+        seen = [
+            Observed(
+                kept[i],
+                trace_id=converted[i].trace_id,
+                span_id=converted[i].span_id,
+                time_ns=facts.time_ns if (facts := converted[i].facts) is not None else None,
+            )
+            for i in range(len(converted) if self.detector is not None else 0)
+        ]
+        result = self._store(converted, LOGS_SCOPE, checkpoint, rejected, seen)
         self._count(converted, result, receiver, observed)
         self._report_parked(rejected)
-        if self.detector is not None and result.accepted:
-            self.detect(
-                [
-                    Observed(
-                        kept[i],
-                        trace_id=converted[i].trace_id,
-                        span_id=converted[i].span_id,
-                        time_ns=facts.time_ns if (facts := converted[i].facts) is not None else None,
-                    )
-                    for i in result.accepted_indices
-                ]
-            )
         return result
 
     def submit_cloud_events(
@@ -119,24 +120,21 @@ class Intake:
                 rejected.append(park(receiver, event, CONVERSION_FAILED, f"{type(error).__name__}: {error}"))
                 continue
             kept.append(event)
-        result = self.submit_converted(converted, cloudevents.SCOPE, checkpoint, parked=rejected)
+        seen = [
+            Observed(
+                cloudevents.observed_view(event),
+                source=cloudevents.SOURCE,
+                time_ns=parse_time_ns(event.get("time")),
+            )
+            for event in (kept if self.detector is not None else ())
+        ]
+        result = self._store(converted, cloudevents.SCOPE, checkpoint, rejected, seen)
         source = {"otel_auth0.receiver": receiver}
         if result.duplicates:
             self.instruments.receiver_duplicates.add(result.duplicates, source)
         if result.accepted:
             self.instruments.receiver_events.add(result.accepted, source)
         self._report_parked(rejected)
-        if self.detector is not None and result.accepted:
-            self.detect(
-                [
-                    Observed(
-                        cloudevents.observed_view(kept[i]),
-                        source=cloudevents.SOURCE,
-                        time_ns=parse_time_ns(kept[i].get("time")),
-                    )
-                    for i in result.accepted_indices
-                ]
-            )
         return result
 
     def submit_converted(
@@ -148,14 +146,33 @@ class Intake:
         parked: Sequence[ParkedEvent] = (),
     ) -> EnqueueResult:
         """Enqueue already converted telemetry (probe, status and notices receivers) with ``parked``
-        events; ``observed`` (e.g. a probe result) goes to the detection processor once enqueued."""
-        result = self.queue.enqueue(converted, scope, checkpoint, parked)
+        events; ``observed`` (e.g. a probe result) goes to the detection rules when any of it is new."""
+        return self._store(converted, scope, checkpoint, parked, (), observed)
+
+    def _store(
+        self,
+        converted: Sequence[Converted],
+        scope: str,
+        checkpoint: tuple[str, str] | None,
+        parked: Sequence[ParkedEvent],
+        seen: Sequence[Observed],
+        observed: Sequence[Observed] = (),
+    ) -> EnqueueResult:
+        """Enqueue; then the detection rules see ``seen[i]`` when ``converted[i]`` was new, and
+        ``observed`` when anything was (in the detection inbox of the same transaction when shared)."""
+        detector = self.detector if seen or observed else None
+        if detector is not None and detector.shared:
+            inbox: list[InboxEntry] = [(i, encode(item)) for i, item in enumerate(seen)]
+            inbox += [(None, encode(item)) for item in observed]
+            result = self.queue.enqueue(converted, scope, checkpoint, parked, inbox)
+        else:
+            result = self.queue.enqueue(converted, scope, checkpoint, parked)
         self.accepted_total += result.accepted
         self.duplicates_total += result.duplicates
         if result.accepted:
             self._on_enqueued()
-            if observed:
-                self.detect(observed)
+            if detector is not None and not detector.shared:
+                self.detect([seen[i] for i in result.accepted_indices if i < len(seen)] + list(observed))
         return result
 
     def _report_parked(self, parked: Sequence[ParkedEvent]) -> None:
@@ -184,8 +201,8 @@ class Intake:
             self._enqueue_detections(self.detector.observe(observed))
 
     def tick_detections(self) -> None:
-        """Absence rules against the wall clock (housekeeping)."""
-        if self.detector is not None:
+        """Absence rules against the wall clock (housekeeping; a shared processor's lease holder ticks)."""
+        if self.detector is not None and not self.detector.shared:
             self._enqueue_detections(self.detector.tick())
 
     def _enqueue_detections(self, items: Sequence[Converted]) -> None:

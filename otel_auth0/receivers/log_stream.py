@@ -188,7 +188,7 @@ class LogStreamReceiver:
         # One of several tenants on a shared Log Stream listener (``tenants:``), or a listener of its own.
         self._shared = services.listener if self.name == RECEIVER else None
         if self._shared is not None:
-            self._shared.mount(config.path, self._receive)
+            self._shared.mount(config.path, self._receive, services.instruments.listener_counter(self.name))
             self.address = self._shared.address
         else:
             self._limits = ListenerLimits(
@@ -421,7 +421,7 @@ class LogStreamReceiver:
                     503, "internal", "internal error; retry later", self._retry_after()
                 ) from None
         self._incidents.resolve("queue_full", "log_stream: the queue takes batches again")
-        self._incidents.resolve("storage", "log_stream: the queue file can be written again")
+        self._incidents.resolve("storage", "log_stream: the queue can be written again")
         return ingested
 
     def _ingest(

@@ -16,7 +16,7 @@ from otel_auth0.config import Config
 from otel_auth0.convert.mapping import Converted
 from otel_auth0.convert.wire import Signal
 from otel_auth0.state.checkpoints import Checkpoint
-from otel_auth0.state.queue import EnqueueResult, ParkedEvent, PersistentQueue, QueuedBatch
+from otel_auth0.state.queue import EnqueueResult, InboxEntry, ParkedEvent, PersistentQueue, QueuedBatch
 
 
 class StateBackend(Protocol):
@@ -42,8 +42,10 @@ class StateBackend(Protocol):
         scope: str,
         checkpoint: tuple[str, str] | None = None,
         parked: Sequence[ParkedEvent] = (),
+        inbox: Sequence[InboxEntry] = (),
     ) -> EnqueueResult:
-        """Store ``batch`` (minus keys already seen), ``parked`` and ``checkpoint`` in one transaction."""
+        """Store ``batch`` (minus keys already seen), ``parked`` and ``checkpoint`` in one transaction;
+        on PostgreSQL also the detection ``inbox`` entries of what was accepted (SQLite: none)."""
 
     def peek(self, signal: Signal, exporter_bit: int, max_records: int, after: int = 0) -> list[QueuedBatch]:
         """The oldest rows of ``signal`` not yet acknowledged by ``exporter_bit`` (claimed for it)."""

@@ -90,10 +90,17 @@ class LeaseInstruments:
 
 class LeaseShare:
     """The coordinators of one replica that spread their leases as one set: every tenant's of a
-    ``tenants:`` list, so a replica's fair share counts all of its tenants' leases together."""
+    ``tenants:`` list, so a replica's fair share counts all of its tenants' leases together. Jobs of
+    another kind (each tenant's detections) spread as a set of their own (:meth:`kind`), so they never
+    crowd the pollers onto fewer replicas."""
 
     def __init__(self) -> None:
         self.members: list[LeaseCoordinator] = []
+        self._kinds: dict[str, LeaseShare] = {}
+
+    def kind(self, name: str) -> LeaseShare:
+        """The share of the jobs of kind ``name`` (the same one for every tenant of this replica)."""
+        return self._kinds.setdefault(name, LeaseShare())
 
     def names(self) -> int:
         """How many leases the members run, together."""
@@ -106,7 +113,8 @@ class LeaseShare:
 
 class LeaseCoordinator:
     """Runs this replica's share of the singleton jobs named ``names`` (with ``share``: of the jobs of
-    every coordinator in it)."""
+    every coordinator in it); with ``heartbeats``, counting the live replicas that coordinator's
+    heartbeat finds instead of running one of its own."""
 
     def __init__(
         self,
@@ -114,6 +122,7 @@ class LeaseCoordinator:
         names: Sequence[str],
         instruments: LeaseInstruments,
         share: LeaseShare | None = None,
+        heartbeats: LeaseCoordinator | None = None,
     ) -> None:
         self.book = book
         self.names = tuple(names)
@@ -121,6 +130,7 @@ class LeaseCoordinator:
         self.share = share if share is not None else LeaseShare()
         self.share.members.append(self)
         self.held: dict[str, int] = {}  # lease -> epoch, while held
+        self._heartbeats = heartbeats
         self.live = 1
         self.reachable = True
         self._interval = book.lease_time / 3
@@ -133,7 +143,8 @@ class LeaseCoordinator:
 
     def fair_share(self) -> int:
         """The most leases this replica should hold: ``ceil(leases / live replicas)``, over the share."""
-        return max(1, math.ceil(self.share.names() / max(1, self.live)))
+        live = self._heartbeats.live if self._heartbeats is not None else self.live
+        return max(1, math.ceil(self.share.names() / max(1, live)))
 
     def _wait(self) -> float:
         return self._interval * random.uniform(0.8, 1.0)

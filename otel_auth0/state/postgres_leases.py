@@ -13,6 +13,7 @@ import psycopg
 from psycopg_pool import ConnectionPool
 
 from otel_auth0.state.lease_runner import LeaseHolding
+from otel_auth0.state.postgres_errors import describe
 from otel_auth0.state.queue import StorageError
 
 Connection = psycopg.Connection[tuple[object, ...]]
@@ -34,7 +35,7 @@ class PostgresLeases:
                 cursor = conn.execute(query.encode(), params)
                 return cursor.fetchall() if cursor.description is not None else []
         except psycopg.Error as error:
-            raise StorageError(f"cannot {what}: PostgreSQL: {error}") from None
+            raise StorageError(describe(what, error, self._pool)) from None
 
     def heartbeat(self) -> int:
         """Announce this replica for one lease time; how many replicas are live (this one included)."""

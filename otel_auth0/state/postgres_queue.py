@@ -40,9 +40,11 @@ from otel_auth0.convert.mapping import Converted
 from otel_auth0.convert.wire import Signal
 from otel_auth0.state.checkpoints import Checkpoint
 from otel_auth0.state.fencing import CURRENT_FENCE, Fence, Fenced
+from otel_auth0.state.postgres_errors import connection_class, describe
 from otel_auth0.state.postgres_schema import migrate
 from otel_auth0.state.queue import (
     EnqueueResult,
+    InboxEntry,
     ParkedEvent,
     QueuedBatch,
     QueueFull,
@@ -80,6 +82,7 @@ def open_pool(state: StateConfig, name: str) -> ConnectionPool[Connection]:
 
     pool: ConnectionPool[Connection] = ConnectionPool(
         state.dsn or "",
+        connection_class=connection_class(state.dsn or ""),
         min_size=1,
         max_size=state.pool_size,
         timeout=state.connect_timeout,
@@ -161,7 +164,7 @@ class PostgresQueue:
                     self._ready = True
                 yield conn
         except psycopg.Error as error:
-            self.storage_error = f"cannot {what}: PostgreSQL: {error}".strip()
+            self.storage_error = describe(what, error, self._pool)
             raise StorageError(f"{self.storage_error}; retrying (nothing was lost)") from None
         self.storage_error = None
 
@@ -224,24 +227,34 @@ class PostgresQueue:
             self.fenced[fence.lease] = self.fenced.get(fence.lease, 0) + 1
             raise Fenced(fence)
 
+    @contextmanager
+    def fenced_transaction(
+        self, what: str, timeout: float | None = None
+    ) -> Iterator[tuple[Connection, Fence | None]]:
+        """One transaction (and the fence of the current work, checked in it: :class:`Fenced` when its
+        lease moved on); failures to reach the database (a connection within ``timeout``, else the
+        connect timeout) raise StorageError, nothing changed."""
+        fence = CURRENT_FENCE.get()
+        with self._lock, self._connection(what, timeout) as conn, conn.transaction():
+            self._check_fence(conn, fence)
+            yield conn, fence
+
     def enqueue(
         self,
         batch: Sequence[Converted],
         scope: str,
         checkpoint: tuple[str, str] | None = None,
         parked: Sequence[ParkedEvent] = (),
+        inbox: Sequence[InboxEntry] = (),
     ) -> EnqueueResult:
-        """Store ``batch`` (skipping keys any replica already stored), ``parked`` and ``checkpoint`` in
-        one transaction; raises QueueFull, Fenced or StorageError without changing anything."""
-        fence = CURRENT_FENCE.get()
+        """Store ``batch`` (skipping keys any replica already stored), ``parked``, ``checkpoint`` and the
+        ``inbox`` entries of what was accepted (for the holder of the detections lease) in one
+        transaction; raises QueueFull, Fenced or StorageError without changing anything."""
         now = time.time()
-        incoming = sum(_records(item) for item in batch)
-        incoming_bytes = sum(len(item.logs) + len(item.spans) for item in batch)
-        with self._lock, self._connection("store a batch") as conn, conn.transaction():
-            self._check_fence(conn, fence)
-            dropped = self._make_room(conn, incoming, incoming_bytes, now)
+        with self.fenced_transaction("store a batch") as (conn, fence):
             keys = sorted({item.key for item in batch if item.key is not None})  # one lock order
             fresh: set[str] = set()
+            dropped = self._make_room(conn, batch, now)
             if keys:
                 rows = conn.execute(
                     "INSERT INTO otel_auth0_seen (key, seen_at) SELECT k, %s FROM unnest(%s::text[]) AS k"
@@ -258,15 +271,7 @@ class PostgresQueue:
                     fresh.discard(item.key)  # a key twice in one batch is kept once
                 accepted.append(item)
                 indices.append(index)
-            added = added_bytes = 0
-            for signal, payload, records in _by_signal(accepted):
-                conn.execute(
-                    "INSERT INTO otel_auth0_items (signal, scope, records, payload, pending, enqueued_at)"
-                    " VALUES (%s, %s, %s, %s, %s, %s)",
-                    (int(signal), scope, records, payload, self._mask, now),
-                )
-                added += records
-                added_bytes += len(payload)
+            added = self._insert_items(conn, accepted, scope, now)
             if parked:
                 with conn.cursor() as cursor:
                     cursor.executemany(
@@ -274,15 +279,56 @@ class PostgresQueue:
                         " parked_at) VALUES (%s, %s, %s, %s, %s, %s)",
                         [(e.receiver, e.log_id, e.reason, e.detail, e.event, now) for e in parked],
                     )
+            kept = set(indices)
+            observed = [text for index, text in inbox if accepted and (index is None or index in kept)]
+            if observed:
+                conn.execute(
+                    "INSERT INTO otel_auth0_detection_inbox (observed, added_at)"
+                    " SELECT o, %s FROM unnest(%s::text[]) WITH ORDINALITY AS t(o, n) ORDER BY n",
+                    (now, observed),
+                )
             if checkpoint is not None:
                 self._set_checkpoint(conn, checkpoint[0], checkpoint[1], now, fence)
-        self.dropped += dropped
-        self._size += added
-        self._bytes += added_bytes
+        self._count(dropped, added)
         return EnqueueResult(len(accepted), len(batch) - len(accepted), tuple(indices), len(parked))
 
-    def _make_room(self, conn: Connection, incoming: int, incoming_bytes: int, now: float) -> int:
-        """Check the limits (refuse, or drop the oldest rows in this transaction); records dropped."""
+    def store_items(self, conn: Connection, items: Sequence[Converted], scope: str) -> tuple[int, int, int]:
+        """Queue ``items`` (no dedupe) in the caller's :meth:`fenced_transaction`, within the limits
+        (QueueFull before anything is written when they refuse); hand the result to :meth:`counted`
+        once the transaction committed."""
+        now = time.time()
+        dropped = self._make_room(conn, items, now)
+        return (dropped, *self._insert_items(conn, items, scope, now))
+
+    def counted(self, stored: tuple[int, int, int]) -> None:
+        """Account for what :meth:`store_items` stored in a committed transaction."""
+        self._count(stored[0], stored[1:])
+
+    def _count(self, dropped: int, added: tuple[int, int]) -> None:
+        self.dropped += dropped
+        self._size += added[0]
+        self._bytes += added[1]
+
+    def _insert_items(
+        self, conn: Connection, items: Sequence[Converted], scope: str, now: float
+    ) -> tuple[int, int]:
+        """One row per signal of ``items``; the records and payload bytes added."""
+        added = added_bytes = 0
+        for signal, payload, records in _by_signal(items):
+            conn.execute(
+                "INSERT INTO otel_auth0_items (signal, scope, records, payload, pending, enqueued_at)"
+                " VALUES (%s, %s, %s, %s, %s, %s)",
+                (int(signal), scope, records, payload, self._mask, now),
+            )
+            added += records
+            added_bytes += len(payload)
+        return added, added_bytes
+
+    def _make_room(self, conn: Connection, batch: Sequence[Converted], now: float) -> int:
+        """Check the limits for ``batch`` (refuse, or drop the oldest rows in this transaction); records
+        dropped."""
+        incoming = sum(_records(item) for item in batch)
+        incoming_bytes = sum(len(item.logs) + len(item.spans) for item in batch)
         self._refresh_totals(conn)
         limits = self._config
 
@@ -423,9 +469,7 @@ class PostgresQueue:
 
     def set_checkpoint(self, name: str, value: str) -> None:
         """Store a position outside an enqueue (fenced like an enqueue)."""
-        fence = CURRENT_FENCE.get()
-        with self._lock, self._connection("store a checkpoint") as conn, conn.transaction():
-            self._check_fence(conn, fence)
+        with self.fenced_transaction("store a checkpoint") as (conn, fence):
             self._set_checkpoint(conn, name, value, time.time(), fence)
 
     def _set_checkpoint(

@@ -72,6 +72,23 @@ MIGRATIONS: tuple[str, ...] = (
         seen_until TIMESTAMPTZ NOT NULL
     );
     """,
+    # 2: detections shared by a fleet: window state per (rule, group), written by the holder of the
+    # tenant's detections lease (with its epoch), and the inbox of what the receivers of every replica
+    # accepted for the rules, filled in the transaction that enqueues the events.
+    """
+    CREATE TABLE IF NOT EXISTS otel_auth0_detection_groups (
+        rule TEXT NOT NULL,
+        grp TEXT NOT NULL,
+        state TEXT NOT NULL,
+        epoch BIGINT,
+        PRIMARY KEY (rule, grp)
+    );
+    CREATE TABLE IF NOT EXISTS otel_auth0_detection_inbox (
+        id BIGSERIAL PRIMARY KEY,
+        observed TEXT NOT NULL,
+        added_at DOUBLE PRECISION NOT NULL
+    );
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -95,6 +95,11 @@ class ParkedEvent:
     event: str
 
 
+# What the detection rules must see of one enqueue on a fleet: (index of the batch item it came
+# with, or None for the batch as a whole; the observation as JSON), kept only with what was accepted.
+InboxEntry = tuple[int | None, str]
+
+
 @dataclass(frozen=True, slots=True)
 class EnqueueResult:
     """How many events were enqueued and how many were skipped as already seen."""
@@ -210,9 +215,13 @@ class PersistentQueue:
         scope: str,
         checkpoint: tuple[str, str] | None = None,
         parked: Sequence[ParkedEvent] = (),
+        inbox: Sequence[InboxEntry] = (),
     ) -> EnqueueResult:
         """Durably store ``batch`` (skipping keys already seen), ``parked`` events and ``checkpoint`` in one
-        transaction; raises :class:`QueueFull` or :class:`StorageError` without changing anything."""
+        transaction; raises :class:`QueueFull` or :class:`StorageError` without changing anything. There
+        is no detection ``inbox`` here: with SQLite one process runs the rules itself (ValueError)."""
+        if inbox:
+            raise ValueError("the SQLite state has no detection inbox: this process runs the rules itself")
         now = time.time()
         incoming = sum(_records(item) for item in batch)
         incoming_bytes = sum(len(item.logs) + len(item.spans) for item in batch)

@@ -1,4 +1,5 @@
-"""``/readyz`` says when the queue file cannot be written (a full disk), and stops saying it after."""
+"""``/readyz`` says when the queue file cannot be written (a full disk), or the state database cannot be
+used, and stops saying it after."""
 
 from __future__ import annotations
 
@@ -15,3 +16,10 @@ def test_a_storage_error_is_a_readiness_reason_until_writes_succeed() -> None:
     ]
     facts.queue_state = QueueState(5, 100)
     assert model.reasons(START) == []
+
+
+def test_a_state_database_error_names_the_database_not_a_file() -> None:
+    error = "cannot store a batch: PostgreSQL: couldn't get a connection after 2.00 sec"
+    facts = Facts(queue_state=QueueState(5, 100, error, database=True))
+    model = HealthModel(HealthConfig(), facts, START)
+    assert model.reasons(START) == [f"state database unreachable or failing: {error}"]

@@ -1,21 +1,30 @@
 """The state backend contract, run against both backends: SQLite (the default) and PostgreSQL (a real
 server from the ``postgres_server`` fixture). Whatever the collector relies on from its state store is
-asserted here once for both."""
+asserted here once for both: the queue, dedupe and checkpoints, and the detection window store
+(``state_dir/detections.sqlite3``, or the state database's ``otel_auth0_detection_groups``)."""
 
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 
 from otel_auth0.config import Config, DedupeConfig, QueueConfig
 from otel_auth0.convert.mapping import Converted
 from otel_auth0.convert.wire import Signal
+from otel_auth0.detections.engine import DetectionEngine
+from otel_auth0.detections.loader import parse_rules
+from otel_auth0.detections.store import DetectionStore, StateStore
 from otel_auth0.state.backend import StateBackend, open_state
+from otel_auth0.state.postgres_detections import PostgresDetections
+from otel_auth0.state.postgres_queue import PostgresQueue
 from otel_auth0.state.queue import ParkedEvent, PersistentQueue, QueueFull
+from tests.unit.detections.builders import T0, event
 
 OTLP, FILE = 1, 2
 
@@ -180,3 +189,109 @@ def test_limits_cover_bytes(open_backend: Opener) -> None:
 
 def test_default_configs_are_what_the_backends_use() -> None:
     assert QueueConfig().full_policy == "refuse" and DedupeConfig().max_ids == 5_000_000
+
+
+THRESHOLD = parse_rules(
+    """
+rules:
+  - id: fails_by_ip
+    title: failures
+    severity: warn
+    description: d
+    runbook: r
+    match: {outcome: [failure]}
+    threshold: {count: 6, window: 10m, group_by: [ip]}
+    dedupe: 1h
+""",
+    "test",
+)
+
+
+class DetectionStores:
+    """Opens the detection store of one backend again each call; writes a raw row past the store."""
+
+    def __init__(self, backend: str, tmp_path: Path, dsn: str | None) -> None:
+        self.backend = backend
+        self.path = tmp_path / "state" / "detections.sqlite3"
+        self.dsn = dsn
+        self.opened: list[DetectionStore] = []
+        self._queues: list[StateBackend] = []
+
+    def open(self) -> DetectionStore:
+        store: DetectionStore
+        if self.backend == "sqlite":
+            self.path.parent.mkdir(exist_ok=True)
+            store, _ = StateStore.open_or_reset(self.path)
+        else:
+            config = Config.model_validate({"state": {"backend": "postgres", "dsn": self.dsn}})
+            queue = open_state(config, OTLP)
+            assert isinstance(queue, PostgresQueue)
+            self._queues.append(queue)
+            store = PostgresDetections(queue)
+        self.opened.append(store)
+        return store
+
+    def write_raw(self, rule: str, group: str, state: str) -> None:
+        """A row as something else (an older version, a damaged disk) left it."""
+        if self.backend == "sqlite":
+            with contextlib.closing(sqlite3.connect(self.path)) as db, db:
+                db.execute("INSERT INTO groups (rule, grp, state) VALUES (?, ?, ?)", (rule, group, state))
+        else:
+            assert self.dsn is not None
+            with psycopg.connect(self.dsn) as conn:
+                conn.execute(
+                    "INSERT INTO otel_auth0_detection_groups (rule, grp, state) VALUES (%s, %s, %s)",
+                    (rule, group, state),
+                )
+
+    def close(self) -> None:
+        for store in self.opened:
+            with contextlib.suppress(Exception):
+                store.close()
+        for queue in self._queues:
+            with contextlib.suppress(Exception):
+                queue.close()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[DetectionStores]:
+    dsn = request.getfixturevalue("postgres_dsn") if request.param == "postgres" else None
+    opened = DetectionStores(request.param, tmp_path, dsn)
+    yield opened
+    opened.close()
+
+
+def test_window_rows_are_written_replaced_and_removed_in_one_save(stores: DetectionStores) -> None:
+    store = stores.open()
+    store.save([("r", '["a"]', '{"kind": "threshold", "n": 1}'), ("r", '["b"]', '{"kind": "threshold"}')], [])
+    store.save([("r", '["a"]', '{"kind": "threshold", "n": 2}')], [("r", '["b"]')])
+    store.save([], [])  # nothing changed: nothing to do
+    assert store.load() == [("r", '["a"]', '{"kind": "threshold", "n": 2}')]
+    # A group forgotten and seen again before the next save: removed, then written anew.
+    store.save([("r", '["a"]', '{"kind": "threshold", "n": 3}')], [("r", '["a"]')])
+    assert stores.open().load() == [("r", '["a"]', '{"kind": "threshold", "n": 3}')]
+
+
+def test_rows_that_are_not_window_state_are_skipped_and_counted(stores: DetectionStores) -> None:
+    store = stores.open()
+    good = ("r", '["1.2.3.4"]', '{"kind": "threshold"}')
+    store.save([good], [])
+    stores.write_raw("r", '["x"]', "{not json")
+    stores.write_raw("r", "[[1]]", "{}")
+    reopened = stores.open()
+    assert reopened.load() == [good]
+    assert reopened.skipped_rows == 2
+
+
+def test_a_half_full_window_resumes_from_the_store(stores: DetectionStores) -> None:
+    """Three failures counted by one engine, three more by another that loaded the saved state: the
+    rule fires once, with all six."""
+    first = DetectionEngine(THRESHOLD)
+    for at in (0, 10, 20):
+        assert first.process(event("f", at, ip="203.0.113.9"), T0) == []
+    stores.open().save(*first.changes())
+    second = DetectionEngine(THRESHOLD)
+    assert second.restore(stores.open().load()) == 1
+    fired = [d for at in (30, 40, 50) for d in second.process(event("f", at, ip="203.0.113.9"), T0)]
+    print(f"\n{stores.backend}: resumed window fired {len(fired)} time(s), count {[d.count for d in fired]}")
+    assert [(d.rule.id, d.count, d.first_time) for d in fired] == [("fails_by_ip", 6, T0)]
