@@ -25,9 +25,9 @@ from otel_auth0.detections.engine import Detection, DetectionEngine, Observed
 from otel_auth0.detections.loader import load_rules
 from otel_auth0.detections.output import to_telemetry
 from otel_auth0.detections.slo import slo_status
-from otel_auth0.detections.store import Row, StateStore
 from otel_auth0.instruments import Instruments
 from otel_auth0.processors.redact import Redactor, build_redactor
+from otel_auth0.state.detection_store import Row, StateStore
 
 log = logging.getLogger(__name__)
 

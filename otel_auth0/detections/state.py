@@ -1,7 +1,7 @@
 """Per rule-and-group window state: sliding-window thresholds, baselines and absence (silence) checks.
 
 Times are event times in seconds. Each state serialises to a JSON-ready dict (persisted by
-:mod:`otel_auth0.detections.store`) and keeps only what its rule needs, so it stays small.
+:mod:`otel_auth0.state.detection_store`) and keeps only what its rule needs, so it stays small.
 """
 
 from __future__ import annotations

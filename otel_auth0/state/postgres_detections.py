@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from otel_auth0.convert.mapping import Converted
-from otel_auth0.detections.store import Row, valid_rows
+from otel_auth0.state.detection_store import Row, valid_rows
 from otel_auth0.state.postgres_queue import QUICK, Connection, PostgresQueue
 from otel_auth0.state.queue import QueueFull
 
@@ -23,7 +23,7 @@ GROUPS = "otel_auth0_detection_groups"
 
 class PostgresDetections:
     """Window state and inbox of one tenant (the schema of ``queue``); satisfies
-    :class:`~otel_auth0.detections.store.DetectionStore`. Every write is fenced by the current work's
+    :class:`~otel_auth0.state.detection_store.DetectionStore`. Every write is fenced by the current work's
     lease (:mod:`otel_auth0.state.fencing`)."""
 
     def __init__(self, queue: PostgresQueue) -> None:

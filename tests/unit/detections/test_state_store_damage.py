@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from otel_auth0.detections.store import StateStore
+from otel_auth0.state.detection_store import StateStore
 
 
 @pytest.mark.parametrize("content", ["garbage", "other_layout", "empty"])

@@ -19,8 +19,8 @@ from otel_auth0.convert.mapping import Converted
 from otel_auth0.convert.wire import Signal
 from otel_auth0.detections.engine import DetectionEngine
 from otel_auth0.detections.loader import parse_rules
-from otel_auth0.detections.store import DetectionStore, StateStore
 from otel_auth0.state.backend import StateBackend, open_state
+from otel_auth0.state.detection_store import DetectionStore, StateStore
 from otel_auth0.state.postgres_detections import PostgresDetections
 from otel_auth0.state.postgres_queue import PostgresQueue
 from otel_auth0.state.queue import ParkedEvent, PersistentQueue, QueueFull

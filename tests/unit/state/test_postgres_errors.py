@@ -44,14 +44,16 @@ def test_every_form_of_the_password_is_found(dsn: str, expected: list[str]) -> N
 @pytest.mark.parametrize(
     ("dsn", "cause"),
     [
-        (f"host=127.0.0.1 port={free_port()} user=u password={SECRET} dbname=d", "Connection refused"),
-        (f"host=127.0.0.1 port={free_port()} password=my {SECRET} dbname=d", 'missing "=" after "***"'),
+        (f"host=127.0.0.1 port={{port}} user=u password={SECRET} dbname=d", "Connection refused"),
+        (f"host=127.0.0.1 port={{port}} password=my {SECRET} dbname=d", 'missing "=" after "***"'),
     ],
+    ids=["refused", "malformed"],
 )
 def test_a_failure_to_connect_names_its_cause_without_the_password(
     dsn: str, cause: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.WARNING)
+    dsn = dsn.format(port=free_port())  # chosen when the test runs: every xdist worker collects the same ids
     queue = PostgresQueue.from_config(Config.model_validate({"state": state(dsn)}), 1)
     try:
         with pytest.raises(StorageError) as raised:
