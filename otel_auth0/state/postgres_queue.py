@@ -70,7 +70,9 @@ def open_pool(state: StateConfig, name: str) -> ConnectionPool[Connection]:
     retried, never fatal); each connection autocommits, carries the statement timeout and, with
     ``state.schema``, sees only that schema's tables. A connection whose network goes silent (a
     partition: packets dropped, nothing refused) fails after about ``state.connect_timeout`` (TCP user
-    timeout and keepalives) instead of blocking its caller for the kernel's quarter of an hour."""
+    timeout and keepalives) instead of blocking its caller for the kernel's quarter of an hour; on the
+    server, a transaction its replica left open that long is ended (``idle_in_transaction_session_timeout``),
+    so the lease row it locked (fencing) never keeps the others from taking the lease over."""
     timeout_ms = int(state.statement_timeout * 1000)
     silent = max(1, int(state.connect_timeout))
 
@@ -78,6 +80,7 @@ def open_pool(state: StateConfig, name: str) -> ConnectionPool[Connection]:
         conn.autocommit = True
         conn.execute(f"SET statement_timeout = {timeout_ms}")
         conn.execute(f"SET lock_timeout = {timeout_ms}")
+        conn.execute(f"SET idle_in_transaction_session_timeout = {silent * 1000}")
         if state.schema_name is not None:
             conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(state.schema_name)))
 

@@ -207,6 +207,32 @@ def test_a_connection_fails_after_connect_timeout_of_network_silence(postgres_ds
         queue.close()
 
 
+def test_a_transaction_its_replica_left_open_is_ended_by_the_server_and_its_locks_released(
+    postgres_dsn: str,
+) -> None:
+    """A replica cut off mid-transaction (its fenced write holds the lease row) must not keep the
+    others from the lease: the server ends a transaction idle for ``state.connect_timeout``."""
+    queue = replica(postgres_dsn, "r1", connect_timeout="1s")
+    try:
+        queue.enqueue([item("a")], "scope")
+        with (
+            queue.pool.connection() as conn,
+            pytest.raises(psycopg.errors.IdleInTransactionSessionTimeout),
+            conn.transaction(),
+            psycopg.connect(postgres_dsn, autocommit=True) as watcher,
+        ):
+            conn.execute("LOCK TABLE otel_auth0_leases IN SHARE MODE")
+            pid, gone = conn.info.backend_pid, "SELECT 1 FROM pg_stat_activity WHERE pid = %s"
+            deadline = time.monotonic() + 60
+            while watcher.execute(gone, (pid,)).fetchone() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert watcher.execute(gone, (pid,)).fetchone() is None, "the session still holds its lock"
+            with watcher.transaction():
+                watcher.execute("LOCK TABLE otel_auth0_leases IN EXCLUSIVE MODE NOWAIT")
+    finally:
+        queue.close()
+
+
 LOCK_WAITS = (
     "SELECT pid FROM pg_stat_activity WHERE application_name = 'otel-auth0' AND wait_event_type = 'Lock'"
 )
