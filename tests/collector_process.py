@@ -8,7 +8,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any, Literal
@@ -53,7 +53,8 @@ def _environment(extra: dict[str, str] | None) -> dict[str, str]:
 
 
 class CollectorProcess:
-    """One ``python -m otel_auth0 run --config FILE`` process."""
+    """One ``python -m otel_auth0 run --config FILE`` process (started through ``prefix``, e.g.
+    ``ip netns exec NAME``, with its listeners reachable at ``host``)."""
 
     def __init__(
         self,
@@ -61,11 +62,14 @@ class CollectorProcess:
         stderr: IO[str],
         stream_port: int | None = None,
         env: dict[str, str] | None = None,
+        host: str = "127.0.0.1",
+        prefix: Sequence[str] = (),
     ) -> None:
         self.stream_port = stream_port
+        self.host = host
         self._stderr = stderr
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "otel_auth0", "run", "--config", str(config_path)],
+            [*prefix, sys.executable, "-m", "otel_auth0", "run", "--config", str(config_path)],
             cwd=REPO_ROOT,
             stdout=subprocess.DEVNULL,
             stderr=stderr,
@@ -74,8 +78,8 @@ class CollectorProcess:
 
     @property
     def base_url(self) -> str:
-        """``http://127.0.0.1:PORT`` of the log_stream receiver."""
-        return f"http://127.0.0.1:{self.stream_port}"
+        """``http://HOST:PORT`` of the log_stream receiver."""
+        return f"http://{self.host}:{self.stream_port}"
 
     @property
     def stream_url(self) -> str:
@@ -127,11 +131,14 @@ def running_collector(
     ready: bool = True,
     env: dict[str, str] | None = None,
     on_exit: Literal["terminate", "kill"] = "terminate",
+    host: str = "127.0.0.1",
+    prefix: Sequence[str] = (),
 ) -> Iterator[CollectorProcess]:
     """Start the collector (waiting for its log_stream receiver when ``stream_port`` is given); on exit
-    stop it gracefully, or with SIGKILL when ``on_exit="kill"``."""
+    stop it gracefully, or with SIGKILL when ``on_exit="kill"``. ``host`` and ``prefix``: see
+    :class:`CollectorProcess`."""
     with stderr_path.open("a+") if stderr_path is not None else tempfile.TemporaryFile("w+") as stderr:
-        collector = CollectorProcess(config_path, stderr, stream_port, env)
+        collector = CollectorProcess(config_path, stderr, stream_port, env, host, prefix)
         try:
             if ready and stream_port is not None:
                 collector.wait_ready()

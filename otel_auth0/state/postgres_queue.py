@@ -70,13 +70,19 @@ def replica_name(configured: str | None) -> str:
 def open_pool(state: StateConfig, name: str) -> ConnectionPool[Connection]:
     """A connection pool for ``state.dsn`` (opened without waiting: a database that is down at start is
     retried, never fatal); each connection autocommits, carries the statement timeout and, with
-    ``state.schema``, sees only that schema's tables."""
+    ``state.schema``, sees only that schema's tables. A connection whose network goes silent (a
+    partition: packets dropped, nothing refused) fails after about ``state.connect_timeout`` (TCP user
+    timeout and keepalives) instead of blocking its caller for the kernel's quarter of an hour; on the
+    server, a transaction its replica left open that long is ended (``idle_in_transaction_session_timeout``),
+    so the lease row it locked (fencing) never keeps the others from taking the lease over."""
     timeout_ms = int(state.statement_timeout * 1000)
+    silent = max(1, int(state.connect_timeout))
 
     def configure(conn: Connection) -> None:
         conn.autocommit = True
         conn.execute(f"SET statement_timeout = {timeout_ms}")
         conn.execute(f"SET lock_timeout = {timeout_ms}")
+        conn.execute(f"SET idle_in_transaction_session_timeout = {silent * 1000}")
         if state.schema_name is not None:
             conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(state.schema_name)))
 
@@ -86,7 +92,15 @@ def open_pool(state: StateConfig, name: str) -> ConnectionPool[Connection]:
         min_size=1,
         max_size=state.pool_size,
         timeout=state.connect_timeout,
-        kwargs={"connect_timeout": max(1, int(state.connect_timeout)), "application_name": "otel-auth0"},
+        kwargs={
+            "connect_timeout": silent,
+            "application_name": "otel-auth0",
+            "tcp_user_timeout": silent * 1000,
+            "keepalives": 1,
+            "keepalives_idle": silent,
+            "keepalives_interval": 1,
+            "keepalives_count": 3,
+        },
         configure=configure,
         check=ConnectionPool.check_connection,
         reconnect_timeout=0,  # keep trying to reconnect for as long as the process runs
@@ -120,6 +134,7 @@ class PostgresQueue:
         self._claim_timeout = claim_timeout
         self.schema = schema
         self._lock = threading.Lock()
+        self._fenced_lock = threading.Lock()  # never held across a database call (the event loop takes it)
         self.dropped = 0
         self.storage_error: str | None = None
         self.fenced: dict[str, int] = {}  # refused commits by lease, drained by the runtime
@@ -224,7 +239,8 @@ class PostgresQueue:
             (fence.lease, fence.holder, fence.epoch),
         ).fetchone()
         if row is None:
-            self.fenced[fence.lease] = self.fenced.get(fence.lease, 0) + 1
+            with self._fenced_lock:
+                self.fenced[fence.lease] = self.fenced.get(fence.lease, 0) + 1
             raise Fenced(fence)
 
     @contextmanager
@@ -507,8 +523,8 @@ class PostgresQueue:
         return 0
 
     def drain_fenced(self) -> dict[str, int]:
-        """Refused commits by lease since the last call."""
-        with self._lock:
+        """Refused commits by lease since the last call (never waits for the database)."""
+        with self._fenced_lock:
             fenced, self.fenced = self.fenced, {}
         return fenced
 

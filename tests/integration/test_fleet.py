@@ -22,9 +22,18 @@ import pytest
 from otel_auth0.local_ports import free_port
 from otel_auth0.receivers.stream_progress import log_id_order
 from otel_auth0_sim.process import SimulatorHandle, running_simulator
-from tests.collector_process import CollectorProcess, running_collector, write_config
 from tests.integration.log_stream_process import TOKEN, as_array, items, post_items
 from tests.otlp_receiver import OtlpReceiver
+from tests.support.fleet import (
+    Replica,
+    duplicated,
+    holder,
+    received_ids,
+    replica_config,
+    sim_get,
+    start_replica,
+    wait_until,
+)
 from tests.support.postgres_server import PostgresServer, running_server
 
 pytestmark = pytest.mark.integration
@@ -32,78 +41,6 @@ pytestmark = pytest.mark.integration
 LEASE_TIME = 3.0
 POLLER_LEASE = "fleet/logs_api"
 BATCH_SIZE = 100
-
-
-class Replica:
-    """One replica: its process, name and ports."""
-
-    def __init__(self, name: str, process: CollectorProcess, telemetry_port: int, stream_port: int | None):
-        self.name = name
-        self.process = process
-        self.telemetry_port = telemetry_port
-        self.stream_port = stream_port
-
-    @property
-    def stream_url(self) -> str:
-        return f"http://127.0.0.1:{self.stream_port}/auth0/logs"
-
-    def readyz(self) -> httpx.Response:
-        return httpx.get(f"http://127.0.0.1:{self.telemetry_port}/readyz", timeout=5)
-
-    def metric(self, name: str, lease: str) -> float:
-        """A counter of this replica's /metrics for ``lease`` (0 when absent)."""
-        text = httpx.get(f"http://127.0.0.1:{self.telemetry_port}/metrics", timeout=5).text
-        total = 0.0
-        for line in text.splitlines():
-            if line.startswith(name) and f'otel_auth0_lease="{lease}"' in line:
-                total += float(line.rsplit(" ", 1)[1])
-        return total
-
-
-def config(
-    tmp_path: Path,
-    name: str,
-    dsn: str,
-    receiver: OtlpReceiver,
-    sim: SimulatorHandle | None,
-    stream_port: int | None,
-    telemetry_port: int,
-) -> Path:
-    receivers: dict[str, Any] = {}
-    body: dict[str, Any] = {
-        "state_dir": str(tmp_path / name),
-        "state": {
-            "backend": "postgres",
-            "dsn": dsn,
-            "replica_id": name,
-            "lease_time": f"{LEASE_TIME}s",
-            "claim_timeout": "5s",
-            "connect_timeout": "2s",
-        },
-        "exporters": {
-            "otlp": {"endpoint": receiver.http_endpoint, "protocol": "http/protobuf", "insecure": True}
-        },
-        "queue": {"batch_size": BATCH_SIZE, "max_backoff": "1s"},
-        "telemetry": {"listen": f"127.0.0.1:{telemetry_port}", "metrics_interval": "500ms"},
-    }
-    if sim is not None:
-        info = sim.info
-        body["auth0"] = {
-            "domain": info["domain"],
-            "scheme": "http",
-            "client_id": info["client_id"],
-            "client_secret": info["client_secret"],
-            "tenant": "fleet",
-        }
-        receivers["logs_api"] = {"interval": "200ms", "start_from": "oldest", "take": 50}
-    if stream_port is not None:
-        receivers["log_stream"] = {
-            "listen": f"127.0.0.1:{stream_port}",
-            "path": "/auth0/logs",
-            "token": TOKEN,
-        }
-    body["receivers"] = receivers
-    return write_config(tmp_path / f"{name}.yaml", body)
 
 
 @contextmanager
@@ -115,72 +52,43 @@ def fleet(
     sim: SimulatorHandle | None = None,
     stream: bool = False,
 ) -> Iterator[list[Replica]]:
+    """``count`` replicas of one tenant ``fleet``: polling ``sim`` when given, each serving the Log
+    Stream on a port of its own with ``stream``."""
+    sections: dict[str, Any] = {"receivers": {}}
+    if sim is not None:
+        info = sim.info
+        sections["auth0"] = {
+            "domain": info["domain"],
+            "scheme": "http",
+            "client_id": info["client_id"],
+            "client_secret": info["client_secret"],
+            "tenant": "fleet",
+        }
+        sections["receivers"]["logs_api"] = {"interval": "200ms", "start_from": "oldest", "take": 50}
     with ExitStack() as stack:
         replicas = []
         for index in range(count):
-            name = f"r{index}"
+            name, telemetry_port = f"r{index}", free_port()
             stream_port = free_port() if stream else None
-            telemetry_port = free_port()
-            path = config(tmp_path, name, dsn, receiver, sim, stream_port, telemetry_port)
-            process = stack.enter_context(
-                running_collector(path, tmp_path / f"{name}.log", stream_port, on_exit="kill")
+            receivers = dict(sections["receivers"])
+            if stream_port is not None:
+                receivers["log_stream"] = {
+                    "listen": f"127.0.0.1:{stream_port}",
+                    "path": "/auth0/logs",
+                    "token": TOKEN,
+                }
+            path = replica_config(
+                tmp_path,
+                name,
+                dsn,
+                receiver,
+                f"127.0.0.1:{telemetry_port}",
+                LEASE_TIME,
+                BATCH_SIZE,
+                **{**sections, "receivers": receivers},
             )
-            replicas.append(Replica(name, process, telemetry_port, stream_port))
+            replicas.append(start_replica(stack, tmp_path, name, path, telemetry_port, stream_port))
         yield replicas
-
-
-def received_ids(receiver: OtlpReceiver) -> list[str]:
-    return [str(value) for value in receiver.log_attribute_values("auth0.log.id")]
-
-
-def sim_get(sim: SimulatorHandle, path: str) -> Any:
-    return httpx.get(f"{sim.base_url}{path}", timeout=10).json()
-
-
-def status_lease(replica: Replica, lease: str) -> str | None:
-    """The holder of ``lease`` on ``replica``'s status page (``/status.json``, section ``leases``)."""
-    page = httpx.get(f"http://127.0.0.1:{replica.telemetry_port}/status.json", timeout=5).json()
-    section = next((s for s in page["sections"] if s["id"] == "leases"), {"rows": []})
-    return next((row["holder"] for row in section["rows"] if row["lease"] == lease), None)
-
-
-def leases(replicas: list[Replica]) -> dict[str, tuple[str, int]]:
-    """Live leases (holder, epoch) as the first replica whose /readyz lists them shows them."""
-    for replica in replicas:
-        try:
-            report = replica.readyz().json().get("leases", [])
-        except httpx.HTTPError:
-            continue
-        if not report:
-            continue
-        return {
-            entry["lease"]: (entry["holder"], entry["epoch"]) for entry in report if entry["seconds_left"] > 0
-        }
-    return {}
-
-
-def holder(replicas: list[Replica], lease: str, other_than: str = "") -> tuple[str, int]:
-    """The live holder of ``lease`` and its epoch (once it is not ``other_than``)."""
-    found: list[tuple[str, int]] = []
-
-    def held() -> bool:
-        entry = leases(replicas).get(lease)
-        if entry is None or entry[0] == other_than:
-            return False
-        found.append(entry)
-        return True
-
-    assert wait_until(held, 120), f"nobody but {other_than or 'nobody'} holds {lease}"
-    return found[-1]
-
-
-def wait_until(condition: Any, timeout: float = 120.0, interval: float = 0.1) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(interval)
-    return bool(condition())
 
 
 def checkpoint(dsn: str, name: str) -> tuple[str, int | None] | None:
@@ -222,24 +130,24 @@ def test_kill_9_of_the_poller_lease_holder_loses_nothing_and_another_takes_over(
         new_holder, new_epoch = holder(survivors, POLLER_LEASE, other_than=first)
         takeover = time.monotonic() - killed_at
         assert new_epoch > epoch
-        assert wait_until(lambda: status_lease(survivors[0], POLLER_LEASE) == new_holder)
+        assert wait_until(lambda: survivors[0].status_holder(POLLER_LEASE) == new_holder)
         assert wait_until(lambda: sim_get(sim, "/_sim/stats")["generated"] >= total, 180)
         generated = set(sim_get(sim, "/_sim/log-ids")["log_ids"])
         assert wait_until(lambda: generated <= set(received_ids(otlp_receiver)), 180), (
             f"missing {len(generated - set(received_ids(otlp_receiver)))} log ids"
         )
         ids = received_ids(otlp_receiver)
-        duplicated = sum(count - 1 for count in Counter(ids).values() if count > 1)
+        copies = duplicated(Counter(ids))
         stored = checkpoint(postgres_dsn, "logs_api.cursor")
         print(
             f"\n3 replicas, kill -9 of poller holder {first} (epoch {epoch}): taken over by {new_holder} "
             f"(epoch {new_epoch}) {takeover:.1f}s later (lease {LEASE_TIME:.0f}s); "
             f"generated {len(generated)}, "
             f"received {len(set(ids))} distinct, lost {len(generated - set(ids))}, "
-            f"duplicates at the OTLP receiver {duplicated} (bound: one batch of {BATCH_SIZE})"
+            f"duplicates at the OTLP receiver {copies} (bound: one batch of {BATCH_SIZE})"
         )
         assert generated <= set(ids)
-        assert duplicated <= BATCH_SIZE
+        assert copies <= BATCH_SIZE
         assert stored is not None and stored[1] is not None and stored[1] >= new_epoch
 
 
@@ -280,19 +188,19 @@ def test_a_paused_lease_holder_cannot_commit_after_its_lease_moved(
             watcher.join()
         fenced = paused.metric("otel_auth0_lease_fenced_commits", POLLER_LEASE)
         ids = received_ids(otlp_receiver)
-        duplicated = sum(count - 1 for count in Counter(ids).values() if count > 1)
+        copies = duplicated(Counter(ids))
         stored = checkpoint(postgres_dsn, "logs_api.cursor")
         print(
             f"\nSIGSTOP of {first} (epoch {epoch}) for >{2 * LEASE_TIME:.0f}s: "
             f"lost the lease to {other.name}; "
             f"its late commits refused (fenced): {fenced:.0f}; cursor values seen {len(cursors)}, "
-            f"lost {len(generated - set(ids))}, duplicates at the receiver {duplicated}"
+            f"lost {len(generated - set(ids))}, duplicates at the receiver {copies}"
         )
         orders = [log_id_order(cursor) for cursor in cursors if cursor != "oldest"]
         assert orders == sorted(orders), "the stored cursor moved backwards"
         assert stored is not None and stored[1] is not None and stored[1] > epoch
         assert generated <= set(ids)
-        assert duplicated <= BATCH_SIZE
+        assert copies <= BATCH_SIZE
 
 
 def test_the_same_stream_batch_posted_to_two_replicas_at_once_is_queued_once(
@@ -310,7 +218,7 @@ def test_the_same_stream_batch_posted_to_two_replicas_at_once_is_queued_once(
         def post(replica: Replica) -> None:
             for batch in batches:
                 barrier.wait()
-                statuses.append(post_items(replica.stream_url, as_array(batch)).status_code)
+                statuses.append(post_items(replica.stream_url(), as_array(batch)).status_code)
 
         threads = [threading.Thread(target=post, args=(replica,)) for replica in replicas]
         for thread in threads:
@@ -344,17 +252,17 @@ def test_without_postgresql_the_stream_answers_503_and_readyz_fails_then_resumes
     dsn = own_server.new_database()
     with fleet(tmp_path, dsn, otlp_receiver, 1, stream=True) as [replica]:
         first = items(3)
-        assert post_items(replica.stream_url, as_array(first)).status_code == 200
+        assert post_items(replica.stream_url(), as_array(first)).status_code == 200
         assert wait_until(lambda: replica.readyz().status_code == 200, 60)
         own_server.stop("immediate")
         during = items(3)
-        answer = post_items(replica.stream_url, as_array(during))
+        answer = post_items(replica.stream_url(), as_array(during))
         assert answer.status_code == 503 and "Retry-After" in answer.headers
         assert wait_until(lambda: replica.readyz().status_code == 503, 60)
         reasons = replica.readyz().json()["reasons"]
         own_server.start()
         returned = time.monotonic()
-        assert wait_until(lambda: post_items(replica.stream_url, as_array(during)).status_code == 200, 60)
+        assert wait_until(lambda: post_items(replica.stream_url(), as_array(during)).status_code == 200, 60)
         resumed = time.monotonic() - returned
         assert wait_until(lambda: replica.readyz().status_code == 200, 60)
         expected = {item["log_id"] for item in first + during}
@@ -388,11 +296,11 @@ def test_replicas_resume_after_an_immediate_postgresql_restart_under_load(
             f"missing {len(expected - set(received_ids(otlp_receiver)))} log ids"
         )
         ids = received_ids(otlp_receiver)
-        duplicated = sum(count - 1 for count in Counter(ids).values() if count > 1)
+        copies = duplicated(Counter(ids))
         print(
             f"\nPostgreSQL restarted (immediate) under load, 2 replicas: both ready again {resumed:.1f}s "
             f"after the server returned; lost {len(expected - set(ids))} of {len(expected)}, "
-            f"duplicates at the receiver {duplicated}"
+            f"duplicates at the receiver {copies}"
         )
         assert expected <= set(ids)
-        assert duplicated <= 2 * BATCH_SIZE  # at most the in-flight batch of each replica
+        assert copies <= 2 * BATCH_SIZE  # at most the in-flight batch of each replica

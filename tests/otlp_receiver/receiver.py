@@ -42,13 +42,16 @@ from tests.otlp_receiver.records import (
 
 
 class OtlpReceiver:
-    """Test OTLP backend: gRPC and HTTP servers on 127.0.0.1 with outage control.
+    """Test OTLP backend: gRPC and HTTP servers on 127.0.0.1 (or ``host``) with outage control.
 
     ``keep_messages=False`` (count-only) keeps counters and per-request records but no decoded data.
     """
 
-    def __init__(self, grpc_port: int = 0, http_port: int = 0, keep_messages: bool = True) -> None:
+    def __init__(
+        self, grpc_port: int = 0, http_port: int = 0, keep_messages: bool = True, host: str = HOST
+    ) -> None:
         self.keep_messages = keep_messages
+        self.host = host
         self._grpc_port = grpc_port
         self._http_port = http_port
         self._cond = threading.Condition()
@@ -68,12 +71,12 @@ class OtlpReceiver:
     @property
     def grpc_endpoint(self) -> str:
         """Base URL for gRPC exporters, e.g. ``http://127.0.0.1:4317``."""
-        return f"http://{HOST}:{self._grpc_port}"
+        return f"http://{self.host}:{self._grpc_port}"
 
     @property
     def http_endpoint(self) -> str:
         """Base URL for HTTP exporters; clients append ``/v1/logs`` etc."""
-        return f"http://{HOST}:{self._http_port}"
+        return f"http://{self.host}:{self._http_port}"
 
     @property
     def running(self) -> bool:
@@ -88,12 +91,12 @@ class OtlpReceiver:
         logs_service_pb2_grpc.add_LogsServiceServicer_to_server(_LogsServicer(self), server)
         trace_service_pb2_grpc.add_TraceServiceServicer_to_server(_TraceServicer(self), server)
         metrics_service_pb2_grpc.add_MetricsServiceServicer_to_server(_MetricsServicer(self), server)
-        port = server.add_insecure_port(f"{HOST}:{self._grpc_port}")
+        port = server.add_insecure_port(f"{self.host}:{self._grpc_port}")
         if port == 0:
-            raise OSError(f"cannot bind gRPC port {HOST}:{self._grpc_port}")
+            raise OSError(f"cannot bind gRPC port {self.host}:{self._grpc_port}")
         server.start()
         self._grpc_server, self._grpc_port = server, port
-        http_server = _HttpServer((HOST, self._http_port), _HttpHandler)
+        http_server = _HttpServer((self.host, self._http_port), _HttpHandler)
         http_server.receiver = self
         self._http_server, self._http_port = http_server, http_server.server_address[1]
         self._http_thread = threading.Thread(

@@ -19,7 +19,7 @@ import subprocess
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import psycopg
@@ -74,10 +74,13 @@ def unavailable() -> str | None:
 
 
 class PostgresServer:
-    """One server; ``dsn(database)`` names a database on it, ``new_database()`` makes a fresh one."""
+    """One server; ``dsn(database)`` names a database on it, ``new_database()`` makes a fresh one.
+    It listens on 127.0.0.1 and the ``listen`` addresses, and trusts clients from 127.0.0.1 and the
+    ``trust`` networks (CIDR)."""
 
-    def __init__(self, bin_dir: Path) -> None:
+    def __init__(self, bin_dir: Path, listen: Sequence[str] = (), trust: Sequence[str] = ()) -> None:
         self._bin = bin_dir
+        self._listen = ",".join(["127.0.0.1", *listen])
         self._prefix = _run_as()
         self.directory = Path(tempfile.mkdtemp(prefix="otel-auth0-pg-"))
         self.data = self.directory / "data"
@@ -104,6 +107,8 @@ class PostgresServer:
             check=True,
             capture_output=True,
         )
+        with (self.data / "pg_hba.conf").open("a") as hba:
+            hba.writelines(f"host all all {network} trust\n" for network in trust)
 
     def start(self) -> None:
         """Start (or restart) the server on a free port (the same port on a restart) and wait for it."""
@@ -122,7 +127,7 @@ class PostgresServer:
                     "-k",
                     str(self.directory),
                     "-c",
-                    "listen_addresses=127.0.0.1",
+                    f"listen_addresses={self._listen}",
                     "-c",
                     "fsync=off",
                     "-c",
@@ -158,16 +163,20 @@ class PostgresServer:
         path = self.directory / "server.log"
         return path.read_text(errors="replace")[-2000:] if path.exists() else ""
 
-    def dsn(self, database: str = "postgres") -> str:
-        """A libpq connection string for ``database``."""
-        return f"host=127.0.0.1 port={self.port} user=postgres dbname={database}"
+    def dsn(self, database: str = "postgres", host: str = "127.0.0.1") -> str:
+        """A libpq connection string for ``database`` (through ``host``, one of the listen addresses)."""
+        return f"host={host} port={self.port} user=postgres dbname={database}"
 
-    def new_database(self) -> str:
-        """Create an empty database; its DSN."""
+    def create_database(self) -> str:
+        """Create an empty database; its name."""
         name = f"t_{uuid.uuid4().hex[:12]}"
         with psycopg.connect(self.dsn("postgres"), autocommit=True) as conn:
             conn.execute(f"CREATE DATABASE {name}")
-        return self.dsn(name)
+        return name
+
+    def new_database(self) -> str:
+        """Create an empty database; its DSN."""
+        return self.dsn(self.create_database())
 
     def stop(self, mode: str = "fast") -> None:
         """Stop the server: ``fast`` (SIGINT) or ``immediate`` (SIGQUIT, no shutdown checkpoint)."""
@@ -188,12 +197,13 @@ class PostgresServer:
 
 
 @contextlib.contextmanager
-def running_server() -> Iterator[PostgresServer]:
-    """A started server, stopped and removed afterwards."""
+def running_server(listen: Sequence[str] = (), trust: Sequence[str] = ()) -> Iterator[PostgresServer]:
+    """A started server (see :class:`PostgresServer` for ``listen`` and ``trust``), stopped and removed
+    afterwards."""
     bin_dir = server_binaries()
     if bin_dir is None:
         raise RuntimeError(unavailable() or "no PostgreSQL")
-    server = PostgresServer(bin_dir)
+    server = PostgresServer(bin_dir, listen, trust)
     try:
         server.start()
         yield server

@@ -194,6 +194,74 @@ def test_an_unreachable_database_is_reported_not_raised_at_start() -> None:
         queue.close()
 
 
+def test_a_connection_fails_after_connect_timeout_of_network_silence(postgres_dsn: str) -> None:
+    """A partition drops packets without refusing anything: each connection carries a TCP user
+    timeout and keepalives of ``state.connect_timeout``, so a call on it fails instead of blocking."""
+    queue = replica(postgres_dsn, "r1", connect_timeout="3s")
+    try:
+        with queue.pool.connection() as conn:
+            parameters = conn.info.get_parameters()
+        assert parameters["tcp_user_timeout"] == "3000"
+        assert parameters["keepalives"] == "1" and parameters["keepalives_idle"] == "3"
+    finally:
+        queue.close()
+
+
+def test_a_transaction_its_replica_left_open_is_ended_by_the_server_and_its_locks_released(
+    postgres_dsn: str,
+) -> None:
+    """A replica cut off mid-transaction (its fenced write holds the lease row) must not keep the
+    others from the lease: the server ends a transaction idle for ``state.connect_timeout``."""
+    queue = replica(postgres_dsn, "r1", connect_timeout="1s")
+    try:
+        queue.enqueue([item("a")], "scope")
+        with (
+            queue.pool.connection() as conn,
+            pytest.raises(psycopg.errors.IdleInTransactionSessionTimeout),
+            conn.transaction(),
+            psycopg.connect(postgres_dsn, autocommit=True) as watcher,
+        ):
+            conn.execute("LOCK TABLE otel_auth0_leases IN SHARE MODE")
+            pid, gone = conn.info.backend_pid, "SELECT 1 FROM pg_stat_activity WHERE pid = %s"
+            deadline = time.monotonic() + 60
+            while watcher.execute(gone, (pid,)).fetchone() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert watcher.execute(gone, (pid,)).fetchone() is None, "the session still holds its lock"
+            with watcher.transaction():
+                watcher.execute("LOCK TABLE otel_auth0_leases IN EXCLUSIVE MODE NOWAIT")
+    finally:
+        queue.close()
+
+
+LOCK_WAITS = (
+    "SELECT pid FROM pg_stat_activity WHERE application_name = 'otel-auth0' AND wait_event_type = 'Lock'"
+)
+
+
+def test_the_fenced_count_is_read_without_waiting_for_a_database_call_in_flight(postgres_dsn: str) -> None:
+    """The event loop reads ``drain_fenced`` every few seconds: it must not wait for a write blocked
+    in the database (here on a table lock; in a partition, on the network)."""
+    queue = replica(postgres_dsn, "r1")
+    try:
+        queue.enqueue([item("a")], "scope")
+        with psycopg.connect(postgres_dsn) as blocker:
+            blocker.execute("LOCK TABLE otel_auth0_items IN ACCESS EXCLUSIVE MODE")
+            writer = threading.Thread(target=queue.enqueue, args=([item("b")], "scope"))
+            writer.start()
+            with psycopg.connect(postgres_dsn, autocommit=True) as watcher:
+                deadline = time.monotonic() + 60
+                while not watcher.execute(LOCK_WAITS).fetchall() and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                assert watcher.execute(LOCK_WAITS).fetchall(), "the write never waited for the lock"
+                assert queue.drain_fenced() == {}
+                assert watcher.execute(LOCK_WAITS).fetchall(), "drain_fenced waited for the write"
+            blocker.rollback()
+        writer.join()
+        assert queue.has_seen("b")
+    finally:
+        queue.close()
+
+
 @pytest.fixture
 def own_server(postgres_server: PostgresServer) -> Iterator[PostgresServer]:
     """A server of this test's own (it is restarted), once the session's shows one can run here."""
