@@ -22,7 +22,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 test: lint
-	$(BIN)/python -m pytest -n 2 -m "not slow" -p no:cacheprovider
+	$(BIN)/python -m pytest -n 4 --dist worksteal -m "not slow" -p no:cacheprovider
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -56,6 +56,9 @@ class LeaseBook(Protocol):
     def acquire(self, name: str) -> int | None:
         """The new epoch, or ``None`` when another replica holds ``name``."""
 
+    def seconds_left(self, name: str) -> float:
+        """Seconds until another replica's ``name`` expires (0 when free or expired)."""
+
     def renew(self, name: str, epoch: int) -> bool:
         """False when ``name`` is no longer this replica's at ``epoch``."""
 
@@ -141,16 +144,20 @@ class LeaseCoordinator:
             instruments.fenced_commits.add(0, only)
             instruments.held.set(0, only)
 
+    def _coordinator(self) -> LeaseCoordinator:
+        """The coordinator whose heartbeat counts the live replicas (this one, or the one it shares)."""
+        return self._heartbeats if self._heartbeats is not None else self
+
     def fair_share(self) -> int:
         """The most leases this replica should hold: ``ceil(leases / live replicas)``, over the share."""
-        live = self._heartbeats.live if self._heartbeats is not None else self.live
-        return max(1, math.ceil(self.share.names() / max(1, live)))
+        return max(1, math.ceil(self.share.names() / max(1, self._coordinator().live)))
 
     def _wait(self) -> float:
         return self._interval * random.uniform(0.8, 1.0)
 
     async def heartbeat(self, stop: asyncio.Event) -> None:
-        """Announce this replica every third of the lease time until ``stop``; then leave."""
+        """Announce this replica every sixth of the lease time until ``stop`` (each announcement lasts
+        four of them); then leave."""
         while not stop.is_set():
             try:
                 self.live = await asyncio.to_thread(self.book.heartbeat)
@@ -159,7 +166,7 @@ class LeaseCoordinator:
                 self.reachable = False
                 log.warning("leases: cannot announce this replica: %s", error)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self._wait())
+                await asyncio.wait_for(stop.wait(), self._wait() / 2)
         with contextlib.suppress(Exception):
             await asyncio.to_thread(self.book.leave)
 
@@ -172,14 +179,19 @@ class LeaseCoordinator:
         self._record_held()
         while not stop.is_set():
             epoch: int | None = None
+            wait = self._wait() / 2  # over its share: look again when the next heartbeat may have changed it
             if len(self.share.held()) < self.fair_share():
+                wait = self._wait()
                 try:
                     epoch = await asyncio.to_thread(self.book.acquire, name)
+                    if epoch is None:  # held elsewhere: try again the moment it would expire
+                        left = await asyncio.to_thread(self.book.seconds_left, name)
+                        wait = min(wait, left + 0.05)
                 except Exception as error:
                     log.warning("leases: cannot acquire %s: %s", name, error)
             if epoch is None:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), self._wait())
+                    await asyncio.wait_for(stop.wait(), wait)
                 continue
             self.held[name] = epoch
             self.instruments.acquisitions.add(1, {"otel_auth0.lease": name})

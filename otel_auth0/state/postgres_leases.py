@@ -38,13 +38,15 @@ class PostgresLeases:
             raise StorageError(describe(what, error, self._pool)) from None
 
     def heartbeat(self) -> int:
-        """Announce this replica for one lease time; how many replicas are live (this one included)."""
+        """Announce this replica for two thirds of a lease time (its heartbeat comes every sixth, so a
+        live replica does not lapse, while a dead one stops counting no later than its leases expire);
+        how many replicas are live (this one included)."""
         self._execute(
             "announce this replica",
             "INSERT INTO otel_auth0_replicas (replica, seen_until)"
             " VALUES (%s, clock_timestamp() + make_interval(secs => %s))"
             " ON CONFLICT (replica) DO UPDATE SET seen_until = excluded.seen_until",
-            (self.holder, self.lease_time),
+            (self.holder, self.lease_time * 2 / 3),
         )
         rows = self._execute(
             "count live replicas",
@@ -70,6 +72,16 @@ class PostgresLeases:
             (name, self.holder, self.lease_time),
         )
         return int(str(rows[0][0])) if rows else None
+
+    def seconds_left(self, name: str) -> float:
+        """Seconds until ``name`` expires on the database's clock (0 when free or expired)."""
+        rows = self._execute(
+            f"read lease {name}",
+            "SELECT GREATEST(0, EXTRACT(EPOCH FROM expires_at - clock_timestamp()))"
+            " FROM otel_auth0_leases WHERE name = %s",
+            (name,),
+        )
+        return float(str(rows[0][0])) if rows else 0.0
 
     def renew(self, name: str, epoch: int) -> bool:
         """Extend ``name`` by one lease time; False when it is no longer this replica's at ``epoch``."""

@@ -25,6 +25,7 @@ from tests.support.fleet import (
     LOOPBACK,
     Replica,
     leases,
+    poller_leases,
     replica_config,
     simulators,
     start_replica,
@@ -172,8 +173,9 @@ def test_a_replica_cut_off_from_postgresql_loses_its_leases_and_answers_503_and_
             )
         cut_off, others = replicas[0], replicas[1:]
         # One poller lease per replica, the cut one's included.
-        assert wait_until(lambda: len(leases(replicas)) == len(TENANTS), 60), leases(replicas)
-        assert wait_until(lambda: len({h for h, _ in leases(replicas).values()}) == 3, 60), leases(replicas)
+        assert wait_until(lambda: len(poller_leases(replicas)) == len(TENANTS), 60), leases(replicas)
+        pollers = lambda: poller_leases(replicas)  # noqa: E731
+        assert wait_until(lambda: len({h for h, _ in pollers().values()}) == 3, 60), leases(replicas)
         with Webhooks(replicas, "acme") as webhooks:
             assert wait_until(lambda: webhooks.count(CUT, 200, after_cut=False) >= 5, 60), webhooks.answers
             held = {lease: epoch for lease, (holder, epoch) in leases(others).items() if holder == CUT}
