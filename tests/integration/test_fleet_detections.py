@@ -4,7 +4,7 @@ exporting to the test OTLP receiver. A threshold window half filled while one re
 detections lease is completed after that replica is killed (kill -9) and the other takes over: the rule
 fires exactly once, with a count and log ids spanning both replicas.
 
-The fleet helpers are the minimal pieces of tests/integration/test_fleet.py this test needs."""
+"""
 
 from __future__ import annotations
 
@@ -22,10 +22,10 @@ import pytest
 
 from otel_auth0.local_ports import free_port
 from otel_auth0_sim.log_ids import LogIdGenerator
-from tests.collector_process import CollectorProcess, running_collector, write_config
 from tests.integration.log_stream_process import TOKEN, as_array, post_items
 from tests.otlp_receiver import OtlpReceiver
 from tests.otlp_receiver.records import attributes
+from tests.support.fleet import Replica, holder, replica_config, start_replica, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -44,105 +44,45 @@ rules:
     dedupe: 1h
 """
 IP = "203.0.113.9"
+BATCH_SIZE = 100
 _ids = LogIdGenerator()
 
 
-class Replica:
-    """One replica: its process, name and ports."""
+def post(replica: Replica, batch: list[dict[str, Any]]) -> int:
+    """POST ``batch`` to the replica's Log Stream: the status code."""
+    return post_items(replica.stream_url(), as_array(batch)).status_code
 
-    def __init__(self, name: str, process: CollectorProcess, telemetry_port: int, stream_port: int) -> None:
-        self.name = name
-        self.process = process
-        self.telemetry_port = telemetry_port
-        self.stream_port = stream_port
 
-    def post(self, batch: list[dict[str, Any]]) -> int:
-        url = f"http://127.0.0.1:{self.stream_port}/auth0/logs"
-        return post_items(url, as_array(batch)).status_code
-
-    def detections_summary(self) -> str:
-        """The summary of the status page's "Last detections" section."""
-        page = httpx.get(f"http://127.0.0.1:{self.telemetry_port}/status.json", timeout=5).json()
-        return str(next(s["summary"] for s in page["sections"] if s["id"] == "detections"))
-
-    def leases(self) -> dict[str, tuple[str, int]]:
-        """Live leases (holder, epoch) as this replica's /readyz lists them."""
-        report = httpx.get(f"http://127.0.0.1:{self.telemetry_port}/readyz", timeout=5).json()
-        return {
-            e["lease"]: (e["holder"], e["epoch"]) for e in report.get("leases", []) if e["seconds_left"] > 0
-        }
+def detections_summary(replica: Replica) -> str:
+    """The summary of the replica's status page section "Last detections"."""
+    page = httpx.get(f"http://127.0.0.1:{replica.telemetry_port}/status.json", timeout=5).json()
+    sections = page["sections"]
+    return str(next(s["summary"] for s in sections if s["id"] == "detections"))
 
 
 @contextmanager
 def fleet(tmp_path: Path, dsn: str, receiver: OtlpReceiver, count: int) -> Iterator[list[Replica]]:
+    """``count`` replicas serving the Log Stream, with only the test's rule."""
     rules = tmp_path / "rules.yaml"
     rules.write_text(RULES)
     with ExitStack() as stack:
         replicas = []
         for index in range(count):
             name, stream_port, telemetry_port = f"r{index}", free_port(), free_port()
-            body = {
-                "state_dir": str(tmp_path / name),
-                "state": {
-                    "backend": "postgres",
-                    "dsn": dsn,
-                    "replica_id": name,
-                    "lease_time": f"{LEASE_TIME}s",
-                    "claim_timeout": "5s",
-                    "connect_timeout": "2s",
-                },
-                "receivers": {
-                    "log_stream": {
-                        "listen": f"127.0.0.1:{stream_port}",
-                        "path": "/auth0/logs",
-                        "token": TOKEN,
-                    }
-                },
-                "processors": {"detections": {"default_rules": False, "rules_files": [str(rules)]}},
-                "exporters": {
-                    "otlp": {
-                        "endpoint": receiver.http_endpoint,
-                        "protocol": "http/protobuf",
-                        "insecure": True,
-                    }
-                },
-                "queue": {"max_backoff": "1s"},
-                "telemetry": {"listen": f"127.0.0.1:{telemetry_port}", "metrics_interval": "500ms"},
-            }
-            path = write_config(tmp_path / f"{name}.yaml", body)
-            process = stack.enter_context(
-                running_collector(path, tmp_path / f"{name}.log", stream_port, on_exit="kill")
+            stream = {"listen": f"127.0.0.1:{stream_port}", "path": "/auth0/logs", "token": TOKEN}
+            path = replica_config(
+                tmp_path,
+                name,
+                dsn,
+                receiver,
+                f"127.0.0.1:{telemetry_port}",
+                LEASE_TIME,
+                BATCH_SIZE,
+                receivers={"log_stream": stream},
+                processors={"detections": {"default_rules": False, "rules_files": [str(rules)]}},
             )
-            replicas.append(Replica(name, process, telemetry_port, stream_port))
+            replicas.append(start_replica(stack, tmp_path, name, path, telemetry_port, stream_port))
         yield replicas
-
-
-def wait_until(condition: Any, timeout: float = 120.0, interval: float = 0.1) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(interval)
-    return bool(condition())
-
-
-def holder(replicas: list[Replica], other_than: str = "") -> tuple[str, int]:
-    """The live holder of the detections lease and its epoch (once it is not ``other_than``)."""
-    found: list[tuple[str, int]] = []
-
-    def held() -> bool:
-        for replica in replicas:
-            try:
-                entry = replica.leases().get(LEASE)
-            except httpx.HTTPError:
-                continue
-            if entry is not None and entry[0] != other_than:
-                found.append(entry)
-                return True
-        return False
-
-    assert wait_until(held), f"nobody but {other_than or 'nobody'} holds {LEASE}"
-    return found[-1]
 
 
 def failures(count: int) -> list[dict[str, Any]]:
@@ -189,23 +129,23 @@ def test_a_half_full_window_is_completed_once_after_its_holder_is_killed_and_ano
     tmp_path: Path, postgres_dsn: str, otlp_receiver: OtlpReceiver
 ) -> None:
     with fleet(tmp_path, postgres_dsn, otlp_receiver, 2) as replicas:
-        first, epoch = holder(replicas)
+        first, epoch = holder(replicas, LEASE)
         victim = next(r for r in replicas if r.name == first)
         survivor = next(r for r in replicas if r is not victim)
         before = failures(3)
-        assert victim.post(before) == 200
+        assert post(victim, before) == 200
         assert wait_until(lambda: window(postgres_dsn) == (3, epoch)), window(postgres_dsn)
         half = window(postgres_dsn)
-        elsewhere = survivor.detections_summary()
+        elsewhere = detections_summary(survivor)
         victim.process.kill()
         killed_at = time.monotonic()
-        second, new_epoch = holder([survivor], other_than=first)
+        second, new_epoch = holder([survivor], LEASE, other_than=first)
         takeover = time.monotonic() - killed_at
         after = failures(3)
-        assert survivor.post(after) == 200
+        assert post(survivor, after) == 200
         assert wait_until(lambda: detections(otlp_receiver) != [])
         assert wait_until(lambda: settled(postgres_dsn))
-        assert wait_until(lambda: survivor.detections_summary() == "1 recent detections")
+        assert wait_until(lambda: detections_summary(survivor) == "1 recent detections")
         fired = detections(otlp_receiver)
         sent = [item["log_id"] for item in before + after]
         counts = [d["auth0.detection.count"] for d in fired]
