@@ -284,10 +284,18 @@ class ExportWorker:
         return out
 
     def drain(self, deadline: float) -> bool:
-        """Wait until nothing is pending for this exporter or ``deadline`` (monotonic) passes."""
+        """Wait until nothing is pending for this exporter or ``deadline`` (monotonic) passes; a queue
+        that cannot be read (its database down) counts as not drained, so shutdown still closes."""
         while time.monotonic() < deadline:
-            if not self.pending():
+            if self._drained():
                 return True
             self._wake.set()
             time.sleep(0.05)
-        return not self.pending()
+        return self._drained()
+
+    def _drained(self) -> bool:
+        try:
+            return not self.pending()
+        except StorageError as error:
+            log.warning("%s: cannot tell whether records wait for export: %s", self.exporter_name, error)
+            return False

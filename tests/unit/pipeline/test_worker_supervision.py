@@ -20,7 +20,7 @@ from otel_auth0.exporters.base import ACCEPTED, ExportOutcome, ExportResult
 from otel_auth0.exporters.otlp_outcomes import retry_after_seconds
 from otel_auth0.instruments import Instruments
 from otel_auth0.pipeline.worker import ExportWorker
-from otel_auth0.state.queue import PersistentQueue
+from otel_auth0.state.queue import PersistentQueue, StorageError
 from tests.unit.pipeline.test_worker import ScriptedExporter, counted, events
 
 
@@ -97,3 +97,18 @@ def test_an_exception_escaping_the_loop_restarts_it_and_is_counted(tmp_path: Pat
         worker.stop(timeout=10)
     assert worker.restarts == 1
     assert counted(reader, "otel_auth0.exporter.worker_restarts") == 1
+
+
+def test_drain_returns_at_the_deadline_when_the_queue_cannot_be_read(tmp_path: Path) -> None:
+    """Shutdown with the state database down: drain says "not drained" instead of raising, so the
+    exporters, the metric flush and the queue are still closed after it."""
+    worker, _ = _worker(tmp_path, ScriptedExporter())
+    reads = []
+
+    def unreadable(*args: Any, **kwargs: Any) -> Any:
+        reads.append(args)
+        raise StorageError("state database unreachable or failing: connection refused")
+
+    worker._queue.peek = unreadable  # type: ignore[method-assign]
+    assert worker.drain(time.monotonic() + 0.2) is False
+    assert len(reads) >= 2  # it kept asking until the deadline
