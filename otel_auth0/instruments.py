@@ -294,6 +294,7 @@ class Instruments:
             for reason in reasons:
                 self.state_damaged.add(0, {"otel_auth0.state_file": state_file, "otel_auth0.reason": reason})
         self.detections_shed.add(0)
+        self.detections_backlog.set(0)  # always 0 on SQLite: the rules run in the intake
         for error_type in probe_error_types:
             self.probe_errors.add(0, {"error.type": error_type})
         for log_type in rate_limit_types:

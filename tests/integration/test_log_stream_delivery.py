@@ -111,11 +111,23 @@ def test_simulator_stream_in_each_format_arrives_once(
         assert collector.terminate() == 0
 
 
+def gap_filler_idle(log_text: str) -> bool:
+    """Whether the collector's log says the gap-filler is idle: it never started filling, or it said
+    the stream is healthy again after it last did."""
+    filling = log_text.rfind("filling gaps")
+    return filling < 0 or log_text.rfind("log stream healthy again") > filling
+
+
+TOTAL = 1500
+
+
 def test_hybrid_poller_fills_the_gap_while_stream_paused(tmp_path: Path, otlp_receiver: OtlpReceiver) -> None:
     port = free_port()
-    with running_simulator(*simulator_args(tmp_path, port, "jsonarray", rate=25, total=360)) as sim:
+    # 60 s of events at 25/s: the stream is still generating when it is paused, whatever the load.
+    with running_simulator(*simulator_args(tmp_path, port, "jsonarray", rate=25, total=TOTAL)) as sim:
+        # 15 s: far beyond how far the stream falls behind on a loaded machine, so "healthy" is not a race.
         config = hybrid_config(
-            sim.info, tmp_path / "state", port, otlp_receiver.http_endpoint, gap_fill_after="5s"
+            sim.info, tmp_path / "state", port, otlp_receiver.http_endpoint, gap_fill_after="15s"
         )
         path = write_config(tmp_path / "config.yaml", config)
         with running_collector(path, tmp_path / "collector.log", port) as collector:
@@ -124,7 +136,10 @@ def test_hybrid_poller_fills_the_gap_while_stream_paused(tmp_path: Path, otlp_re
             history_read = "caught up with the tenant's history"
             otlp_receiver.wait_for(lambda: history_read in collector.stderr_text(), timeout=60)
             otlp_receiver.wait_for(lambda: len(received_ids(otlp_receiver)) >= 40, timeout=30)
-            # Simulated events are dated 1-4 s before ingestion, like Auth0's: well within 5 s.
+            # The stream may start behind (it backs off while the collector starts): the poller fills
+            # until the collector says the stream is healthy, then leaves the Management API alone.
+            otlp_receiver.wait_for(lambda: gap_filler_idle(collector.stderr_text()), timeout=60)
+            # Simulated events are dated 1-4 s before ingestion, like Auth0's: well within the 15 s.
             polls_before, count = log_polls(sim), len(received_ids(otlp_receiver))
             otlp_receiver.wait_for(lambda: len(received_ids(otlp_receiver)) >= count + 50, timeout=30)
             assert log_polls(sim) == polls_before
@@ -136,11 +151,11 @@ def test_hybrid_poller_fills_the_gap_while_stream_paused(tmp_path: Path, otlp_re
             def filled_after_pause() -> int:
                 return sum(1 for log_id in received_ids(otlp_receiver) if log_id > cursor)
 
-            otlp_receiver.wait_for(lambda: filled_after_pause() >= 30, timeout=30)
+            otlp_receiver.wait_for(lambda: filled_after_pause() >= 30, timeout=90)
             assert stream_cursor(sim) == cursor  # the stream is still paused: the poller did it
             sim_post(sim, "/_sim/stream", {"paused": False})
 
-            generated = all_generated(sim, 360, otlp_receiver)
+            generated = all_generated(sim, TOTAL, otlp_receiver)
             otlp_receiver.wait_for(lambda: stream_cursor(sim) == max(generated), 60)
             assert_exactly_once(otlp_receiver, generated)
             assert len(received_ids(otlp_receiver)) == len(generated)
