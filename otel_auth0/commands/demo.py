@@ -122,6 +122,7 @@ def demo_config(
         {
             "auth0": {
                 "domain": info["domain"],
+                "tenant": info.get("tenant_name"),  # an address names no tenant: the simulator says it
                 "scheme": info["scheme"],
                 "ca_file": info.get("ca_file"),
                 "client_id": info["client_id"],

@@ -73,6 +73,7 @@ def startup_info(state: TenantState, options: SimulatorOptions, tls: TlsFiles | 
     """The start-up JSON line scripts and tests read."""
     return {
         "domain": state.domain,
+        "tenant_name": state.tenant_name,
         "scheme": "https" if tls else "http",
         "ca_file": str(tls.ca_file) if tls else None,
         "client_id": options.client_id,
